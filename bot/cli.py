@@ -1,0 +1,106 @@
+"""The command line: ``python -m bot run | check``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+
+from telegram.error import InvalidToken, NetworkError
+
+from bot.event import Event, EventError, load_event
+from bot.logs import setup_logging
+from bot.settings import ConfigError, Settings, load_settings
+from storage.db import SchemaTooNewError
+
+EXIT_CONFIG = 2
+
+
+def _fail(message: str, status: int = EXIT_CONFIG) -> int:
+    print(f"maillage: {message}", file=sys.stderr)
+    return status
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from bot.runner import run
+
+    settings = load_settings()
+    secrets = [settings.token, settings.token.split(":", 1)[1]]
+    if settings.webhook_secret is not None:
+        secrets.append(settings.webhook_secret.get_secret_value())
+    setup_logging(settings.log_level, secrets)
+    try:
+        asyncio.run(run(settings))
+    except InvalidToken:
+        return _fail(f"TELEGRAM_BOT_TOKEN was refused by the Bot API server at {settings.telegram_api_base_url}")
+    except NetworkError as err:
+        return _fail(f"cannot reach the Bot API server at {settings.telegram_api_base_url} ({err})", 1)
+    except SchemaTooNewError as err:
+        return _fail(str(err))
+    return 0
+
+
+def describe_event(event: Event) -> list[str]:
+    lines = [f"Event: {event.name.fr} / {event.name.en}", f"  venue: {event.venue}", f"  timezone: {event.timezone}"]
+    for day in event.days:
+        slots = event.slots_on(day.date)
+        windows = ", ".join(f"{w.start:%H:%M}-{w.end:%H:%M}" for w in day.windows)
+        lines.append(f"  {day.date.isoformat()}: {len(slots)} slots of {event.slot_minutes} min in {windows}")
+    lines.append(f"  {len(event.slots)} slots in all")
+    lines.append(f"Themes ({len(event.themes)}): " + ", ".join(t.id for t in event.themes))
+    leads = ", ".join(str(m) for m in event.reminders.lead_minutes)
+    lines.append(
+        f"Reminders: {leads} min before each meeting; "
+        f"day agenda {event.reminders.day_digest_minutes_before} min before the first slot"
+    )
+    lines.append(
+        f"Limits: {event.limits.open_requests_per_attendee} open requests per attendee, "
+        f"{event.limits.default_tables_per_exhibitor} tables per exhibitor by default"
+    )
+    return lines
+
+
+def describe_settings(settings: Settings) -> list[str]:
+    mode = f"webhook {settings.webhook_url}" if settings.webhook_url else "long polling"
+    return [
+        f"Settings: OK ({mode})",
+        f"  Bot API: {settings.telegram_api_base_url}",
+        f"  database: {settings.database_path}",
+        f"  organisers: {len(settings.organiser_ids)}",
+        f"  default language: {settings.default_language}",
+    ]
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    event = load_event(settings.event_file)
+    print("\n".join(describe_settings(settings) + describe_event(event)))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m bot", description="Maillage, the networking bot of an in-person event."
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    commands.add_parser("run", help="run the bot (long polling, or webhook when WEBHOOK_URL is set)").set_defaults(
+        func=cmd_run
+    )
+    commands.add_parser("check", help="validate the settings and the event file, print a summary").set_defaults(
+        func=cmd_check
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        status: int = args.func(args)
+    except ConfigError as err:
+        return _fail(f"configuration error: {err}")
+    except EventError as err:
+        return _fail(f"event file error: {err}")
+    except KeyboardInterrupt:
+        return 130
+    return status

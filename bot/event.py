@@ -1,0 +1,207 @@
+"""The event definition (a TOML file) and the meeting grid computed from it."""
+
+from __future__ import annotations
+
+import itertools
+import tomllib
+from datetime import date, datetime, time, timedelta
+from functools import cached_property
+from pathlib import Path
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator, model_validator
+
+Language = Literal["fr", "en"]
+LANGUAGES: tuple[Language, ...] = ("fr", "en")
+
+
+class EventError(Exception):
+    """The event file is missing or invalid; the message gives the path of each bad field."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+
+
+class LocalizedText(_Strict):
+    fr: NonEmpty
+    en: NonEmpty
+
+    def __call__(self, language: Language) -> str:
+        return self.en if language == "en" else self.fr
+
+
+class TimeRange(_Strict):
+    start: time
+    end: time
+
+    @model_validator(mode="after")
+    def _ordered(self) -> TimeRange:
+        if self.end <= self.start:
+            raise ValueError(f"end {self.end:%H:%M} must be after start {self.start:%H:%M}")
+        return self
+
+    def overlaps(self, start: time, end: time) -> bool:
+        return start < self.end and self.start < end
+
+
+class EventDay(_Strict):
+    date: date
+    windows: list[TimeRange] = Field(min_length=1)
+    breaks: list[TimeRange] = []
+
+    @field_validator("windows")
+    @classmethod
+    def _no_overlap(cls, windows: list[TimeRange]) -> list[TimeRange]:
+        ordered = sorted(windows, key=lambda w: w.start)
+        for before, after in itertools.pairwise(ordered):
+            if after.start < before.end:
+                raise ValueError(
+                    f"windows {before.start:%H:%M}-{before.end:%H:%M} and {after.start:%H:%M}-{after.end:%H:%M} overlap"
+                )
+        return ordered
+
+
+class Theme(_Strict):
+    id: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$")]
+    fr: NonEmpty
+    en: NonEmpty
+
+    def label(self, language: Language) -> str:
+        return self.en if language == "en" else self.fr
+
+
+class Reminders(_Strict):
+    lead_minutes: list[Annotated[int, Field(ge=1, le=1440)]] = Field(default=[15], min_length=1)
+    day_digest_minutes_before: int = Field(default=30, ge=0, le=720)
+
+    @field_validator("lead_minutes")
+    @classmethod
+    def _distinct(cls, leads: list[int]) -> list[int]:
+        if len(set(leads)) != len(leads):
+            raise ValueError("lead times must be distinct")
+        return sorted(leads, reverse=True)
+
+
+class Limits(_Strict):
+    open_requests_per_attendee: int = Field(default=10, ge=1, le=100)
+    default_tables_per_exhibitor: int = Field(default=1, ge=1, le=50)
+
+
+class Slot(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    start: datetime  # timezone-aware, in the event's timezone
+    end: datetime
+
+    @property
+    def key(self) -> str:
+        """A stable identifier: the UTC start time."""
+        return self.start.astimezone(ZoneInfo("UTC")).strftime("%Y%m%dT%H%MZ")
+
+
+class Event(_Strict):
+    name: LocalizedText
+    timezone: str
+    venue: NonEmpty
+    slot_minutes: int = Field(ge=5, le=240)
+    days: list[EventDay] = Field(min_length=1)
+    breaks: list[TimeRange] = []  # apply to every day
+    themes: list[Theme] = Field(min_length=1)
+    reminders: Reminders = Reminders()
+    limits: Limits = Limits()
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{value!r} is not an IANA timezone such as Europe/Paris") from None
+        return value
+
+    @field_validator("days")
+    @classmethod
+    def _distinct_days(cls, days: list[EventDay]) -> list[EventDay]:
+        dates = [d.date for d in days]
+        if len(set(dates)) != len(dates):
+            raise ValueError("a date appears twice")
+        return sorted(days, key=lambda d: d.date)
+
+    @field_validator("themes")
+    @classmethod
+    def _distinct_themes(cls, themes: list[Theme]) -> list[Theme]:
+        ids = [t.id for t in themes]
+        duplicates = sorted({i for i in ids if ids.count(i) > 1})
+        if duplicates:
+            raise ValueError(f"theme ids must be unique: {', '.join(duplicates)}")
+        return themes
+
+    @model_validator(mode="after")
+    def _slots_fit(self) -> Event:
+        for index, day in enumerate(self.days):
+            if not self._day_slots(day):
+                raise ValueError(
+                    f"days[{index}] ({day.date}) has no {self.slot_minutes}-minute slot outside its breaks"
+                )
+        return self
+
+    @cached_property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def theme(self, theme_id: str) -> Theme | None:
+        return next((t for t in self.themes if t.id == theme_id), None)
+
+    @cached_property
+    def slots(self) -> tuple[Slot, ...]:
+        return tuple(slot for day in self.days for slot in self._day_slots(day))
+
+    def slots_on(self, day: date) -> list[Slot]:
+        return [s for s in self.slots if s.start.date() == day]
+
+    def _day_slots(self, day: EventDay) -> list[Slot]:
+        length = timedelta(minutes=self.slot_minutes)
+        breaks = [*self.breaks, *day.breaks]
+        slots = []
+        for window in day.windows:
+            start = datetime.combine(day.date, window.start, tzinfo=self.tz)
+            end_of_window = datetime.combine(day.date, window.end, tzinfo=self.tz)
+            while start + length <= end_of_window:
+                end = start + length
+                if not any(b.overlaps(start.time(), end.time()) for b in breaks):
+                    slots.append(Slot(start=start, end=end))
+                start = end
+        return slots
+
+
+def _path(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(file)"
+
+
+def load_event(path: Path) -> Event:
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise EventError(f"{path}: no such event file (EVENT_FILE)") from None
+    except OSError as err:
+        raise EventError(f"{path}: cannot read the event file: {err.strerror}") from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8-sig"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as err:
+        raise EventError(f"{path}: not valid TOML: {err}") from None
+    try:
+        return Event.model_validate(data)
+    except ValidationError as err:
+        problems = [
+            f"{path}: {_path(tuple(e['loc']))}: {e['msg'].removeprefix('Value error, ')}"
+            for e in err.errors(include_url=False)
+        ]
+        raise EventError("\n".join(problems)) from None

@@ -1,0 +1,65 @@
+"""Messages in French and English, from gettext catalogs read with Babel.
+
+Catalogs live in ``bot/locales/<lang>/LC_MESSAGES/messages.po``; each msgid is a
+stable key, each msgstr Telegram HTML with ``{placeholders}``. Every value passed in
+is HTML-escaped unless wrapped in :class:`Html`, so user text can never inject markup.
+"""
+
+from __future__ import annotations
+
+import html
+import string
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime
+from importlib import resources
+
+from babel.dates import format_date, format_time
+from babel.messages.pofile import read_po
+
+from bot.event import LANGUAGES, Language
+
+
+class Html(str):
+    """Text that is already valid Telegram HTML (built from catalog messages)."""
+
+
+def escape(value: object) -> str:
+    if isinstance(value, Html):
+        return value
+    return html.escape(str(value), quote=False)
+
+
+def placeholders(template: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name}
+
+
+def load_catalog(language: str) -> dict[str, str]:
+    path = resources.files("bot").joinpath("locales", language, "LC_MESSAGES", "messages.po")
+    with path.open("rb") as handle:
+        catalog = read_po(handle, locale=language)
+    return {str(m.id): str(m.string) for m in catalog if m.id and isinstance(m.id, str)}
+
+
+class Translator:
+    def __init__(self, catalogs: Mapping[Language, Mapping[str, str]]) -> None:
+        self.catalogs = catalogs
+
+    @classmethod
+    def load(cls) -> Translator:
+        return cls({language: load_catalog(language) for language in LANGUAGES})
+
+    def __call__(self, language: Language, key: str, **params: object) -> Html:
+        try:
+            template = self.catalogs[language][key]
+        except KeyError:
+            raise KeyError(f"message {key!r} is missing from the {language} catalog") from None
+        return Html(template.format(**{name: escape(value) for name, value in params.items()}))
+
+    def date(self, language: Language, value: date) -> str:
+        return format_date(value, format="full", locale=language)
+
+    def dates(self, language: Language, values: Iterable[date]) -> str:
+        return ", ".join(self.date(language, v) for v in values)
+
+    def time(self, language: Language, value: datetime) -> str:
+        return format_time(value, format="HH:mm", locale=language)

@@ -1,0 +1,68 @@
+"""Running the bot: long polling or webhook, until asked to stop."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from urllib.parse import urlsplit
+
+from bot.app import ALLOWED_UPDATES, build_application, build_services, publish_commands
+from bot.event import load_event
+from bot.runtime import Services
+from bot.settings import Settings
+from storage.db import Database
+
+log = logging.getLogger(__name__)
+
+POLL_TIMEOUT_SECONDS = 10
+
+
+async def serve(services: Services, stop: asyncio.Event) -> None:
+    """Run the bot with these services until ``stop`` is set."""
+    settings = services.settings
+    application = build_application(services)
+    async with application:  # initialize (getMe) ... shutdown
+        await publish_commands(application)
+        await application.start()
+        updater = application.updater
+        assert updater is not None
+        if settings.webhook_url is not None:
+            assert settings.webhook_secret is not None
+            await updater.start_webhook(
+                listen=settings.webhook_listen,
+                port=settings.webhook_port,
+                url_path=urlsplit(str(settings.webhook_url)).path.lstrip("/"),
+                webhook_url=str(settings.webhook_url),
+                secret_token=settings.webhook_secret.get_secret_value(),
+                allowed_updates=ALLOWED_UPDATES,
+            )
+            log.info(
+                "Maillage is up as @%s, webhook on %s:%d",
+                application.bot.username,
+                settings.webhook_listen,
+                settings.webhook_port,
+            )
+        else:
+            await updater.start_polling(allowed_updates=ALLOWED_UPDATES, timeout=POLL_TIMEOUT_SECONDS)
+            log.info("Maillage is up as @%s, long polling", application.bot.username)
+        await stop.wait()
+        log.info("stopping")
+        await updater.stop()
+        await application.stop()
+
+
+async def run(settings: Settings) -> None:
+    """``python -m bot run``: open the database, serve until SIGTERM or SIGINT."""
+    event = load_event(settings.event_file)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    db = Database(settings.database_path)
+    await db.connect()
+    try:
+        await serve(build_services(settings, event, db), stop)
+    finally:
+        await db.close()
+    log.info("stopped cleanly")

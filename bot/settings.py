@@ -1,0 +1,133 @@
+"""Settings from the environment and an optional ``.env`` file."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+TELEGRAM_API = "https://api.telegram.org"
+_TOKEN_RE = re.compile(r"\d{1,20}:[A-Za-z0-9_-]{10,}")
+_SECRET_RE = re.compile(r"[A-Za-z0-9_-]{1,256}")
+
+
+class ConfigError(Exception):
+    """A setting is missing or invalid; the message names the variable."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore", frozen=True)
+
+    telegram_bot_token: SecretStr
+    telegram_api_base_url: AnyHttpUrl = AnyHttpUrl(TELEGRAM_API)
+    database_url: str = "sqlite:///data/maillage.db"
+    event_file: Path = Path("examples/event.toml")
+    organiser_ids: Annotated[frozenset[int], NoDecode] = frozenset()
+    default_language: Literal["fr", "en"] = "fr"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    webhook_url: AnyHttpUrl | None = None
+    webhook_secret: SecretStr | None = None
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = Field(default=8443, ge=1, le=65535)
+
+    @field_validator("telegram_bot_token")
+    @classmethod
+    def _token_shape(cls, value: SecretStr) -> SecretStr:
+        if not _TOKEN_RE.fullmatch(value.get_secret_value().strip()):
+            raise ValueError(
+                "does not look like a bot token (digits, a colon, then the secret, as @BotFather gives it)"
+            )
+        return SecretStr(value.get_secret_value().strip())
+
+    @field_validator("organiser_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            parts = [p.strip() for p in value.split(",") if p.strip()]
+            for part in parts:
+                if not re.fullmatch(r"\d+", part):
+                    raise ValueError(f"{part!r} is not a Telegram user id (comma-separated numbers expected)")
+            return frozenset(int(p) for p in parts)
+        return value
+
+    @field_validator("default_language", mode="before")
+    @classmethod
+    def _lower(cls, value: Any) -> Any:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, value: Any) -> Any:
+        return value.strip().upper() if isinstance(value, str) else value
+
+    @field_validator("database_url")
+    @classmethod
+    def _sqlite_url(cls, value: str) -> str:
+        sqlite_path(value)
+        return value
+
+    @model_validator(mode="after")
+    def _webhook_needs_secret(self) -> Settings:
+        if self.webhook_url is not None:
+            if self.webhook_secret is None:
+                raise ValueError("WEBHOOK_SECRET is required when WEBHOOK_URL is set")
+            if not _SECRET_RE.fullmatch(self.webhook_secret.get_secret_value()):
+                raise ValueError("WEBHOOK_SECRET must be 1-256 characters among A-Z, a-z, 0-9, _ and -")
+        return self
+
+    @property
+    def token(self) -> str:
+        return self.telegram_bot_token.get_secret_value()
+
+    @property
+    def api_base_url(self) -> str:
+        """PTB's ``base_url``: the server root followed by ``/bot`` (the token is appended)."""
+        return _with_suffix(str(self.telegram_api_base_url), "bot")
+
+    @property
+    def api_base_file_url(self) -> str:
+        root = str(self.telegram_api_base_url).rstrip("/")
+        if root.endswith("/bot"):
+            root = root[: -len("/bot")]
+        return f"{root}/file/bot"
+
+    @property
+    def database_path(self) -> Path:
+        return sqlite_path(self.database_url)
+
+
+def _with_suffix(url: str, suffix: str) -> str:
+    url = url.rstrip("/")
+    return url if url.endswith(f"/{suffix}") else f"{url}/{suffix}"
+
+
+def sqlite_path(url: str) -> Path:
+    """``sqlite:///relative/path`` or ``sqlite:////absolute/path``, as SQLAlchemy writes them."""
+    prefix = "sqlite:///"
+    if not url.startswith(prefix) or len(url) == len(prefix):
+        raise ValueError("must look like sqlite:///relative/path.db or sqlite:////absolute/path.db")
+    return Path(url[len(prefix) :])
+
+
+def _describe(error: dict[str, Any]) -> str:
+    loc = error.get("loc") or ()
+    variable = str(loc[0]).upper() if loc else ""
+    message = str(error.get("msg", "is invalid"))
+    message = message.removeprefix("Value error, ")
+    if error.get("type") == "missing":
+        return f"{variable} is missing: set it in the environment or in .env (see .env.example)"
+    if not variable:
+        return message  # model-level checks already name their variables
+    return f"{variable} is invalid: {message}"
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read the settings; raise ConfigError naming the bad variable (never its secret value)."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as err:
+        lines = [_describe(dict(e)) for e in err.errors(include_input=False, include_url=False)]
+        raise ConfigError("; ".join(lines)) from None

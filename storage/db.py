@@ -1,0 +1,200 @@
+"""The SQLite database: connections, the write lock, migrations.
+
+Writes go through one connection behind an asyncio lock, each in a short
+``BEGIN IMMEDIATE ... COMMIT`` transaction, so concurrent updates never interleave
+two transactions on one connection and never wait on SQLite's own lock. Reads use
+a second connection; WAL lets them run while a write is in progress.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+log = logging.getLogger(__name__)
+
+BUSY_TIMEOUT_MS = 5000
+_MIGRATION_RE = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
+
+
+class SchemaTooNewError(Exception):
+    """The database was written by a newer Maillage than this one."""
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    sql: str
+
+
+def bundled_migrations() -> list[Migration]:
+    folder = resources.files("storage").joinpath("migrations")
+    found = []
+    for entry in folder.iterdir():
+        match = _MIGRATION_RE.match(entry.name)
+        if match:
+            found.append(Migration(int(match.group(1)), match.group(2), entry.read_text(encoding="utf-8")))
+    found.sort(key=lambda m: m.version)
+    versions = [m.version for m in found]
+    if versions != list(range(1, len(found) + 1)):
+        raise RuntimeError(f"migrations must be numbered 1..n without gaps, found {versions}")
+    return found
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Transaction:
+    """The write connection inside ``BEGIN IMMEDIATE``; only storage modules see it."""
+
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self._conn = conn
+
+    async def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> int:
+        """Run a statement; return the number of rows it changed."""
+        cursor = await self._conn.execute(sql, params)
+        count = cursor.rowcount
+        await cursor.close()
+        return count
+
+    async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        await self._conn.executemany(sql, rows)
+
+    async def fetch_one(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> aiosqlite.Row | None:
+        async with self._conn.execute(sql, params) as cursor:
+            return await cursor.fetchone()
+
+    async def fetch_all(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[aiosqlite.Row]:
+        async with self._conn.execute(sql, params) as cursor:
+            return list(await cursor.fetchall())
+
+
+class Database:
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        self._writer: aiosqlite.Connection | None = None
+        self._reader: aiosqlite.Connection | None = None
+        self._write_lock = asyncio.Lock()
+
+    async def connect(self, *, migrate: bool = True) -> None:
+        if str(self.path) != ":memory:":
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._writer = await self._open()
+        await self._writer.execute("PRAGMA journal_mode=WAL")
+        if migrate:
+            await self.migrate()
+        self._reader = await self._open()
+        await self._reader.execute("PRAGMA query_only=ON")
+
+    async def _open(self) -> aiosqlite.Connection:
+        conn = await aiosqlite.connect(self.path, isolation_level=None)
+        conn.row_factory = aiosqlite.Row
+        await conn.execute("PRAGMA foreign_keys=ON")
+        await conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        # FULL: a meeting the user was told is booked survives a power cut too.
+        await conn.execute("PRAGMA synchronous=FULL")
+        return conn
+
+    async def close(self) -> None:
+        for conn in (self._reader, self._writer):
+            if conn is not None:
+                await conn.close()
+        self._reader = self._writer = None
+
+    async def __aenter__(self) -> Database:
+        await self.connect()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Transaction]:
+        """A write transaction; keep it short and never call Telegram inside it."""
+        if self._writer is None:
+            raise RuntimeError("database is not connected")
+        async with self._write_lock:
+            await self._writer.execute("BEGIN IMMEDIATE")
+            try:
+                yield Transaction(self._writer)
+            except BaseException:
+                await self._writer.execute("ROLLBACK")
+                raise
+            else:
+                await self._writer.execute("COMMIT")
+
+    async def fetch_one(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> aiosqlite.Row | None:
+        async with self._read_conn().execute(sql, params) as cursor:
+            return await cursor.fetchone()
+
+    async def fetch_all(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[aiosqlite.Row]:
+        async with self._read_conn().execute(sql, params) as cursor:
+            return list(await cursor.fetchall())
+
+    def _read_conn(self) -> aiosqlite.Connection:
+        if self._reader is None:
+            raise RuntimeError("database is not connected")
+        return self._reader
+
+    # ------------------------------------------------------------------ migrations
+
+    async def schema_version(self) -> int:
+        conn = self._writer or self._reader
+        assert conn is not None
+        async with conn.execute(
+            "SELECT name FROM sqlite_master WHERE type='table' AND name='schema_migrations'"
+        ) as cursor:
+            if await cursor.fetchone() is None:
+                return 0
+        async with conn.execute("SELECT COALESCE(MAX(version), 0) FROM schema_migrations") as cursor:
+            row = await cursor.fetchone()
+        return int(row[0]) if row else 0
+
+    async def migrate(self, migrations: list[Migration] | None = None) -> int:
+        """Apply pending migrations; refuse a database newer than the code. Returns the version."""
+        migrations = bundled_migrations() if migrations is None else migrations
+        assert self._writer is not None
+        latest = migrations[-1].version if migrations else 0
+        current = await self.schema_version()
+        if current > latest:
+            raise SchemaTooNewError(
+                f"the database {self.path} has schema version {current}, newer than this Maillage "
+                f"(which knows up to {latest}); upgrade Maillage or point DATABASE_URL at another file"
+            )
+        for migration in migrations:
+            if migration.version <= current:
+                continue
+            async with self._write_lock:
+                try:
+                    await self._apply(migration)
+                except BaseException:
+                    if self._writer.in_transaction:
+                        await self._writer.execute("ROLLBACK")
+                    raise
+            log.info("database migrated to version %d (%s)", migration.version, migration.name)
+        return max(current, latest)
+
+    async def _apply(self, migration: Migration) -> None:
+        assert self._writer is not None
+        # executescript runs the whole file; the explicit BEGIN IMMEDIATE makes it atomic
+        await self._writer.executescript(
+            "BEGIN IMMEDIATE;\n"
+            "CREATE TABLE IF NOT EXISTS schema_migrations ("
+            " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL);\n"
+            f"{migration.sql}\n"
+            f"INSERT INTO schema_migrations (version, name, applied_at) VALUES "
+            f"({migration.version}, '{migration.name}', '{utcnow().isoformat()}');\n"
+            "COMMIT;"
+        )

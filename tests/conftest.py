@@ -1,0 +1,100 @@
+"""Fixtures: the emulator on loopback, and the real bot running against it."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.app import build_services
+from bot.emulator import TelegramEmulator
+from bot.event import Event, load_event
+from bot.runner import serve
+from bot.runtime import Services
+from bot.settings import Settings, load_settings
+from storage.db import Database
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE_EVENT = ROOT / "examples" / "event.toml"
+
+
+@pytest.fixture
+def event() -> Event:
+    return load_event(EXAMPLE_EVENT)
+
+
+@pytest.fixture
+async def emulator() -> AsyncIterator[TelegramEmulator]:
+    async with TelegramEmulator() as emu:
+        yield emu
+        refused = emu.errors()
+        assert not refused, "the bot made calls Telegram would refuse:\n" + "\n".join(
+            f"{c.method}: {c.description} {c.params}" for c in refused
+        )
+
+
+def make_settings(emulator: TelegramEmulator, db_path: Path, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "telegram_bot_token": emulator.token,
+        "telegram_api_base_url": emulator.root_url,
+        "database_url": f"sqlite:///{db_path}",
+        "event_file": EXAMPLE_EVENT,
+        "_env_file": None,
+        **overrides,
+    }
+    return load_settings(**values)
+
+
+@dataclass
+class RunningBot:
+    services: Services
+    stop: Callable[[], Any]
+
+
+@dataclass
+class BotRunner:
+    """Starts the real bot in this event loop against the emulator; stops it at teardown."""
+
+    emulator: TelegramEmulator
+    db_path: Path
+    event: Event
+    _running: list[tuple[asyncio.Event, asyncio.Task[None], Database]]
+
+    async def start(self, **settings: Any) -> Services:
+        db = Database(self.db_path)
+        await db.connect()
+        services = build_services(make_settings(self.emulator, self.db_path, **settings), self.event, db)
+        stop = asyncio.Event()
+        task = asyncio.create_task(serve(services, stop))
+        self._running.append((stop, task, db))
+        for _ in range(200):
+            if self.emulator.polling or task.done():
+                break
+            await asyncio.sleep(0.025)
+        if task.done():
+            task.result()
+        assert self.emulator.polling, "the bot did not start polling within 5 s"
+        return services
+
+    async def stop_all(self) -> None:
+        while self._running:
+            stop, task, db = self._running.pop()
+            stop.set()
+            await asyncio.wait_for(task, 10)
+            await db.close()
+
+
+@pytest.fixture
+async def runner(emulator: TelegramEmulator, tmp_path: Path, event: Event) -> AsyncIterator[BotRunner]:
+    runner = BotRunner(emulator, tmp_path / "maillage.db", event, [])
+    yield runner
+    await runner.stop_all()
+
+
+@pytest.fixture
+async def bot(runner: BotRunner) -> Services:
+    return await runner.start()

@@ -1,0 +1,176 @@
+"""The real bot, driven over HTTP through the emulator the way phones would."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from bot.emulator import TelegramEmulator
+from bot.runtime import Services
+from storage.participants import ParticipantRepository
+from tests.conftest import BotRunner
+
+
+async def test_start_greets_a_french_user_in_french(emulator: TelegramEmulator, bot: Services) -> None:
+    camille = emulator.user("Camille", language_code="fr")
+    await camille.send("/start")
+    reply = await camille.next_reply()
+    assert "Bonjour Camille" in reply.text
+    assert "Journée de l'innovation sociale et urbaine" in reply.text
+    assert "15 minutes" in reply.text
+
+
+async def test_start_greets_an_english_user_in_english(emulator: TelegramEmulator, bot: Services) -> None:
+    sam = emulator.user("Sam", language_code="en-GB")
+    await sam.send("/start")
+    reply = await sam.next_reply()
+    assert "Hello Sam" in reply.text
+    assert "Social and Urban Innovation Day" in reply.text
+
+
+async def test_other_languages_get_french_by_default(emulator: TelegramEmulator, bot: Services) -> None:
+    jonas = emulator.user("Jonas", language_code="de")
+    await jonas.send("/start")
+    assert "Bonjour Jonas" in (await jonas.next_reply()).text
+    nolang = emulator.user("Ana", language_code=None)
+    await nolang.send("/start")
+    assert "Bonjour Ana" in (await nolang.next_reply()).text
+
+
+async def test_a_name_that_looks_like_html_is_shown_as_typed(emulator: TelegramEmulator, bot: Services) -> None:
+    mallory = emulator.user("<b>Mal</b> & co", language_code="fr")
+    await mallory.send("/start")
+    reply = await mallory.next_reply()
+    assert "Bonjour <b>Mal</b> & co" in reply.text
+    assert all(
+        e["type"] != "bold" or reply.text[e["offset"] : e["offset"] + e["length"]] != "Mal" for e in reply.entities
+    )
+
+
+async def test_start_with_an_unknown_deep_link_still_greets(emulator: TelegramEmulator, bot: Services) -> None:
+    lea = emulator.user("Léa")
+    await lea.open_deep_link("x-not-a-real-token")
+    assert "Bonjour Léa" in (await lea.next_reply()).text
+
+
+async def test_help_lists_the_commands_and_the_event_day(emulator: TelegramEmulator, bot: Services) -> None:
+    fr = emulator.user("Camille", language_code="fr")
+    await fr.send("/help")
+    text = (await fr.next_reply()).text
+    for command in ("/start", "/help", "/language"):
+        assert command in text
+    assert "mardi 16 mars 2027" in text
+    en = emulator.user("Sam", language_code="en")
+    await en.send("/help")
+    assert "Tuesday, March 16, 2027" in (await en.next_reply()).text
+
+
+async def test_language_switch_is_remembered_across_a_restart(emulator: TelegramEmulator, runner: BotRunner) -> None:
+    await runner.start()
+    camille = emulator.user("Camille", language_code="fr")
+    await camille.send("/language")
+    prompt = await camille.next_reply()
+    assert "Dans quelle langue" in prompt.text
+    assert prompt.button_labels == ["🇫🇷 Français", "🇬🇧 English"]
+    query = await camille.press("🇬🇧 English")
+    assert await camille.callback_answer(query) == {}
+    confirmation = await camille.wait_for_text("I will speak English")
+    assert confirmation.message_id == prompt.message_id  # edited in place
+    assert confirmation.buttons == []
+    await camille.send("/start")
+    assert "Hello Camille" in (await camille.next_reply()).text
+
+    await runner.stop_all()
+    await runner.start()
+    await camille.send("/help")
+    assert "What I can do" in (await camille.next_reply()).text
+
+
+async def test_commands_are_published_in_both_languages(emulator: TelegramEmulator, bot: Services) -> None:
+    published = {lang: [c["command"] for c in cmds] for (_, lang), cmds in emulator.commands.items()}
+    assert published == {
+        "fr": ["start", "help", "language"],
+        "en": ["start", "help", "language"],
+        "": ["start", "help", "language"],
+    }
+    descriptions = {lang: cmds[2]["description"] for (_, lang), cmds in emulator.commands.items()}
+    assert descriptions["fr"] == "Changer de langue"
+    assert descriptions["en"] == "Switch language"
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("/frobnicate", "Je ne connais pas la commande /frobnicate"),
+        ("/" + "x" * 32, "Je ne connais pas la commande /xxxx"),
+    ],
+)
+async def test_unknown_commands_get_a_hint(
+    emulator: TelegramEmulator, bot: Services, typed: str, expected: str
+) -> None:
+    user = emulator.user("Camille")
+    await user.send(typed)
+    reply = await user.next_reply()
+    assert expected in reply.text
+    assert "/help" in reply.text
+
+
+async def test_stray_messages_of_any_kind_get_a_hint(emulator: TelegramEmulator, bot: Services) -> None:
+    user = emulator.user("Sam", language_code="en")
+    await user.send("hello there 🌱")
+    assert "I did not understand" in (await user.next_reply()).text
+    await user.send("<script>alert(1)</script> & <b>")
+    assert "I did not understand" in (await user.next_reply()).text
+    await user.send("é" * 4096)
+    assert "I did not understand" in (await user.next_reply()).text
+    await user.send_sticker()
+    assert "I did not understand" in (await user.next_reply()).text
+    await user.send_photo(b"\xff\xd8\xff\xe0not really a jpeg")
+    assert "I did not understand" in (await user.next_reply()).text
+    await user.upload("notes.txt", b"hello", "text/plain")
+    assert "I did not understand" in (await user.next_reply()).text
+
+
+async def test_stale_and_forged_buttons_are_answered_and_change_nothing(
+    emulator: TelegramEmulator, bot: Services
+) -> None:
+    user = emulator.user("Camille")
+    await user.send("/start")
+    await user.next_reply()
+    for data in ("lang:de", "lang:fr;DROP TABLE participants", "meeting:accept:999", "x" * 64):
+        query = await user.press_raw(data)
+        answer = await user.callback_answer(query)
+        assert answer["show_alert"] is True
+        assert "n'est plus valable" in answer["text"]
+    assert await ParticipantRepository(bot.db).count() == 0
+
+
+async def test_a_failure_is_logged_with_the_update_id_and_the_user_gets_an_apology(
+    emulator: TelegramEmulator, bot: Services, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def broken(*args: object) -> None:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(bot.languages, "choose", broken)
+    user = emulator.user("Sam", language_code="en")
+    await user.send("/language")
+    await user.next_reply()
+    with caplog.at_level(logging.ERROR):
+        await user.press("🇫🇷 Français")
+        apology = await user.next_reply()
+    assert "Sorry, something went wrong on our side" in apology.text
+    failure = [r for r in caplog.records if r.name == "handlers.errors"]
+    assert failure and failure[0].getMessage().startswith("update ") and failure[0].exc_info is not None
+    # and the bot keeps answering
+    await user.send("/help")
+    assert "What I can do" in (await user.next_reply()).text
+
+
+async def test_edited_messages_are_not_answered_twice(emulator: TelegramEmulator, bot: Services) -> None:
+    user = emulator.user("Camille")
+    await user.send("bonjour")
+    await user.next_reply()
+    await user.send("/help")
+    await user.next_reply()
+    assert len(user.bot_messages) == 2
