@@ -91,12 +91,16 @@ class Database:
     async def connect(self, *, migrate: bool = True) -> None:
         if str(self.path) != ":memory:":
             self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._writer = await self._open()
-        await self._writer.execute("PRAGMA journal_mode=WAL")
-        if migrate:
-            await self.migrate()
-        self._reader = await self._open()
-        await self._reader.execute("PRAGMA query_only=ON")
+        try:
+            self._writer = await self._open()
+            await self._writer.execute("PRAGMA journal_mode=WAL")
+            if migrate:
+                await self.migrate()
+            self._reader = await self._open()
+            await self._reader.execute("PRAGMA query_only=ON")
+        except BaseException:
+            await self.close()  # an open connection's thread would keep the process alive
+            raise
 
     async def _open(self) -> aiosqlite.Connection:
         conn = await aiosqlite.connect(self.path, isolation_level=None)

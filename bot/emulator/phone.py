@@ -8,6 +8,7 @@ deleted messages gone.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +32,7 @@ class ChatMessage:
     sticker: bool = False
     edit_date: int | None = None
     deleted: bool = False
+    received_at: float = field(default_factory=time.monotonic)  # when the server got it
 
     @property
     def content(self) -> str:

@@ -303,9 +303,9 @@ class TelegramEmulator:
         self._users[uid] = _UserState(phone)
         return phone
 
-    def errors(self, *, codes: tuple[int, ...] = (400, 401, 404, 409)) -> list[ApiCall]:
-        """Calls refused with these codes: bugs in the bot unless a test expects them."""
-        return [c for c in self.calls if not c.ok and c.error_code in codes]
+    def errors(self, *, expected: tuple[int, ...] = (403, 429)) -> list[ApiCall]:
+        """Refused calls other than the normal states (blocked users, flood control): bugs in the bot."""
+        return [c for c in self.calls if not c.ok and c.error_code not in expected]
 
     def calls_to(self, method: str) -> list[ApiCall]:
         return [c for c in self.calls if c.method == method]

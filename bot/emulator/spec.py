@@ -81,7 +81,23 @@ class BotApiSpec:
                 errors.append(str(err))
         if len(errors) == 1:
             raise SpecError(errors[0])
+        closest = self._closest_type(value, types)
+        if closest is not None:
+            raise SpecError(errors[types.index(closest)])
         raise SpecError(f"Bad Request: field '{path}' must be {' or '.join(types)}")
+
+    def _closest_type(self, value: Any, types: tuple[str, ...]) -> str | None:
+        """For an object matching none of a union, the type it was most likely meant to be."""
+        if isinstance(value, str):
+            try:
+                value = json.loads(value)
+            except json.JSONDecodeError:
+                return None
+        if not isinstance(value, dict) or not all(t in self._types for t in types):
+            return None
+        overlap = {t: len(set(value) & set(self._types[t])) for t in types}
+        best = max(types, key=lambda t: overlap[t])
+        return best if overlap[best] else None
 
     def _coerce_one(self, value: Any, type_name: str, files: dict[str, UploadedFile], path: str) -> Any:
         if type_name.startswith("Array of "):

@@ -1,0 +1,1 @@
+"""Benchmarks: every performance claim of the project comes from here."""

@@ -1,0 +1,59 @@
+"""The opening announcement: hundreds of people write in the same second, over a real network's latency."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from bot.runtime import Services
+from tests.conftest import BotRunner
+
+USERS = 400
+LATENCY = 0.05  # added to every Bot API call, like the real network
+
+
+async def test_400_users_writing_within_a_second_are_all_answered_within_2_seconds(runner: BotRunner) -> None:
+    emulator = runner.emulator
+    emulator.latency = LATENCY
+    await runner.start()
+    phones = [emulator.user(f"Participant {i}", language_code="fr" if i % 3 else "en") for i in range(USERS)]
+    sent_at: dict[int, float] = {}
+    for phone in phones:  # 400 messages spread over one second
+        sent_at[phone.id] = time.monotonic()
+        await phone.send("/start")
+        await asyncio.sleep(1.0 / USERS)
+    last_sent = time.monotonic()
+    await emulator.wait_for(lambda: all(p.bot_messages for p in phones), timeout=10)
+    waits = sorted(p.bot_messages[0].received_at - sent_at[p.id] for p in phones)
+    all_answered = max(p.bot_messages[0].received_at for p in phones) - last_sent
+    print(
+        f"burst: max wait {waits[-1]:.3f}s, p95 {waits[int(0.95 * USERS)]:.3f}s, "
+        f"last answer {all_answered:.3f}s after the last send"
+    )
+    assert waits[-1] < 2.0
+    for phone in phones:
+        expected = "Bonjour" if phone.language_code == "fr" else "Hello"
+        assert phone.bot_messages[0].text.startswith(expected)
+
+
+async def test_one_users_quick_messages_are_answered_in_the_order_sent(runner: BotRunner, bot: Services) -> None:
+    emulator = runner.emulator
+    emulator.latency = LATENCY
+    others = [emulator.user(f"Other {i}") for i in range(20)]
+    camille = emulator.user("Camille", language_code="fr")
+    sequence = ["/help", "/language", "/start", "bonjour", "/nope", "/help", "/start"]
+    expected = [
+        "Ce que je sais faire",
+        "Dans quelle langue",
+        "Bonjour Camille",
+        "Je n'ai pas compris",
+        "Je ne connais pas la commande /nope",
+        "Ce que je sais faire",
+        "Bonjour Camille",
+    ]
+    for text in sequence:
+        await camille.send(text)
+        await others[len(camille.messages) % len(others)].send("/help")
+    await emulator.wait_for(lambda: len(camille.bot_messages) == len(sequence), timeout=5)
+    for reply, fragment in zip(camille.bot_messages, expected, strict=True):
+        assert fragment in reply.text

@@ -1,0 +1,214 @@
+"""``python -m bot``, run as a real process, as an operator would."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from bot.emulator import TelegramEmulator
+from tests.conftest import EXAMPLE_EVENT
+
+OUR_VARIABLES = (
+    "TELEGRAM_",
+    "DATABASE_URL",
+    "EVENT_FILE",
+    "ORGANISER_IDS",
+    "DEFAULT_LANGUAGE",
+    "LOG_LEVEL",
+    "WEBHOOK_",
+)
+
+
+def environment(**values: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(OUR_VARIABLES)}
+    env.update(values)
+    return env
+
+
+def run_cli(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        cwd=tmp_path,  # no .env there
+        env=environment(**env),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_run_without_a_token_names_it_and_exits_2(tmp_path: Path) -> None:
+    result = run_cli(tmp_path, "run")
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "TELEGRAM_BOT_TOKEN" in lines[0]
+    assert "Traceback" not in result.stderr
+
+
+def test_check_prints_a_summary(tmp_path: Path) -> None:
+    result = run_cli(tmp_path, "check", TELEGRAM_BOT_TOKEN="123:abcdefghijklmnop", EVENT_FILE=str(EXAMPLE_EVENT))
+    assert result.returncode == 0, result.stderr
+    assert "2027-03-16: 24 slots of 15 min in 09:30-12:30, 14:00-17:00" in result.stdout
+    assert "Themes (7): services, urban-agriculture" in result.stdout
+
+
+def test_check_reports_a_bad_event_file_with_its_path(tmp_path: Path) -> None:
+    bad = tmp_path / "event.toml"
+    bad.write_text(EXAMPLE_EVENT.read_text(encoding="utf-8").replace("Europe/Paris", "Mars/Olympus"), encoding="utf-8")
+    result = run_cli(tmp_path, "check", TELEGRAM_BOT_TOKEN="123:abcdefghijklmnop", EVENT_FILE=str(bad))
+    assert result.returncode == 2
+    assert "timezone: 'Mars/Olympus' is not an IANA timezone" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_check_reports_bad_settings(tmp_path: Path) -> None:
+    result = run_cli(
+        tmp_path, "check", TELEGRAM_BOT_TOKEN="123:abcdefghijklmnop", WEBHOOK_URL="https://x.example.org/h"
+    )
+    assert result.returncode == 2
+    assert "WEBHOOK_SECRET is required" in result.stderr
+
+
+@pytest.fixture
+async def emulator() -> AsyncIterator[TelegramEmulator]:
+    async with TelegramEmulator() as emu:
+        yield emu
+
+
+class BotProcess:
+    def __init__(self, process: asyncio.subprocess.Process) -> None:
+        self.process = process
+        self.output = b""
+
+    async def stop(self, sig: int = signal.SIGTERM) -> int:
+        self.process.send_signal(sig)
+        out, _ = await asyncio.wait_for(self.process.communicate(), 15)
+        self.output += out
+        assert self.process.returncode is not None
+        return self.process.returncode
+
+    @property
+    def text(self) -> str:
+        return self.output.decode(errors="replace")
+
+
+async def start_bot(tmp_path: Path, emulator: TelegramEmulator, **extra: str) -> BotProcess:
+    env = environment(
+        TELEGRAM_BOT_TOKEN=emulator.token,
+        TELEGRAM_API_BASE_URL=emulator.root_url,
+        DATABASE_URL=f"sqlite:///{tmp_path / 'data' / 'maillage.db'}",
+        EVENT_FILE=str(EXAMPLE_EVENT),
+        LOG_LEVEL="DEBUG",
+        **extra,
+    )
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "run",
+        cwd=tmp_path,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    return BotProcess(process)
+
+
+async def wait_until(predicate, timeout: float = 15.0) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out"
+        await asyncio.sleep(0.02)
+
+
+async def test_the_bot_process_answers_and_stops_cleanly_on_sigterm(tmp_path: Path, emulator: TelegramEmulator) -> None:
+    bot = await start_bot(tmp_path, emulator)
+    await wait_until(lambda: emulator.polling or bot.process.returncode is not None)
+    camille = emulator.user("Camille", language_code="fr")
+    sent = time.monotonic()
+    await camille.send("/start")
+    reply = await camille.next_reply(timeout=5)
+    assert reply.received_at - sent < 1.0
+    assert "Bonjour Camille" in reply.text
+    assert await bot.stop(signal.SIGTERM) == 0
+    assert "stopped cleanly" in bot.text
+    assert emulator.token not in bot.text and emulator.token.split(":")[1] not in bot.text
+    assert not emulator.errors()
+    assert (tmp_path / "data" / "maillage.db").exists()
+
+
+async def test_the_webhook_mode_refuses_requests_without_the_secret(tmp_path: Path, emulator: TelegramEmulator) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"http://127.0.0.1:{port}/telegram"
+    bot = await start_bot(
+        tmp_path, emulator, WEBHOOK_URL=url, WEBHOOK_SECRET="s3cret-webhook_token", WEBHOOK_PORT=str(port)
+    )
+    await wait_until(lambda: bool(emulator.calls_to("setWebhook")) or bot.process.returncode is not None)
+    assert bot.process.returncode is None, (await bot.process.communicate())[0]
+    camille = emulator.user("Sam", language_code="en")
+    await camille.send("/start")
+    assert "Hello Sam" in (await camille.next_reply(timeout=10)).text  # delivered with the secret
+    forged = {
+        "update_id": 999999,
+        "message": {
+            "message_id": 1,
+            "date": 0,
+            "chat": {"id": 1, "type": "private"},
+            "from": {"id": 1, "is_bot": False, "first_name": "Eve"},
+            "text": "/start",
+        },
+    }
+    async with aiohttp.ClientSession() as http:
+        async with http.post(url, json=forged) as resp:
+            assert resp.status == 403
+        async with http.post(url, json=forged, headers={"X-Telegram-Bot-Api-Secret-Token": "wrong"}) as resp:
+            assert resp.status == 403
+    assert await bot.stop(signal.SIGINT) == 0
+    assert "s3cret-webhook_token" not in bot.text
+
+
+async def test_a_token_the_server_refuses_is_reported(tmp_path: Path, emulator: TelegramEmulator) -> None:
+    env = environment(
+        TELEGRAM_BOT_TOKEN="999:wrong-token-for-this-server",
+        TELEGRAM_API_BASE_URL=emulator.root_url,
+        DATABASE_URL=f"sqlite:///{tmp_path / 'm.db'}",
+        EVENT_FILE=str(EXAMPLE_EVENT),
+    )
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "run", cwd=tmp_path, env=env, stderr=asyncio.subprocess.PIPE
+    )
+    _, err = await asyncio.wait_for(process.communicate(), 30)
+    assert process.returncode == 2
+    assert "TELEGRAM_BOT_TOKEN was refused" in err.decode()
+    assert "wrong-token-for-this-server" not in err.decode()
+
+
+def test_a_database_from_a_newer_maillage_is_refused(tmp_path: Path) -> None:
+    db = tmp_path / "m.db"
+    with sqlite3.connect(db) as conn:
+        conn.execute("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT, applied_at TEXT)")
+        conn.execute("INSERT INTO schema_migrations VALUES (999, 'future', '2030-01-01')")
+    # the database is opened before the Bot API is reached, so no server is needed
+    result = run_cli(
+        tmp_path,
+        "run",
+        TELEGRAM_BOT_TOKEN="123:abcdefghijklmnop",
+        DATABASE_URL=f"sqlite:///{db}",
+        EVENT_FILE=str(EXAMPLE_EVENT),
+        TELEGRAM_API_BASE_URL="http://127.0.0.1:9",
+    )
+    assert result.returncode == 2
+    assert "newer than this Maillage" in result.stderr

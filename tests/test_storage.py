@@ -1,0 +1,108 @@
+"""Storage: migrations, transactions, concurrent writers."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from storage.db import Database, Migration, SchemaTooNewError, bundled_migrations
+from storage.participants import ParticipantRepository
+
+
+@pytest.fixture
+async def db(tmp_path: Path):  # type: ignore[no-untyped-def]
+    async with Database(tmp_path / "nested" / "m.db") as database:
+        yield database
+
+
+async def test_migrations_run_at_start_and_are_recorded(db: Database) -> None:
+    latest = bundled_migrations()[-1].version
+    assert await db.schema_version() == latest
+    assert db.path.exists()  # the folder was created on demand
+    rows = await db.fetch_all("SELECT version, name FROM schema_migrations ORDER BY version")
+    assert [r["version"] for r in rows] == list(range(1, latest + 1))
+
+
+async def test_reopening_applies_nothing_twice(tmp_path: Path) -> None:
+    path = tmp_path / "m.db"
+    async with Database(path) as first:
+        await ParticipantRepository(first).set_language(1, "en")
+    async with Database(path) as second:
+        assert (await ParticipantRepository(second).by_telegram_id(1)).language == "en"  # type: ignore[union-attr]
+        assert len(await second.fetch_all("SELECT * FROM schema_migrations")) == len(bundled_migrations())
+
+
+async def test_a_database_newer_than_the_code_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "m.db"
+    async with Database(path):
+        pass
+    with sqlite3.connect(path) as conn:
+        conn.execute("INSERT INTO schema_migrations VALUES (999, 'from_the_future', '2030-01-01')")
+    database = Database(path)
+    with pytest.raises(SchemaTooNewError, match="schema version 999, newer than this Maillage"):
+        await database.connect()
+    await database.close()
+
+
+async def test_a_failing_migration_leaves_nothing_behind(db: Database) -> None:
+    current = await db.schema_version()
+    broken = [*bundled_migrations(), Migration(current + 1, "broken", "CREATE TABLE half (x);\nTHIS IS NOT SQL;")]
+    with pytest.raises(sqlite3.OperationalError):
+        await db.migrate(broken)
+    assert await db.schema_version() == current
+    assert await db.fetch_one("SELECT name FROM sqlite_master WHERE name = 'half'") is None
+
+
+async def test_pragmas(db: Database) -> None:
+    assert (await db.fetch_one("PRAGMA journal_mode"))[0] == "wal"  # type: ignore[index]
+    assert (await db.fetch_one("PRAGMA foreign_keys"))[0] == 1  # type: ignore[index]
+    assert (await db.fetch_one("PRAGMA busy_timeout"))[0] >= 1000  # type: ignore[index]
+
+
+async def test_a_failed_transaction_is_rolled_back(db: Database) -> None:
+    with pytest.raises(RuntimeError):
+        async with db.transaction() as tx:
+            await tx.execute(
+                "INSERT INTO participants (telegram_id, language, created_at, updated_at) VALUES (1, 'fr', 'x', 'x')"
+            )
+            raise RuntimeError("boom")
+    assert await ParticipantRepository(db).count() == 0
+
+
+async def test_the_schema_refuses_what_the_domain_forbids(db: Database) -> None:
+    with pytest.raises(sqlite3.IntegrityError):
+        async with db.transaction() as tx:
+            await tx.execute(
+                "INSERT INTO participants (telegram_id, language, created_at, updated_at) VALUES (1, 'de', 'x', 'x')"
+            )
+
+
+async def test_reads_are_refused_writes(db: Database) -> None:
+    with pytest.raises(sqlite3.OperationalError):
+        await db.fetch_all("DELETE FROM participants")
+
+
+async def test_concurrent_writers_never_collide(db: Database) -> None:
+    repo = ParticipantRepository(db)
+
+    async def user_session(telegram_id: int) -> None:
+        for language in ("en", "fr", "en"):
+            await repo.set_language(telegram_id, language)  # type: ignore[arg-type]
+            assert (await repo.by_telegram_id(telegram_id)).language == language  # type: ignore[union-attr]
+
+    await asyncio.gather(*(user_session(i) for i in range(200)))
+    assert await repo.count() == 200
+    rows = await db.fetch_all("SELECT DISTINCT language FROM participants")
+    assert [r["language"] for r in rows] == ["en"]
+
+
+async def test_two_processes_share_the_file(tmp_path: Path) -> None:
+    """Another connection (as a second process would) waits on the busy timeout, not fails."""
+    path = tmp_path / "m.db"
+    async with Database(path) as one, Database(path) as two:
+        repos = [ParticipantRepository(one), ParticipantRepository(two)]
+        await asyncio.gather(*(repos[i % 2].set_language(i, "fr") for i in range(100)))
+        assert await repos[0].count() == 100
