@@ -55,11 +55,11 @@ class Translator:
             raise KeyError(f"message {key!r} is missing from the {language} catalog") from None
         return Html(template.format(**{name: escape(value) for name, value in params.items()}))
 
-    def date(self, language: Language, value: date) -> str:
+    def format_date(self, language: Language, value: date) -> str:
         return format_date(value, format="full", locale=language)
 
-    def dates(self, language: Language, values: Iterable[date]) -> str:
-        return ", ".join(self.date(language, v) for v in values)
+    def format_dates(self, language: Language, values: Iterable[date]) -> str:
+        return ", ".join(self.format_date(language, v) for v in values)
 
-    def time(self, language: Language, value: datetime) -> str:
+    def format_time(self, language: Language, value: datetime) -> str:
         return format_time(value, format="HH:mm", locale=language)

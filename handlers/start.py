@@ -28,7 +28,7 @@ async def help_command(update: Update, context: Context) -> None:
     services = context.services
     language = await user_language(update, context)
     event = services.event
-    days = services.tr.dates(language, [day.date for day in event.days])
+    days = services.tr.format_dates(language, [day.date for day in event.days])
     await reply(
         update, context, services.tr(language, "help.text", event=event.name(language), days=days, venue=event.venue)
     )

@@ -89,5 +89,5 @@ def test_dates_are_written_the_local_way() -> None:
     from datetime import date
 
     tr = Translator.load()
-    assert tr.date("fr", date(2027, 3, 16)) == "mardi 16 mars 2027"
-    assert tr.date("en", date(2027, 3, 16)) == "Tuesday, March 16, 2027"
+    assert tr.format_date("fr", date(2027, 3, 16)) == "mardi 16 mars 2027"
+    assert tr.format_date("en", date(2027, 3, 16)) == "Tuesday, March 16, 2027"

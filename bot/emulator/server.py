@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from aiohttp import ClientSession, ClientTimeout, web
+from aiohttp import BodyPartReader, ClientSession, ClientTimeout, web
 
 from bot.emulator.html import EntityParseError, parse_html, utf16_len
 from bot.emulator.phone import ChatMessage, Phone
@@ -500,14 +500,14 @@ class TelegramEmulator:
             elif ctype == "multipart/form-data":
                 reader = await request.multipart()
                 async for part in reader:
-                    if part.name is None:
+                    if not isinstance(part, BodyPartReader) or part.name is None:
                         continue
-                    if part.filename is not None:  # type: ignore[union-attr]
-                        content = await part.read()  # type: ignore[union-attr]
+                    if part.filename is not None:
+                        content = await part.read()
                         mime = part.headers.get("Content-Type", "application/octet-stream")
-                        files[part.name] = UploadedFile(part.name, part.filename, bytes(content), mime)  # type: ignore[union-attr]
+                        files[part.name] = UploadedFile(part.name, part.filename, bytes(content), mime)
                     else:
-                        params[part.name] = await part.text()  # type: ignore[union-attr]
+                        params[part.name] = await part.text()
             else:
                 form = await request.post()
                 params.update({k: v for k, v in form.items() if isinstance(v, str)})
@@ -590,9 +590,10 @@ class TelegramEmulator:
             poll = self._poll = _Poll(request)
             self._new_update.clear()
             await self._notify()
-            waiter = asyncio.ensure_future(self._new_update.wait())
+            waiter: asyncio.Future[Any] = asyncio.ensure_future(self._new_update.wait())
+            pending: set[asyncio.Future[Any]] = {waiter, poll.future}
             try:
-                await asyncio.wait({waiter, poll.future}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+                await asyncio.wait(pending, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
             finally:
                 waiter.cancel()
                 if self._poll is poll:
