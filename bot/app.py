@@ -7,6 +7,7 @@ from telegram.ext import (
     AIORateLimiter,
     Application,
     CallbackQueryHandler,
+    ChatMemberHandler,
     CommandHandler,
     ContextTypes,
     MessageHandler,
@@ -18,24 +19,29 @@ from bot.event import LANGUAGES, Event
 from bot.i18n import Translator
 from bot.runtime import SERVICES_KEY, Context, MaillageApplication, Services
 from bot.services.languages import LanguageService
+from bot.services.privacy import PrivacyService
+from bot.services.registration import RegistrationService
 from bot.settings import Settings
 from bot.transport import AiohttpRequest
-from handlers import errors, fallback, language, start
+from handlers import errors, fallback, language, membership, menu, organiser, profile, registration, start
+from storage.conversations import ConversationRepository
 from storage.db import Database
 from storage.participants import ParticipantRepository
 
 ALLOWED_UPDATES = [Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER]
-PUBLISHED_COMMANDS = ("start", "help", "language")
+PUBLISHED_COMMANDS = ("start", "me", "language", "mydata", "forget", "cancel", "help")
 
 
 def build_services(settings: Settings, event: Event, db: Database) -> Services:
-    participants = ParticipantRepository(db)
+    registration_service = RegistrationService(db, event, settings.organiser_ids)
     return Services(
         settings=settings,
         event=event,
         db=db,
         tr=Translator.load(),
-        languages=LanguageService(participants, settings.default_language),
+        languages=LanguageService(ParticipantRepository(db), ConversationRepository(db), settings.default_language),
+        registration=registration_service,
+        privacy=PrivacyService(registration_service, event),
     )
 
 
@@ -60,22 +66,50 @@ def build_application(services: Services) -> MaillageApplication:
 
 
 def register_handlers(application: MaillageApplication) -> None:
-    only_new_messages = filters.UpdateType.MESSAGE
+    private = filters.ChatType.PRIVATE
+    new_messages = filters.UpdateType.MESSAGE & private
 
-    # Welcome and help
-    application.add_handler(CommandHandler("start", start.start))
-    application.add_handler(CommandHandler("help", start.help_command))
+    # Welcome, registration, invite links
+    application.add_handler(CommandHandler("start", registration.start, filters=private))
+    application.add_handler(CallbackQueryHandler(registration.choose_language, pattern=registration.LANGUAGE_PATTERN))
+    application.add_handler(CallbackQueryHandler(registration.consent, pattern=registration.CONSENT_PATTERN))
+    application.add_handler(CallbackQueryHandler(registration.step_button, pattern=registration.STEP_PATTERN))
+    application.add_handler(CallbackQueryHandler(registration.join, pattern=registration.JOIN_PATTERN))
+    application.add_handler(CommandHandler("cancel", registration.cancel, filters=private))
+
+    # Main menu and help
+    application.add_handler(CallbackQueryHandler(menu.open_entry, pattern=menu.PATTERN))
+    application.add_handler(CommandHandler("help", start.help_command, filters=private))
+
+    # Profile and personal data
+    application.add_handler(CommandHandler("me", profile.me, filters=private))
+    application.add_handler(CallbackQueryHandler(profile.edit_field, pattern=profile.EDIT_PATTERN))
+    application.add_handler(CommandHandler("mydata", profile.my_data, filters=private))
+    application.add_handler(CommandHandler("forget", profile.forget, filters=private))
+    application.add_handler(CallbackQueryHandler(profile.forget_answer, pattern=profile.FORGET_PATTERN))
 
     # Language
-    application.add_handler(CommandHandler("language", language.ask_language))
+    application.add_handler(CommandHandler("language", language.ask_language, filters=private))
     application.add_handler(CallbackQueryHandler(language.choose_language, pattern=language.CHOOSE_PATTERN))
 
-    # Anything no feature handled: keep these last
-    application.add_handler(MessageHandler(only_new_messages & filters.COMMAND, fallback.unknown_command))
-    application.add_handler(MessageHandler(only_new_messages, fallback.stray_message))
+    # Organisers
+    application.add_handler(CommandHandler("reps", organiser.representatives, filters=private))
+    application.add_handler(CallbackQueryHandler(organiser.revoke, pattern=organiser.REVOKE_PATTERN))
+
+    # Blocked and unblocked
+    application.add_handler(ChatMemberHandler(membership.on_my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER))
+
+    # Anything else: answers to the current question, or a hint. Keep these last.
+    application.add_handler(MessageHandler(new_messages & filters.COMMAND, fallback.unknown_command))
+    application.add_handler(MessageHandler(new_messages, registration.on_message))
     application.add_handler(CallbackQueryHandler(fallback.stale_button))
 
     application.add_error_handler(errors.on_error)
+
+
+async def on_startup(application: MaillageApplication) -> None:
+    await publish_commands(application)
+    await registration.resume_conversations(application)
 
 
 async def publish_commands(application: MaillageApplication) -> None:

@@ -79,6 +79,53 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 0
 
 
+async def _bot_username(settings: Settings) -> str:
+    from telegram import Bot
+
+    from bot.transport import AiohttpRequest
+
+    async with Bot(settings.token, base_url=settings.api_base_url, request=AiohttpRequest()) as bot:
+        return bot.username
+
+
+async def _invite(settings: Settings, args: argparse.Namespace) -> int:
+    from storage.db import Database
+    from storage.exhibitors import ExhibitorRepository
+    from storage.organiser_invites import OrganiserInviteRepository
+
+    async with Database(settings.database_path) as db:
+        if args.kind == "organiser":
+            token = await OrganiserInviteRepository(db).create()
+            payload, what = f"o-{token}", "Organiser invitation (single use)"
+        else:
+            if not args.slug:
+                return _fail("invite exhibitor needs the exhibitor's slug")
+            exhibitors = ExhibitorRepository(db)
+            exhibitor = await exhibitors.by_slug(args.slug)
+            if exhibitor is None:
+                return _fail(f"no exhibitor with slug {args.slug!r}")
+            token = await exhibitors.rotate_invite(exhibitor.id) if args.revoke else exhibitor.invite_token
+            what = f"Representatives' invitation for {exhibitor.name}" + (
+                " (previous link revoked)" if args.revoke else ""
+            )
+            payload = f"x-{token}"
+    username = await _bot_username(settings)
+    print(f"{what}:\nhttps://t.me/{username}?start={payload}")
+    return 0
+
+
+def cmd_invite(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    try:
+        return asyncio.run(_invite(settings, args))
+    except InvalidToken:
+        return _fail(f"TELEGRAM_BOT_TOKEN was refused by the Bot API server at {settings.telegram_api_base_url}")
+    except NetworkError as err:
+        return _fail(f"cannot reach the Bot API server at {settings.telegram_api_base_url} ({err})", 1)
+    except SchemaTooNewError as err:
+        return _fail(str(err))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m bot", description="Maillage, the networking bot of an in-person event."
@@ -90,6 +137,11 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("check", help="validate the settings and the event file, print a summary").set_defaults(
         func=cmd_check
     )
+    invite = commands.add_parser("invite", help="print an invite link: organiser (single use) or exhibitor SLUG")
+    invite.add_argument("kind", choices=["organiser", "exhibitor"])
+    invite.add_argument("slug", nargs="?", help="the exhibitor's slug")
+    invite.add_argument("--revoke", action="store_true", help="exhibitor: revoke the current link and print a new one")
+    invite.set_defaults(func=cmd_invite)
     return parser
 
 

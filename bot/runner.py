@@ -7,7 +7,7 @@ import logging
 import signal
 from urllib.parse import urlsplit
 
-from bot.app import ALLOWED_UPDATES, build_application, build_services, publish_commands
+from bot.app import ALLOWED_UPDATES, build_application, build_services, on_startup
 from bot.event import load_event
 from bot.runtime import Services
 from bot.settings import Settings
@@ -23,8 +23,8 @@ async def serve(services: Services, stop: asyncio.Event) -> None:
     settings = services.settings
     application = build_application(services)
     async with application:  # initialize (getMe) ... shutdown
-        await publish_commands(application)
         await application.start()
+        await on_startup(application)
         updater = application.updater
         assert updater is not None
         if settings.webhook_url is not None:

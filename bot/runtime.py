@@ -10,6 +10,8 @@ from telegram.ext import Application, CallbackContext, ExtBot
 from bot.event import Event
 from bot.i18n import Translator
 from bot.services.languages import LanguageService
+from bot.services.privacy import PrivacyService
+from bot.services.registration import RegistrationService
 from bot.settings import Settings
 from storage.db import Database
 
@@ -23,6 +25,8 @@ class Services:
     db: Database
     tr: Translator
     languages: LanguageService
+    registration: RegistrationService
+    privacy: PrivacyService
 
 
 class Context(CallbackContext[ExtBot[Any], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):

@@ -4,32 +4,39 @@ from __future__ import annotations
 
 from typing import cast
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 
-from bot.event import LANGUAGES, Language
+from bot.event import Language
 from bot.runtime import Context
 from handlers.common import reply, user_language
+from handlers.conversation import send_prompt
+from handlers.registration import consent_prompt
+from handlers.views import language_buttons
 
 CHOOSE_PATTERN = r"^lang:(fr|en)$"
 
 
-def language_keyboard(context: Context) -> InlineKeyboardMarkup:
-    tr = context.services.tr
-    return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(tr(lang, f"language.name.{lang}"), callback_data=f"lang:{lang}") for lang in LANGUAGES]]
-    )
-
-
 async def ask_language(update: Update, context: Context) -> None:
     language = await user_language(update, context)
-    await reply(update, context, context.services.tr(language, "language.prompt"), language_keyboard(context))
+    tr = context.services.tr
+    markup = InlineKeyboardMarkup([language_buttons(tr, "lang:{lang}", language)])
+    await reply(update, context, tr(language, "language.prompt"), markup)
 
 
 async def choose_language(update: Update, context: Context) -> None:
     query = update.callback_query
-    assert query is not None and query.data is not None and context.match is not None
+    assert query is not None and context.match is not None
     await query.answer()
+    services = context.services
     language = cast(Language, context.match.group(1))
-    await context.services.languages.choose(query.from_user.id, language)
-    await query.edit_message_text(context.services.tr(language, "language.changed"), parse_mode=ParseMode.HTML)
+    user_id = query.from_user.id
+    if await services.languages.choose(user_id, language):
+        await query.edit_message_text(services.tr(language, "language.changed"), parse_mode=ParseMode.HTML)
+        conversation = await services.registration.conversation(user_id)
+        if conversation is not None:
+            await send_prompt(context, conversation)
+        return
+    # Not registered: nothing is stored; the registration starts in that language.
+    text, markup = consent_prompt(context, language, "a")
+    await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)

@@ -1,16 +1,47 @@
-"""Participants: the people the bot knows."""
+"""Participants: the people registered with the bot, and their themes."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
-from typing import Literal
+from enum import StrEnum
+from typing import Any, Literal
 
 import aiosqlite
 from pydantic import BaseModel, ConfigDict
 
-from storage.db import Database, utcnow
+from storage.db import Database, Transaction, utcnow
 
 Language = Literal["fr", "en"]
+
+
+class Role(StrEnum):
+    ATTENDEE = "attendee"
+    EXHIBITOR = "exhibitor"  # an exhibitor's representative
+    ORGANISER = "organiser"
+
+
+class OrgType(StrEnum):
+    LOCAL_AUTHORITY = "local_authority"
+    SOCIAL_LANDLORD = "social_landlord"
+    COMPANY = "company"
+    SSE = "sse"  # social and solidarity economy
+    RESEARCH = "research"
+    OTHER = "other"
+
+
+class NewParticipant(BaseModel):
+    telegram_id: int
+    role: Role
+    exhibitor_id: int | None = None
+    language: Language
+    full_name: str
+    organisation: str | None = None
+    org_type: OrgType | None = None
+    job_title: str | None = None
+    looking_for: str | None = None
+    themes: list[str] = []
+    consent_at: datetime
 
 
 class Participant(BaseModel):
@@ -18,17 +49,41 @@ class Participant(BaseModel):
 
     id: int
     telegram_id: int
+    role: Role
+    exhibitor_id: int | None
     language: Language
+    full_name: str
+    organisation: str | None
+    org_type: OrgType | None
+    job_title: str | None
+    looking_for: str | None
+    themes: tuple[str, ...]
+    consent_at: datetime
     reachable: bool
     created_at: datetime
     updated_at: datetime
 
 
-_COLUMNS = "id, telegram_id, language, reachable, created_at, updated_at"
+EDITABLE_COLUMNS = frozenset({"language", "full_name", "organisation", "org_type", "job_title", "looking_for"})
+_COLUMNS = (
+    "id, telegram_id, role, exhibitor_id, language, full_name, organisation, org_type, job_title, "
+    "looking_for, consent_at, reachable, created_at, updated_at"
+)
+_THEMES = "(SELECT group_concat(theme_id, ',') FROM participant_themes t WHERE t.participant_id = participants.id)"
 
 
 def _participant(row: aiosqlite.Row) -> Participant:
-    return Participant.model_validate(dict(row))
+    data = dict(row)
+    data["themes"] = tuple(sorted(data.pop("themes").split(","))) if data.get("themes") else ()
+    return Participant.model_validate(data)
+
+
+async def _replace_themes(tx: Transaction, participant_id: int, themes: Iterable[str]) -> None:
+    await tx.execute("DELETE FROM participant_themes WHERE participant_id = ?", (participant_id,))
+    await tx.executemany(
+        "INSERT INTO participant_themes (participant_id, theme_id) VALUES (?, ?)",
+        [(participant_id, theme) for theme in sorted(set(themes))],
+    )
 
 
 class ParticipantRepository:
@@ -36,23 +91,119 @@ class ParticipantRepository:
         self._db = db
 
     async def by_telegram_id(self, telegram_id: int) -> Participant | None:
-        row = await self._db.fetch_one(f"SELECT {_COLUMNS} FROM participants WHERE telegram_id = ?", (telegram_id,))
+        row = await self._db.fetch_one(
+            f"SELECT {_COLUMNS}, {_THEMES} AS themes FROM participants WHERE telegram_id = ?", (telegram_id,)
+        )
         return _participant(row) if row else None
 
-    async def set_language(self, telegram_id: int, language: Language) -> Participant:
+    async def by_id(self, participant_id: int) -> Participant | None:
+        row = await self._db.fetch_one(
+            f"SELECT {_COLUMNS}, {_THEMES} AS themes FROM participants WHERE id = ?", (participant_id,)
+        )
+        return _participant(row) if row else None
+
+    async def representatives(self, exhibitor_id: int | None = None) -> list[Participant]:
+        """Representatives of one exhibitor, or of all exhibitors, by name."""
+        where = "role = 'exhibitor'" + (" AND exhibitor_id = ?" if exhibitor_id is not None else "")
+        params = (exhibitor_id,) if exhibitor_id is not None else ()
+        rows = await self._db.fetch_all(
+            f"SELECT {_COLUMNS}, {_THEMES} AS themes FROM participants WHERE {where} ORDER BY full_name, id", params
+        )
+        return [_participant(r) for r in rows]
+
+    async def create(self, new: NewParticipant, tx: Transaction) -> int:
+        """Insert within the caller's transaction (registration also claims invites in it)."""
         now = utcnow().isoformat()
-        async with self._db.transaction() as tx:
-            row = await tx.fetch_one(
-                f"""
-                INSERT INTO participants (telegram_id, language, created_at, updated_at)
-                VALUES (?, ?, ?, ?)
-                ON CONFLICT (telegram_id) DO UPDATE SET language = excluded.language, updated_at = excluded.updated_at
-                RETURNING {_COLUMNS}
-                """,
-                (telegram_id, language, now, now),
-            )
+        row = await tx.fetch_one(
+            """
+            INSERT INTO participants (telegram_id, role, exhibitor_id, language, full_name, organisation, org_type,
+                                      job_title, looking_for, consent_at, reachable, created_at, updated_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)
+            RETURNING id
+            """,
+            (
+                new.telegram_id,
+                new.role.value,
+                new.exhibitor_id,
+                new.language,
+                new.full_name,
+                new.organisation,
+                new.org_type.value if new.org_type else None,
+                new.job_title,
+                new.looking_for,
+                new.consent_at.isoformat(),
+                now,
+                now,
+            ),
+        )
         assert row is not None
-        return _participant(row)
+        await _replace_themes(tx, row[0], new.themes)
+        return int(row[0])
+
+    async def update_fields(self, telegram_id: int, **fields: Any) -> None:
+        unknown = set(fields) - EDITABLE_COLUMNS
+        if unknown:
+            raise ValueError(f"not editable: {sorted(unknown)}")
+        assignments = ", ".join(f"{name} = ?" for name in fields)
+        values = [v.value if isinstance(v, StrEnum) else v for v in fields.values()]
+        async with self._db.transaction() as tx:
+            await tx.execute(
+                f"UPDATE participants SET {assignments}, updated_at = ? WHERE telegram_id = ?",
+                (*values, utcnow().isoformat(), telegram_id),
+            )
+
+    async def set_themes(self, telegram_id: int, themes: Iterable[str]) -> None:
+        async with self._db.transaction() as tx:
+            row = await tx.fetch_one("SELECT id FROM participants WHERE telegram_id = ?", (telegram_id,))
+            if row is None:
+                return
+            await _replace_themes(tx, row[0], themes)
+            await tx.execute("UPDATE participants SET updated_at = ? WHERE id = ?", (utcnow().isoformat(), row[0]))
+
+    async def set_reachable(self, telegram_id: int, reachable: bool) -> bool:
+        """Returns whether a participant with this id exists."""
+        async with self._db.transaction() as tx:
+            changed = await tx.execute(
+                "UPDATE participants SET reachable = ?, updated_at = ? WHERE telegram_id = ?",
+                (int(reachable), utcnow().isoformat(), telegram_id),
+            )
+        return changed > 0
+
+    async def make_representative(self, telegram_id: int, exhibitor_id: int) -> None:
+        async with self._db.transaction() as tx:
+            await tx.execute(
+                "UPDATE participants SET role = 'exhibitor', exhibitor_id = ?, updated_at = ? WHERE telegram_id = ?",
+                (exhibitor_id, utcnow().isoformat(), telegram_id),
+            )
+
+    async def make_organiser(self, participant_id: int, tx: Transaction) -> None:
+        await tx.execute(
+            "UPDATE participants SET role = 'organiser', exhibitor_id = NULL, updated_at = ? WHERE id = ?",
+            (utcnow().isoformat(), participant_id),
+        )
+
+    async def revoke_representative(self, participant_id: int) -> Participant | None:
+        """Back to attendee, keeping the exhibitor's name as organisation. None if not a representative."""
+        async with self._db.transaction() as tx:
+            changed = await tx.execute(
+                """
+                UPDATE participants
+                SET role = 'attendee',
+                    organisation = COALESCE(organisation, (SELECT substr(name, 1, 120) FROM exhibitors e
+                                                           WHERE e.id = participants.exhibitor_id)),
+                    exhibitor_id = NULL,
+                    updated_at = ?
+                WHERE id = ? AND role = 'exhibitor'
+                """,
+                (utcnow().isoformat(), participant_id),
+            )
+        return await self.by_id(participant_id) if changed else None
+
+    async def delete(self, telegram_id: int) -> None:
+        """Everything about this person goes: profile, themes (cascade), conversation."""
+        async with self._db.transaction() as tx:
+            await tx.execute("DELETE FROM conversations WHERE telegram_id = ?", (telegram_id,))
+            await tx.execute("DELETE FROM participants WHERE telegram_id = ?", (telegram_id,))
 
     async def count(self) -> int:
         row = await self._db.fetch_one("SELECT COUNT(*) FROM participants")

@@ -1,4 +1,4 @@
-"""The real bot, driven over HTTP through the emulator the way phones would."""
+"""The real bot, driven over HTTP through the emulator the way phones would: the basics."""
 
 from __future__ import annotations
 
@@ -10,57 +10,60 @@ from bot.emulator import TelegramEmulator
 from bot.runtime import Services
 from storage.participants import ParticipantRepository
 from tests.conftest import BotRunner
+from tests.helpers import register_attendee
 
 
-async def test_start_greets_a_french_user_in_french(emulator: TelegramEmulator, bot: Services) -> None:
+async def test_start_welcomes_a_french_user_in_french(emulator: TelegramEmulator, bot: Services) -> None:
     camille = emulator.user("Camille", language_code="fr")
     await camille.send("/start")
     reply = await camille.next_reply()
-    assert "Bonjour Camille" in reply.text
+    assert reply.text.startswith("Bienvenue sur Maillage")
     assert "Journée de l'innovation sociale et urbaine" in reply.text
-    assert "15 minutes" in reply.text
+    assert "rendez-vous de 15 minutes" in reply.text
+    assert reply.button_labels == ["✓ 🇫🇷 Français", "🇬🇧 English"]  # prefilled from Telegram
 
 
-async def test_start_greets_an_english_user_in_english(emulator: TelegramEmulator, bot: Services) -> None:
+async def test_start_welcomes_an_english_user_in_english(emulator: TelegramEmulator, bot: Services) -> None:
     sam = emulator.user("Sam", language_code="en-GB")
     await sam.send("/start")
     reply = await sam.next_reply()
-    assert "Hello Sam" in reply.text
+    assert reply.text.startswith("Welcome to Maillage")
     assert "Social and Urban Innovation Day" in reply.text
+    assert reply.button_labels == ["🇫🇷 Français", "✓ 🇬🇧 English"]
 
 
 async def test_other_languages_get_french_by_default(emulator: TelegramEmulator, bot: Services) -> None:
     jonas = emulator.user("Jonas", language_code="de")
     await jonas.send("/start")
-    assert "Bonjour Jonas" in (await jonas.next_reply()).text
+    assert (await jonas.next_reply()).text.startswith("Bienvenue")
     nolang = emulator.user("Ana", language_code=None)
     await nolang.send("/start")
-    assert "Bonjour Ana" in (await nolang.next_reply()).text
+    assert (await nolang.next_reply()).text.startswith("Bienvenue")
 
 
-async def test_a_name_that_looks_like_html_is_shown_as_typed(emulator: TelegramEmulator, bot: Services) -> None:
-    mallory = emulator.user("<b>Mal</b> & co", language_code="fr")
-    await mallory.send("/start")
-    reply = await mallory.next_reply()
-    assert "Bonjour <b>Mal</b> & co" in reply.text
-    assert all(
-        e["type"] != "bold" or reply.text[e["offset"] : e["offset"] + e["length"]] != "Mal" for e in reply.entities
-    )
-
-
-async def test_start_with_an_unknown_deep_link_still_greets(emulator: TelegramEmulator, bot: Services) -> None:
+async def test_start_with_an_unknown_deep_link_still_welcomes(emulator: TelegramEmulator, bot: Services) -> None:
     lea = emulator.user("Léa")
-    await lea.open_deep_link("x-not-a-real-token")
-    assert "Bonjour Léa" in (await lea.next_reply()).text
+    await lea.open_deep_link("zz-not-a-real-payload")
+    assert (await lea.next_reply()).text.startswith("Bienvenue")
+
+
+async def test_registered_users_get_the_menu_on_start(emulator: TelegramEmulator, bot: Services) -> None:
+    camille = emulator.user("Camille", last_name="Martin")
+    await register_attendee(camille)
+    await camille.send("/start")
+    reply = await camille.next_reply()
+    assert "Bonjour Camille Martin" in reply.text
+    assert reply.button_labels == ["👤 Mon profil", "🌐 Langue", "❓ Aide"]
 
 
 async def test_help_lists_the_commands_and_the_event_day(emulator: TelegramEmulator, bot: Services) -> None:
     fr = emulator.user("Camille", language_code="fr")
     await fr.send("/help")
     text = (await fr.next_reply()).text
-    for command in ("/start", "/help", "/language"):
+    for command in ("/start", "/me", "/language", "/mydata", "/forget", "/cancel", "/help"):
         assert command in text
     assert "mardi 16 mars 2027" in text
+    assert "/reps" not in text  # organisers only
     en = emulator.user("Sam", language_code="en")
     await en.send("/help")
     assert "Tuesday, March 16, 2027" in (await en.next_reply()).text
@@ -69,17 +72,18 @@ async def test_help_lists_the_commands_and_the_event_day(emulator: TelegramEmula
 async def test_language_switch_is_remembered_across_a_restart(emulator: TelegramEmulator, runner: BotRunner) -> None:
     await runner.start()
     camille = emulator.user("Camille", language_code="fr")
+    await register_attendee(camille)
     await camille.send("/language")
     prompt = await camille.next_reply()
     assert "Dans quelle langue" in prompt.text
-    assert prompt.button_labels == ["🇫🇷 Français", "🇬🇧 English"]
+    assert prompt.button_labels == ["✓ 🇫🇷 Français", "🇬🇧 English"]
     query = await camille.press("🇬🇧 English")
     assert await camille.callback_answer(query) == {}
     confirmation = await camille.wait_for_text("I will speak English")
     assert confirmation.message_id == prompt.message_id  # edited in place
     assert confirmation.buttons == []
-    await camille.send("/start")
-    assert "Hello Camille" in (await camille.next_reply()).text
+    await camille.send("/help")
+    assert "What I can do" in (await camille.next_reply()).text
 
     await runner.stop_all()
     await runner.start()
@@ -88,15 +92,14 @@ async def test_language_switch_is_remembered_across_a_restart(emulator: Telegram
 
 
 async def test_commands_are_published_in_both_languages(emulator: TelegramEmulator, bot: Services) -> None:
+    expected = ["start", "me", "language", "mydata", "forget", "cancel", "help"]
     published = {lang: [c["command"] for c in cmds] for (_, lang), cmds in emulator.commands.items()}
-    assert published == {
-        "fr": ["start", "help", "language"],
-        "en": ["start", "help", "language"],
-        "": ["start", "help", "language"],
+    assert published == {"fr": expected, "en": expected, "": expected}
+    descriptions = {
+        lang: {c["command"]: c["description"] for c in cmds} for (_, lang), cmds in emulator.commands.items()
     }
-    descriptions = {lang: cmds[2]["description"] for (_, lang), cmds in emulator.commands.items()}
-    assert descriptions["fr"] == "Changer de langue"
-    assert descriptions["en"] == "Switch language"
+    assert descriptions["fr"]["language"] == "Changer de langue"
+    assert descriptions["en"]["language"] == "Switch language"
 
 
 @pytest.mark.parametrize(
@@ -138,11 +141,14 @@ async def test_stale_and_forged_buttons_are_answered_and_change_nothing(
     user = emulator.user("Camille")
     await user.send("/start")
     await user.next_reply()
-    for data in ("lang:de", "lang:fr;DROP TABLE participants", "meeting:accept:999", "x" * 64):
+    for data in ("lang:de", "lang:fr;DROP TABLE participants", "meeting:accept:999", "x" * 64, "reg:name:keep"):
         query = await user.press_raw(data)
         answer = await user.callback_answer(query)
-        assert answer["show_alert"] is True
-        assert "n'est plus valable" in answer["text"]
+        if answer:  # a pattern no handler knows: an alert
+            assert answer["show_alert"] is True
+            assert "n'est plus valable" in answer["text"]
+        else:  # a registration button out of its step: a message
+            assert "étape passée" in (await user.next_reply()).text
     assert await ParticipantRepository(bot.db).count() == 0
 
 
@@ -167,7 +173,7 @@ async def test_a_failure_is_logged_with_the_update_id_and_the_user_gets_an_apolo
     assert "What I can do" in (await user.next_reply()).text
 
 
-async def test_edited_messages_are_not_answered_twice(emulator: TelegramEmulator, bot: Services) -> None:
+async def test_edited_messages_are_not_answered(emulator: TelegramEmulator, bot: Services) -> None:
     user = emulator.user("Camille")
     await user.send("bonjour")
     await user.next_reply()

@@ -32,7 +32,7 @@ async def test_400_users_writing_within_a_second_are_all_answered_within_2_secon
     )
     assert waits[-1] < 2.0
     for phone in phones:
-        expected = "Bonjour" if phone.language_code == "fr" else "Hello"
+        expected = "Bienvenue sur Maillage" if phone.language_code == "fr" else "Welcome to Maillage"
         assert phone.bot_messages[0].text.startswith(expected)
 
 
@@ -45,11 +45,11 @@ async def test_one_users_quick_messages_are_answered_in_the_order_sent(runner: B
     expected = [
         "Ce que je sais faire",
         "Dans quelle langue",
-        "Bonjour Camille",
+        "Bienvenue sur Maillage",
         "Je n'ai pas compris",
         "Je ne connais pas la commande /nope",
         "Ce que je sais faire",
-        "Bonjour Camille",
+        "Bienvenue sur Maillage",
     ]
     for text in sequence:
         await camille.send(text)

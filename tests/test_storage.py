@@ -8,8 +8,21 @@ from pathlib import Path
 
 import pytest
 
-from storage.db import Database, Migration, SchemaTooNewError, bundled_migrations
-from storage.participants import ParticipantRepository
+from storage.db import Database, Migration, SchemaTooNewError, bundled_migrations, utcnow
+from storage.participants import NewParticipant, ParticipantRepository, Role
+
+
+async def add_participant(db: Database, telegram_id: int, name: str = "Camille Martin") -> int:
+    new = NewParticipant(
+        telegram_id=telegram_id,
+        role=Role.ATTENDEE,
+        language="fr",
+        full_name=name,
+        consent_at=utcnow(),
+        themes=["health"],
+    )
+    async with db.transaction() as tx:
+        return await ParticipantRepository(db).create(new, tx)
 
 
 @pytest.fixture
@@ -29,9 +42,9 @@ async def test_migrations_run_at_start_and_are_recorded(db: Database) -> None:
 async def test_reopening_applies_nothing_twice(tmp_path: Path) -> None:
     path = tmp_path / "m.db"
     async with Database(path) as first:
-        await ParticipantRepository(first).set_language(1, "en")
+        await add_participant(first, 1)
     async with Database(path) as second:
-        assert (await ParticipantRepository(second).by_telegram_id(1)).language == "en"  # type: ignore[union-attr]
+        assert (await ParticipantRepository(second).by_telegram_id(1)).themes == ("health",)  # type: ignore[union-attr]
         assert len(await second.fetch_all("SELECT * FROM schema_migrations")) == len(bundled_migrations())
 
 
@@ -65,8 +78,11 @@ async def test_pragmas(db: Database) -> None:
 async def test_a_failed_transaction_is_rolled_back(db: Database) -> None:
     with pytest.raises(RuntimeError):
         async with db.transaction() as tx:
-            await tx.execute(
-                "INSERT INTO participants (telegram_id, language, created_at, updated_at) VALUES (1, 'fr', 'x', 'x')"
+            await ParticipantRepository(db).create(
+                NewParticipant(
+                    telegram_id=1, role=Role.ATTENDEE, language="fr", full_name="Camille", consent_at=utcnow()
+                ),
+                tx,
             )
             raise RuntimeError("boom")
     assert await ParticipantRepository(db).count() == 0
@@ -76,7 +92,14 @@ async def test_the_schema_refuses_what_the_domain_forbids(db: Database) -> None:
     with pytest.raises(sqlite3.IntegrityError):
         async with db.transaction() as tx:
             await tx.execute(
-                "INSERT INTO participants (telegram_id, language, created_at, updated_at) VALUES (1, 'de', 'x', 'x')"
+                "INSERT INTO participants (telegram_id, role, language, full_name, consent_at, created_at, updated_at)"
+                " VALUES (1, 'attendee', 'de', 'Camille', 'x', 'x', 'x')"
+            )
+    with pytest.raises(sqlite3.IntegrityError):  # a representative must belong to an exhibitor
+        async with db.transaction() as tx:
+            await tx.execute(
+                "INSERT INTO participants (telegram_id, role, language, full_name, consent_at, created_at, updated_at)"
+                " VALUES (1, 'exhibitor', 'fr', 'Camille', 'x', 'x', 'x')"
             )
 
 
@@ -89,8 +112,9 @@ async def test_concurrent_writers_never_collide(db: Database) -> None:
     repo = ParticipantRepository(db)
 
     async def user_session(telegram_id: int) -> None:
+        await add_participant(db, telegram_id)
         for language in ("en", "fr", "en"):
-            await repo.set_language(telegram_id, language)  # type: ignore[arg-type]
+            await repo.update_fields(telegram_id, language=language)
             assert (await repo.by_telegram_id(telegram_id)).language == language  # type: ignore[union-attr]
 
     await asyncio.gather(*(user_session(i) for i in range(200)))
@@ -103,6 +127,5 @@ async def test_two_processes_share_the_file(tmp_path: Path) -> None:
     """Another connection (as a second process would) waits on the busy timeout, not fails."""
     path = tmp_path / "m.db"
     async with Database(path) as one, Database(path) as two:
-        repos = [ParticipantRepository(one), ParticipantRepository(two)]
-        await asyncio.gather(*(repos[i % 2].set_language(i, "fr") for i in range(100)))
-        assert await repos[0].count() == 100
+        await asyncio.gather(*(add_participant(one if i % 2 else two, i) for i in range(100)))
+        assert await ParticipantRepository(one).count() == 100

@@ -1,0 +1,389 @@
+"""Registration and profile editing, as a state machine kept in the database.
+
+Nothing is stored before the person accepts the privacy notice: the language and
+the invitation they came with travel in the buttons until then. From consent on,
+the conversation (step and answers so far) is a row in ``conversations``, so a
+restart resumes it where it was. Registration ends with the participant created in
+one transaction; profile editing writes each field as soon as it is valid.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel
+
+from bot.event import Event, Language
+from bot.services.profile import COLUMN, SKIPPABLE, Field, InvalidAnswer, clean, validate_text
+from storage.conversations import ConversationRepository, StoredConversation
+from storage.db import Database, utcnow
+from storage.exhibitors import Exhibitor, ExhibitorRepository
+from storage.organiser_invites import OrganiserInviteRepository
+from storage.participants import NewParticipant, OrgType, Participant, ParticipantRepository, Role
+
+SUMMARY = "summary"
+STEPS: dict[Role, tuple[Field, ...]] = {
+    Role.ATTENDEE: (
+        Field.NAME,
+        Field.ORGANISATION,
+        Field.ORG_TYPE,
+        Field.JOB_TITLE,
+        Field.THEMES,
+        Field.LOOKING_FOR,
+    ),
+    Role.EXHIBITOR: (Field.NAME, Field.JOB_TITLE),
+    Role.ORGANISER: (Field.NAME, Field.JOB_TITLE),
+}
+
+
+class Flow(StrEnum):
+    REGISTER = "register"
+    PROFILE = "profile"
+
+
+class StaleAction(Exception):
+    """A button from another step, or for a conversation that is over."""
+
+
+class InvitationInvalid(Exception):
+    """The invite link is unknown, revoked or already used."""
+
+
+@dataclass(frozen=True)
+class Invitation:
+    """Where a new participant came from: an exhibitor's or an organiser's invite link."""
+
+    kind: str  # "x" exhibitor representative, "o" organiser
+    token: str
+
+    @property
+    def code(self) -> str:
+        return f"{self.kind}{self.token}"
+
+    @classmethod
+    def from_code(cls, code: str) -> Invitation | None:
+        if len(code) > 1 and code[0] in "xo":
+            return cls(code[0], code[1:])
+        return None
+
+
+class Draft(BaseModel):
+    role: Role
+    language: Language
+    consent_at: datetime | None = None
+    exhibitor_id: int | None = None
+    organiser_token: str | None = None
+    telegram_name: str | None = None
+    full_name: str | None = None
+    organisation: str | None = None
+    org_type: OrgType | None = None
+    job_title: str | None = None
+    looking_for: str | None = None
+    themes: list[str] = []
+    back_to_summary: bool = False
+    prompt_message_id: int | None = None
+
+
+class Conversation(BaseModel):
+    telegram_id: int
+    flow: Flow
+    step: str  # a Field value, or SUMMARY
+    draft: Draft
+    prompt_pending: bool = True
+
+    @property
+    def field(self) -> Field | None:
+        return Field(self.step) if self.step != SUMMARY else None
+
+    @property
+    def steps(self) -> tuple[Field, ...]:
+        return STEPS[self.draft.role]
+
+
+def _to_stored(conversation: Conversation) -> StoredConversation:
+    return StoredConversation(
+        telegram_id=conversation.telegram_id,
+        flow=conversation.flow.value,
+        step=conversation.step,
+        data=conversation.draft.model_dump(mode="json"),
+        prompt_pending=conversation.prompt_pending,
+    )
+
+
+def _from_stored(stored: StoredConversation) -> Conversation:
+    return Conversation(
+        telegram_id=stored.telegram_id,
+        flow=Flow(stored.flow),
+        step=stored.step,
+        draft=Draft.model_validate(stored.data),
+        prompt_pending=stored.prompt_pending,
+    )
+
+
+class RegistrationService:
+    def __init__(self, db: Database, event: Event, organiser_ids: frozenset[int]) -> None:
+        self._db = db
+        self.event = event
+        self.organiser_ids = organiser_ids
+        self.participants = ParticipantRepository(db)
+        self.exhibitors = ExhibitorRepository(db)
+        self.organiser_invites = OrganiserInviteRepository(db)
+        self.conversations = ConversationRepository(db)
+
+    # ------------------------------------------------------------------ who is who
+
+    async def participant(self, telegram_id: int) -> Participant | None:
+        return await self.participants.by_telegram_id(telegram_id)
+
+    def is_organiser(self, telegram_id: int, participant: Participant | None) -> bool:
+        return telegram_id in self.organiser_ids or (participant is not None and participant.role == Role.ORGANISER)
+
+    async def conversation(self, telegram_id: int) -> Conversation | None:
+        stored = await self.conversations.get(telegram_id)
+        return _from_stored(stored) if stored else None
+
+    async def invited_exhibitor(self, invitation: Invitation | None) -> Exhibitor | None:
+        if invitation is None or invitation.kind != "x":
+            return None
+        return await self.exhibitors.by_invite_token(invitation.token)
+
+    async def check_invitation(self, invitation: Invitation) -> Exhibitor | None:
+        """The exhibitor an exhibitor invitation is for (None for an organiser one); raise if it is not valid."""
+        if invitation.kind == "x":
+            exhibitor = await self.exhibitors.by_invite_token(invitation.token)
+            if exhibitor is None:
+                raise InvitationInvalid
+            return exhibitor
+        if not await self.organiser_invites.is_open(invitation.token):
+            raise InvitationInvalid
+        return None
+
+    def role_for(self, telegram_id: int, invitation: Invitation | None) -> Role:
+        if invitation is not None:
+            return Role.EXHIBITOR if invitation.kind == "x" else Role.ORGANISER
+        return Role.ORGANISER if telegram_id in self.organiser_ids else Role.ATTENDEE
+
+    # ------------------------------------------------------------------ registration
+
+    async def begin(
+        self, telegram_id: int, language: Language, invitation: Invitation | None, telegram_name: str | None
+    ) -> Conversation:
+        """Consent accepted: the conversation starts, and from now on it is stored."""
+        exhibitor = await self.check_invitation(invitation) if invitation else None
+        name = clean(telegram_name or "")
+        draft = Draft(
+            role=self.role_for(telegram_id, invitation),
+            language=language,
+            consent_at=utcnow(),
+            exhibitor_id=exhibitor.id if exhibitor else None,
+            organiser_token=invitation.token if invitation and invitation.kind == "o" else None,
+            telegram_name=name if 2 <= len(name) <= 80 else None,
+        )
+        conversation = Conversation(telegram_id=telegram_id, flow=Flow.REGISTER, step=STEPS[draft.role][0], draft=draft)
+        await self.conversations.save(_to_stored(conversation))
+        return conversation
+
+    async def _current(self, telegram_id: int, step: str | None) -> Conversation:
+        conversation = await self.conversation(telegram_id)
+        if conversation is None or (step is not None and conversation.step != step):
+            raise StaleAction
+        return conversation
+
+    async def _save(self, conversation: Conversation) -> Conversation:
+        conversation.prompt_pending = True
+        await self.conversations.save(_to_stored(conversation))
+        return conversation
+
+    async def _accept(self, conversation: Conversation, field: Field, value: Any) -> Conversation | None:
+        """Store a valid value; return the conversation at its next step, or None when it is over."""
+        if conversation.flow == Flow.PROFILE:
+            if field == Field.THEMES:
+                await self.participants.set_themes(conversation.telegram_id, value)
+            else:
+                await self.participants.update_fields(conversation.telegram_id, **{COLUMN[field]: value})
+            await self.conversations.delete(conversation.telegram_id)
+            return None
+        draft = conversation.draft
+        if field == Field.THEMES:
+            draft.themes = list(value)
+        else:
+            setattr(draft, COLUMN[field], value)
+        steps = conversation.steps
+        if draft.back_to_summary or field == steps[-1]:
+            draft.back_to_summary = False
+            conversation.step = SUMMARY
+        else:
+            conversation.step = steps[steps.index(field) + 1]
+        return await self._save(conversation)
+
+    async def answer_text(self, telegram_id: int, text: str) -> Conversation | None:
+        conversation = await self._current(telegram_id, None)
+        field = conversation.field
+        if field is None or field not in (Field.NAME, Field.ORGANISATION, Field.JOB_TITLE, Field.LOOKING_FOR):
+            raise InvalidAnswer("conversation.use_buttons")
+        return await self._accept(conversation, field, validate_text(field, text))
+
+    async def keep_telegram_name(self, telegram_id: int) -> Conversation | None:
+        conversation = await self._current(telegram_id, Field.NAME)
+        name = conversation.draft.telegram_name
+        if name is None:
+            raise StaleAction
+        return await self._accept(conversation, Field.NAME, name)
+
+    async def choose_org_type(self, telegram_id: int, value: str) -> Conversation | None:
+        conversation = await self._current(telegram_id, Field.ORG_TYPE)
+        try:
+            org_type = OrgType(value)
+        except ValueError:
+            raise StaleAction from None
+        return await self._accept(conversation, Field.ORG_TYPE, org_type)
+
+    async def toggle_theme(self, telegram_id: int, theme_id: str) -> Conversation:
+        conversation = await self._current(telegram_id, Field.THEMES)
+        if self.event.theme(theme_id) is None:
+            raise StaleAction
+        themes = conversation.draft.themes
+        conversation.draft.themes = [t for t in themes if t != theme_id] if theme_id in themes else [*themes, theme_id]
+        await self.conversations.save(_to_stored(conversation))
+        return conversation
+
+    async def finish_themes(self, telegram_id: int) -> Conversation | None:
+        conversation = await self._current(telegram_id, Field.THEMES)
+        if not conversation.draft.themes:
+            raise InvalidAnswer("registration.themes.none")
+        order = [t.id for t in self.event.themes]
+        return await self._accept(conversation, Field.THEMES, sorted(conversation.draft.themes, key=order.index))
+
+    async def skip(self, telegram_id: int, step: str) -> Conversation | None:
+        conversation = await self._current(telegram_id, step)
+        field = conversation.field
+        if field not in SKIPPABLE:
+            raise StaleAction
+        return await self._accept(conversation, field, None)
+
+    async def back(self, telegram_id: int, step: str) -> Conversation | None:
+        """The previous step; None when going back past the first step (the conversation is dropped)."""
+        conversation = await self._current(telegram_id, step)
+        if conversation.flow == Flow.PROFILE:
+            await self.conversations.delete(telegram_id)
+            return None
+        steps = conversation.steps
+        if conversation.step == SUMMARY:
+            conversation.step = steps[-1]
+        elif conversation.field == steps[0]:
+            await self.conversations.delete(telegram_id)
+            return None
+        else:
+            assert conversation.field is not None
+            conversation.step = steps[steps.index(conversation.field) - 1]
+        conversation.draft.back_to_summary = False
+        return await self._save(conversation)
+
+    async def edit_from_summary(self, telegram_id: int, field: Field) -> Conversation:
+        conversation = await self._current(telegram_id, SUMMARY)
+        if field not in conversation.steps:
+            raise StaleAction
+        conversation.step = field
+        conversation.draft.back_to_summary = True
+        return await self._save(conversation)
+
+    async def confirm(self, telegram_id: int) -> Participant:
+        conversation = await self._current(telegram_id, SUMMARY)
+        draft = conversation.draft
+        assert draft.full_name is not None and draft.consent_at is not None
+        if draft.role == Role.EXHIBITOR and (
+            draft.exhibitor_id is None or await self.exhibitors.by_id(draft.exhibitor_id) is None
+        ):
+            raise InvitationInvalid
+        new = NewParticipant(
+            telegram_id=telegram_id,
+            role=draft.role,
+            exhibitor_id=draft.exhibitor_id,
+            language=draft.language,
+            full_name=draft.full_name,
+            organisation=draft.organisation,
+            org_type=draft.org_type,
+            job_title=draft.job_title,
+            looking_for=draft.looking_for,
+            themes=draft.themes,
+            consent_at=draft.consent_at,
+        )
+        async with self._db.transaction() as tx:
+            participant_id = await self.participants.create(new, tx)
+            if draft.organiser_token is not None and not await self.organiser_invites.claim(
+                draft.organiser_token, participant_id, tx
+            ):
+                raise InvitationInvalid  # rolls the whole registration back
+            await self.conversations.delete_in(tx, telegram_id)
+        participant = await self.participants.by_id(participant_id)
+        assert participant is not None
+        return participant
+
+    async def cancel(self, telegram_id: int) -> Conversation | None:
+        """Leave whatever conversation is in progress; registration answers are dropped."""
+        conversation = await self.conversation(telegram_id)
+        if conversation is not None:
+            await self.conversations.delete(telegram_id)
+        return conversation
+
+    async def drop_invalid_registration(self, telegram_id: int) -> None:
+        await self.conversations.delete(telegram_id)
+
+    # ------------------------------------------------------------------ prompts and restarts
+
+    async def remember_prompt(self, conversation: Conversation, message_id: int) -> None:
+        """The prompt for the current step reached the user."""
+        conversation.draft.prompt_message_id = message_id
+        conversation.prompt_pending = False
+        current = await self.conversation(conversation.telegram_id)
+        if current is not None and current.step == conversation.step:
+            await self.conversations.save(_to_stored(conversation))
+
+    async def unprompted(self) -> list[Conversation]:
+        """Conversations whose latest prompt may not have reached the user (a crash in between)."""
+        return [_from_stored(c) for c in await self.conversations.pending_prompts()]
+
+    # ------------------------------------------------------------------ profile editing
+
+    async def edit_profile(self, telegram_id: int, field: Field) -> Conversation:
+        participant = await self.participants.by_telegram_id(telegram_id)
+        if participant is None or field not in STEPS[participant.role]:
+            raise StaleAction
+        draft = Draft(
+            role=participant.role,
+            language=participant.language,
+            full_name=participant.full_name,
+            organisation=participant.organisation,
+            org_type=participant.org_type,
+            job_title=participant.job_title,
+            looking_for=participant.looking_for,
+            themes=list(participant.themes),
+        )
+        conversation = Conversation(telegram_id=telegram_id, flow=Flow.PROFILE, step=field, draft=draft)
+        return await self._save(conversation)
+
+    # ------------------------------------------------------------------ representatives
+
+    async def join_exhibitor(self, telegram_id: int, token: str) -> Exhibitor:
+        """A registered participant becomes a representative through an invite link."""
+        exhibitor = await self.exhibitors.by_invite_token(token)
+        if exhibitor is None:
+            raise InvitationInvalid
+        await self.participants.make_representative(telegram_id, exhibitor.id)
+        return exhibitor
+
+    async def join_organisers(self, telegram_id: int, token: str) -> None:
+        """A registered participant becomes an organiser through a (single-use) invite link."""
+        participant = await self.participants.by_telegram_id(telegram_id)
+        if participant is None:
+            raise InvitationInvalid
+        async with self._db.transaction() as tx:
+            if not await self.organiser_invites.claim(token, participant.id, tx):
+                raise InvitationInvalid
+            await self.participants.make_organiser(participant.id, tx)
+
+    async def forget(self, telegram_id: int) -> None:
+        await self.participants.delete(telegram_id)

@@ -1,0 +1,31 @@
+"""The main menu's buttons."""
+
+from __future__ import annotations
+
+from telegram import Update
+
+from bot.runtime import Context
+from handlers import language, organiser, start
+from handlers.common import reply, user_language
+from handlers.conversation import show_profile
+
+PATTERN = r"^menu:(profile|language|help|reps)$"
+
+
+async def open_entry(update: Update, context: Context) -> None:
+    query = update.callback_query
+    assert query is not None and context.match is not None
+    await query.answer()
+    entry = context.match.group(1)
+    if await context.services.registration.participant(query.from_user.id) is None:
+        lang = await user_language(update, context)
+        await reply(update, context, context.services.tr(lang, "me.not_registered"))
+        return
+    if entry == "profile":
+        await show_profile(context, query.from_user.id)
+    elif entry == "language":
+        await language.ask_language(update, context)
+    elif entry == "help":
+        await start.help_command(update, context)
+    else:
+        await organiser.representatives(update, context)

@@ -1,0 +1,107 @@
+"""Organisers' tools: the exhibitors' representatives, and revoking one."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ParseMode
+
+from bot.i18n import Html
+from bot.runtime import Context
+from handlers.common import notify, reply, user_language
+from handlers.views import shorten
+
+log = logging.getLogger(__name__)
+
+REVOKE_PATTERN = r"^reps:revoke:(\d{1,12})(?::(yes|no))?$"
+
+
+async def is_organiser(update: Update, context: Context) -> bool:
+    """Every organiser action checks this; refusals are answered and logged."""
+    user = update.effective_user
+    assert user is not None
+    registration = context.services.registration
+    if registration.is_organiser(user.id, await registration.participant(user.id)):
+        return True
+    language = await user_language(update, context)
+    text = context.services.tr(language, "organiser.only")
+    log.warning(
+        "user %s tried an organiser action: %r",
+        user.id,
+        update.callback_query.data
+        if update.callback_query
+        else update.effective_message and update.effective_message.text,
+    )
+    if update.callback_query is not None:
+        await update.callback_query.answer(text, show_alert=True)
+    else:
+        await reply(update, context, text)
+    return False
+
+
+async def representatives(update: Update, context: Context) -> None:
+    if not await is_organiser(update, context):
+        return
+    services = context.services
+    language = await user_language(update, context)
+    tr = services.tr
+    exhibitors = {e.id: e for e in await services.registration.exhibitors.all()}
+    reps = await services.registration.participants.representatives()
+    if not reps:
+        await reply(update, context, tr(language, "reps.none"))
+        return
+    lines = [tr(language, "reps.header")]
+    rows = []
+    for rep in sorted(reps, key=lambda r: (exhibitors[r.exhibitor_id or 0].name, r.full_name)):
+        exhibitor = exhibitors[rep.exhibitor_id or 0]
+        lines.append(tr(language, "reps.line", name=rep.full_name, exhibitor=exhibitor.name, job=rep.job_title or ""))
+        rows.append(
+            [
+                InlineKeyboardButton(
+                    tr(language, "reps.revoke_button", name=shorten(rep.full_name)),
+                    callback_data=f"reps:revoke:{rep.id}",
+                )
+            ]
+        )
+    await reply(update, context, Html("\n".join(lines)), InlineKeyboardMarkup(rows))
+
+
+async def revoke(update: Update, context: Context) -> None:
+    query = update.callback_query
+    assert query is not None and context.match is not None
+    if not await is_organiser(update, context):
+        return
+    await query.answer()
+    services = context.services
+    tr = services.tr
+    language = await user_language(update, context)
+    participant_id, answer = int(context.match.group(1)), context.match.group(2)
+    rep = await services.registration.participants.by_id(participant_id)
+    exhibitor = await services.registration.exhibitors.by_id(rep.exhibitor_id) if rep and rep.exhibitor_id else None
+    if rep is None or exhibitor is None:
+        await query.edit_message_text(tr(language, "reps.gone"), parse_mode=ParseMode.HTML)
+        return
+    if answer is None:
+        markup = InlineKeyboardMarkup(
+            [
+                [
+                    InlineKeyboardButton(tr(language, "reps.revoke_yes"), callback_data=f"reps:revoke:{rep.id}:yes"),
+                    InlineKeyboardButton(tr(language, "button.no"), callback_data=f"reps:revoke:{rep.id}:no"),
+                ]
+            ]
+        )
+        text = tr(language, "reps.revoke_confirm", name=rep.full_name, exhibitor=exhibitor.name)
+        await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
+        return
+    if answer == "no":
+        await query.edit_message_text(tr(language, "reps.kept"), parse_mode=ParseMode.HTML)
+        return
+    revoked = await services.registration.participants.revoke_representative(rep.id)
+    if revoked is None:
+        await query.edit_message_text(tr(language, "reps.gone"), parse_mode=ParseMode.HTML)
+        return
+    await query.edit_message_text(
+        tr(language, "reps.revoked", name=rep.full_name, exhibitor=exhibitor.name), parse_mode=ParseMode.HTML
+    )
+    await notify(context, revoked, tr(revoked.language, "reps.revoked_notice", exhibitor=exhibitor.name))

@@ -1,0 +1,365 @@
+"""Registration: /start, language, consent, one question a step, summary; /cancel; invite links."""
+
+from __future__ import annotations
+
+import logging
+from typing import cast
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ParseMode
+from telegram.error import Forbidden
+
+from bot.event import Language
+from bot.i18n import Html
+from bot.runtime import Context, MaillageApplication, Services
+from bot.services.profile import Field, InvalidAnswer
+from bot.services.registration import Conversation, Flow, Invitation, InvitationInvalid, StaleAction
+from handlers import fallback
+from handlers.common import reply, user_language
+from handlers.conversation import exhibitor_name, remove_buttons, send_prompt, show_menu, show_profile
+from handlers.views import language_buttons, step_prompt
+from storage.participants import Participant, Role
+
+log = logging.getLogger(__name__)
+
+CTX = r"(a|[xo][A-Za-z0-9_-]{1,43})"
+LANGUAGE_PATTERN = rf"^reg:lang:(fr|en):{CTX}$"
+CONSENT_PATTERN = rf"^reg:consent:(yes|no|back):(fr|en):{CTX}$"
+STEP_PATTERN = (
+    r"^reg:(name|organisation|orgtype|jobtitle|themes|lookingfor|summary):"
+    r"(keep|skip|back|done|confirm|t:[a-z0-9_-]{1,32}|o:[a-z_]{1,20}|e:[a-z]{1,20})$"
+)
+JOIN_PATTERN = r"^join:(yes|no):([xo][A-Za-z0-9_-]{1,43})$"
+
+
+def _invitation_from_payload(payload: str) -> Invitation | None:
+    if payload[:2] in ("x-", "o-") and len(payload) > 2:
+        return Invitation(payload[0], payload[2:])
+    return None
+
+
+# ---------------------------------------------------------------------- prompts
+
+
+def _welcome_key(role: Role) -> str:
+    return {
+        Role.ATTENDEE: "registration.welcome",
+        Role.EXHIBITOR: "registration.welcome_representative",
+        Role.ORGANISER: "registration.welcome_organiser",
+    }[role]
+
+
+def language_prompt(
+    context: Context, user_id: int, language: Language, ctx: str, exhibitor: str | None
+) -> tuple[Html, InlineKeyboardMarkup]:
+    """The first screen of a registration: welcome, and the language (prefilled)."""
+    services = context.services
+    role = services.registration.role_for(user_id, Invitation.from_code(ctx))
+    text = services.tr(
+        language,
+        _welcome_key(role),
+        event=services.event.name(language),
+        minutes=services.event.slot_minutes,
+        exhibitor=exhibitor or "",
+    )
+    return text, InlineKeyboardMarkup([language_buttons(services.tr, f"reg:lang:{{lang}}:{ctx}", language)])
+
+
+def consent_prompt(context: Context, language: Language, ctx: str) -> tuple[Html, InlineKeyboardMarkup]:
+    tr = context.services.tr
+    text = tr(language, "registration.consent", event=context.services.event.name(language))
+    markup = InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(tr(language, "button.accept"), callback_data=f"reg:consent:yes:{language}:{ctx}")],
+            [InlineKeyboardButton(tr(language, "button.decline"), callback_data=f"reg:consent:no:{language}:{ctx}")],
+            [InlineKeyboardButton(tr(language, "button.back"), callback_data=f"reg:consent:back:{language}:{ctx}")],
+        ]
+    )
+    return text, markup
+
+
+# ---------------------------------------------------------------------- /start
+
+
+async def start(update: Update, context: Context) -> None:
+    services = context.services
+    registration = services.registration
+    user = update.effective_user
+    assert user is not None
+    payload = context.args[0] if context.args else ""
+    invitation = _invitation_from_payload(payload)
+    language = await user_language(update, context)
+    exhibitor = None
+    if invitation is not None:
+        try:
+            exhibitor = await registration.check_invitation(invitation)
+        except InvitationInvalid:
+            await reply(update, context, services.tr(language, "invite.invalid"))
+            return
+    participant = await registration.participant(user.id)
+    if participant is not None:
+        if invitation is not None:
+            await _offer_to_join(update, context, participant, invitation, exhibitor.name if exhibitor else None)
+        else:
+            await show_menu(
+                context, participant, services.tr(language, "start.welcome_back", name=participant.full_name)
+            )
+        return
+    conversation = await registration.conversation(user.id)
+    if conversation is not None:
+        await send_prompt(context, conversation, services.tr(conversation.draft.language, "conversation.resume"))
+        return
+    ctx = invitation.code if invitation else "a"
+    text, markup = language_prompt(context, user.id, language, ctx, exhibitor.name if exhibitor else None)
+    await reply(update, context, text, markup)
+
+
+async def _offer_to_join(
+    update: Update, context: Context, participant: Participant, invitation: Invitation, exhibitor: str | None
+) -> None:
+    tr = context.services.tr
+    language = participant.language
+    if invitation.kind == "o":
+        if participant.role == Role.ORGANISER:
+            await reply(update, context, tr(language, "invite.organiser_already"))
+            return
+        text = tr(language, "invite.join_organisers")
+    else:
+        if participant.role == Role.ORGANISER:
+            await reply(update, context, tr(language, "invite.organiser_cannot_represent"))
+            return
+        if participant.role == Role.EXHIBITOR:
+            current = await context.services.registration.exhibitors.by_id(participant.exhibitor_id or 0)
+            if current is not None and current.name == exhibitor:
+                await reply(update, context, tr(language, "invite.already", exhibitor=exhibitor))
+                return
+        text = tr(language, "invite.join_exhibitor", exhibitor=exhibitor or "")
+    markup = InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(tr(language, "button.yes"), callback_data=f"join:yes:{invitation.code}"),
+                InlineKeyboardButton(tr(language, "button.no"), callback_data=f"join:no:{invitation.code}"),
+            ]
+        ]
+    )
+    await reply(update, context, text, markup)
+
+
+async def join(update: Update, context: Context) -> None:
+    """A registered participant accepts (or not) an exhibitor's or the organisers' invitation."""
+    query = update.callback_query
+    assert query is not None and context.match is not None
+    await query.answer()
+    services = context.services
+    participant = await services.registration.participant(query.from_user.id)
+    language = await user_language(update, context)
+    if participant is None:
+        await query.edit_message_text(services.tr(language, "conversation.stale"), parse_mode=ParseMode.HTML)
+        return
+    if context.match.group(1) == "no":
+        await query.edit_message_text(services.tr(language, "invite.declined"), parse_mode=ParseMode.HTML)
+        return
+    invitation = Invitation.from_code(context.match.group(2))
+    assert invitation is not None
+    try:
+        if invitation.kind == "x":
+            if participant.role == Role.ORGANISER:
+                raise InvitationInvalid
+            exhibitor = await services.registration.join_exhibitor(participant.telegram_id, invitation.token)
+            text = services.tr(language, "invite.joined", exhibitor=exhibitor.name)
+        else:
+            await services.registration.join_organisers(participant.telegram_id, invitation.token)
+            text = services.tr(language, "invite.joined_organisers")
+    except InvitationInvalid:
+        await query.edit_message_text(services.tr(language, "invite.invalid"), parse_mode=ParseMode.HTML)
+        return
+    await query.edit_message_text(text, parse_mode=ParseMode.HTML)
+
+
+# ---------------------------------------------------------------------- before consent
+
+
+async def choose_language(update: Update, context: Context) -> None:
+    query = update.callback_query
+    assert query is not None and context.match is not None
+    await query.answer()
+    language, ctx = cast(Language, context.match.group(1)), context.match.group(2)
+    if await context.services.registration.participant(query.from_user.id) is not None:
+        await query.edit_message_text(context.services.tr(language, "conversation.stale"), parse_mode=ParseMode.HTML)
+        return
+    text, markup = consent_prompt(context, language, ctx)
+    await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
+
+
+async def consent(update: Update, context: Context) -> None:
+    query = update.callback_query
+    assert query is not None and context.match is not None
+    await query.answer()
+    services = context.services
+    registration = services.registration
+    answer, language, ctx = context.match.group(1), cast(Language, context.match.group(2)), context.match.group(3)
+    user = query.from_user
+    if await registration.participant(user.id) is not None or await registration.conversation(user.id) is not None:
+        await query.edit_message_text(services.tr(language, "conversation.stale"), parse_mode=ParseMode.HTML)
+        return
+    invitation = Invitation.from_code(ctx)
+    if answer == "back":
+        exhibitor = await registration.invited_exhibitor(invitation)
+        text, markup = language_prompt(context, user.id, language, ctx, exhibitor.name if exhibitor else None)
+        await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
+        return
+    if answer == "no":
+        await query.edit_message_text(services.tr(language, "registration.declined"), parse_mode=ParseMode.HTML)
+        return
+    telegram_name = " ".join(part for part in (user.first_name, user.last_name) if part)
+    try:
+        conversation = await registration.begin(user.id, language, invitation, telegram_name)
+    except InvitationInvalid:
+        await query.edit_message_text(services.tr(language, "invite.invalid"), parse_mode=ParseMode.HTML)
+        return
+    await query.edit_message_reply_markup(reply_markup=None)
+    await send_prompt(context, conversation, services.tr(language, "registration.consent_given"))
+
+
+# ---------------------------------------------------------------------- one step at a time
+
+
+async def step_button(update: Update, context: Context) -> None:
+    query = update.callback_query
+    assert query is not None and context.match is not None
+    await query.answer()
+    services = context.services
+    registration = services.registration
+    tid = query.from_user.id
+    step, action = context.match.group(1), context.match.group(2)
+    language = await user_language(update, context)
+    try:
+        if action == "keep":
+            after = await registration.keep_telegram_name(tid)
+        elif action == "skip":
+            after = await registration.skip(tid, step)
+        elif action == "back":
+            after = await registration.back(tid, step)
+            if after is None:
+                await _left_conversation(update, context, language)
+                return
+        elif action == "done":
+            after = await registration.finish_themes(tid)
+        elif action.startswith("t:"):
+            conversation = await registration.toggle_theme(tid, action[2:])
+            _, markup = step_prompt(services.tr, services.event, conversation, None)
+            await query.edit_message_reply_markup(reply_markup=markup)
+            return
+        elif action.startswith("o:"):
+            after = await registration.choose_org_type(tid, action[2:])
+        elif action.startswith("e:"):
+            after = await registration.edit_from_summary(tid, Field(action[2:]))
+        elif action == "confirm":
+            await _confirm(update, context)
+            return
+        else:
+            raise StaleAction
+    except ValueError:  # Field(...) of an unknown field: forged data
+        await reply(update, context, services.tr(language, "conversation.stale"))
+        return
+    except StaleAction:
+        await reply(update, context, services.tr(language, "conversation.stale"))
+        return
+    except InvalidAnswer as invalid:
+        await context.bot.send_message(
+            tid, services.tr(language, invalid.key, **invalid.params), parse_mode=ParseMode.HTML
+        )
+        return
+    await _after_step(context, tid, after, language)
+
+
+async def _after_step(context: Context, telegram_id: int, after: Conversation | None, language: Language) -> None:
+    services = context.services
+    if after is None:  # a profile field was saved
+        await show_profile(context, telegram_id, services.tr(language, "me.updated"))
+        return
+    await send_prompt(context, after)
+
+
+async def _left_conversation(update: Update, context: Context, language: Language) -> None:
+    """Back past the first step: for a registration, the consent question again; for an edit, the profile."""
+    services = context.services
+    user = update.effective_user
+    assert user is not None
+    if await services.registration.participant(user.id) is not None:
+        await show_profile(context, user.id, services.tr(language, "conversation.cancelled"))
+        return
+    text, markup = consent_prompt(context, language, "a")
+    await reply(update, context, text, markup)
+
+
+async def _confirm(update: Update, context: Context) -> None:
+    services = context.services
+    user = update.effective_user
+    assert user is not None
+    conversation = await services.registration.conversation(user.id)
+    language = conversation.draft.language if conversation else await user_language(update, context)
+    name = await exhibitor_name(services, conversation.draft.exhibitor_id) if conversation else None
+    try:
+        participant = await services.registration.confirm(user.id)
+    except InvitationInvalid:
+        await services.registration.drop_invalid_registration(user.id)
+        await reply(update, context, services.tr(language, "invite.invalid"))
+        return
+    query = update.callback_query
+    if query is not None:
+        await query.edit_message_reply_markup(reply_markup=None)
+    key = {
+        Role.ATTENDEE: "registration.done",
+        Role.EXHIBITOR: "registration.done_representative",
+        Role.ORGANISER: "registration.done_organiser",
+    }[participant.role]
+    await show_menu(context, participant, services.tr(language, key, name=participant.full_name, exhibitor=name or ""))
+
+
+async def on_message(update: Update, context: Context) -> None:
+    """Any message that is not a command: an answer to the current step, or a stray message."""
+    services = context.services
+    message = update.effective_message
+    user = update.effective_user
+    assert message is not None and user is not None
+    conversation = await services.registration.conversation(user.id)
+    if conversation is None:
+        await fallback.stray_message(update, context)
+        return
+    language = conversation.draft.language
+    if message.text is None:
+        await send_prompt(context, conversation, services.tr(language, "conversation.text_expected"))
+        return
+    try:
+        after = await services.registration.answer_text(user.id, message.text)
+    except InvalidAnswer as invalid:
+        await send_prompt(context, conversation, services.tr(language, invalid.key, **invalid.params))
+        return
+    await _after_step(context, user.id, after, language)
+
+
+async def cancel(update: Update, context: Context) -> None:
+    services = context.services
+    user = update.effective_user
+    assert user is not None
+    language = await user_language(update, context)
+    left = await services.registration.cancel(user.id)
+    if left is None:
+        await reply(update, context, services.tr(language, "conversation.nothing_to_cancel"))
+        return
+    if left.draft.prompt_message_id is not None:
+        await remove_buttons(context, user.id, left.draft.prompt_message_id)
+    key = "registration.cancelled" if left.flow == Flow.REGISTER else "conversation.cancelled"
+    await reply(update, context, services.tr(left.draft.language, key))
+
+
+async def resume_conversations(application: MaillageApplication) -> None:
+    """After a restart, ask again the questions that may never have reached their users."""
+    services: Services = application.bot_data["services"]
+    for conversation in await services.registration.unprompted():
+        context = Context(application, chat_id=conversation.telegram_id, user_id=conversation.telegram_id)
+        try:
+            await send_prompt(context, conversation, services.tr(conversation.draft.language, "conversation.resume"))
+        except Forbidden:
+            log.info("could not resume a conversation: the user blocked the bot")

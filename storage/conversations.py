@@ -1,0 +1,78 @@
+"""Conversations in progress, so that a restart resumes them where they were."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from pydantic import BaseModel
+
+from storage.db import Database, Transaction, utcnow
+
+
+class StoredConversation(BaseModel):
+    telegram_id: int
+    flow: str
+    step: str
+    data: dict[str, Any]
+    prompt_pending: bool
+
+
+class ConversationRepository:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def get(self, telegram_id: int) -> StoredConversation | None:
+        row = await self._db.fetch_one(
+            "SELECT telegram_id, flow, step, data, prompt_pending FROM conversations WHERE telegram_id = ?",
+            (telegram_id,),
+        )
+        if row is None:
+            return None
+        return StoredConversation(
+            telegram_id=row["telegram_id"],
+            flow=row["flow"],
+            step=row["step"],
+            data=json.loads(row["data"]),
+            prompt_pending=bool(row["prompt_pending"]),
+        )
+
+    async def save(self, conversation: StoredConversation) -> None:
+        async with self._db.transaction() as tx:
+            await self.save_in(tx, conversation)
+
+    async def save_in(self, tx: Transaction, conversation: StoredConversation) -> None:
+        await tx.execute(
+            """
+            INSERT INTO conversations (telegram_id, flow, step, data, prompt_pending, updated_at)
+            VALUES (?, ?, ?, ?, ?, ?)
+            ON CONFLICT (telegram_id) DO UPDATE SET flow = excluded.flow, step = excluded.step,
+                data = excluded.data, prompt_pending = excluded.prompt_pending, updated_at = excluded.updated_at
+            """,
+            (
+                conversation.telegram_id,
+                conversation.flow,
+                conversation.step,
+                json.dumps(conversation.data, ensure_ascii=False),
+                int(conversation.prompt_pending),
+                utcnow().isoformat(),
+            ),
+        )
+
+    async def mark_prompted(self, telegram_id: int, step: str) -> None:
+        async with self._db.transaction() as tx:
+            await tx.execute(
+                "UPDATE conversations SET prompt_pending = 0 WHERE telegram_id = ? AND step = ?", (telegram_id, step)
+            )
+
+    async def pending_prompts(self) -> list[StoredConversation]:
+        rows = await self._db.fetch_all("SELECT telegram_id FROM conversations WHERE prompt_pending = 1")
+        found = [await self.get(r["telegram_id"]) for r in rows]
+        return [c for c in found if c is not None]
+
+    async def delete(self, telegram_id: int) -> None:
+        async with self._db.transaction() as tx:
+            await self.delete_in(tx, telegram_id)
+
+    async def delete_in(self, tx: Transaction, telegram_id: int) -> None:
+        await tx.execute("DELETE FROM conversations WHERE telegram_id = ?", (telegram_id,))

@@ -1,0 +1,84 @@
+"""Driving the bot the way a person does: shared steps of end-to-end tests."""
+
+from __future__ import annotations
+
+from bot.emulator import ChatMessage, Phone
+
+LABELS = {
+    "fr": {
+        "lang": "🇫🇷 Français",
+        "accept": "✅ J'accepte",
+        "skip": "Passer",
+        "done": "Valider",
+        "confirm": "✅ Confirmer",
+    },
+    "en": {"lang": "🇬🇧 English", "accept": "✅ I accept", "skip": "Skip", "done": "Done", "confirm": "✅ Confirm"},
+}
+
+
+def labels(phone: Phone) -> dict[str, str]:
+    return LABELS["en" if (phone.language_code or "").startswith("en") else "fr"]
+
+
+async def accept_consent(phone: Phone, payload: str | None = None) -> ChatMessage:
+    """/start (or a deep link), keep the prefilled language, accept the notice; returns the first question."""
+    words = labels(phone)
+    await (phone.open_deep_link(payload) if payload else phone.send("/start"))
+    welcome = await phone.next_reply()
+    await phone.press("✓ " + words["lang"], welcome)  # the prefilled language
+    await phone.emulator.wait_for(lambda: words["accept"] in welcome.button_labels)  # edited into the notice
+    await phone.press(words["accept"], welcome)
+    return await phone.next_reply()
+
+
+async def register_attendee(
+    phone: Phone,
+    *,
+    name: str | None = None,
+    organisation: str = "Ville de Roubaix",
+    org_type: str | None = None,
+    job_title: str | None = "Cheffe de projet",
+    themes: tuple[str, ...] = ("Agriculture urbaine",),
+    looking_for: str | None = "Des solutions contre le gaspillage alimentaire",
+) -> ChatMessage:
+    """The whole attendee registration; returns the final message (with the main menu)."""
+    words = labels(phone)
+    english = words is LABELS["en"]
+    question = await accept_consent(phone)
+    if name is None:
+        await phone.press(question.button_labels[0], question)  # keep the Telegram name
+    else:
+        await phone.send(name)
+    await phone.next_reply()
+    await phone.send(organisation)
+    await phone.next_reply()
+    await phone.press(org_type or ("Local authority" if english else "Collectivité locale"))
+    await phone.next_reply()
+    await (phone.send(job_title) if job_title else phone.press(words["skip"]))
+    prompt = await phone.next_reply()
+    for theme in themes:
+        await phone.press("▫️ " + theme, prompt)
+    await _wait_ticked(phone, prompt, themes)
+    await phone.press(words["done"], prompt)
+    await phone.next_reply()
+    await (phone.send(looking_for) if looking_for else phone.press(words["skip"]))
+    await phone.next_reply()  # the summary
+    await phone.press(words["confirm"])
+    return await phone.next_reply()
+
+
+async def _wait_ticked(phone: Phone, prompt: ChatMessage, themes: tuple[str, ...]) -> None:
+    await phone.emulator.wait_for(lambda: all(f"✅ {t}" in prompt.button_labels for t in themes))
+
+
+async def register_representative(
+    phone: Phone, invite_token: str, *, job_title: str | None = "Chargée de projets"
+) -> ChatMessage:
+    words = labels(phone)
+    question = await accept_consent(phone, f"x-{invite_token}")
+    await phone.press(question.button_labels[0], question)  # keep the Telegram name
+    await phone.next_reply()
+    await (phone.send(job_title) if job_title else phone.press(words["skip"]))
+    await phone.next_reply()  # the summary
+    await phone.press(words["confirm"])
+    return await phone.next_reply()
