@@ -22,7 +22,9 @@ async def exhibitor_name(services: Services, exhibitor_id: int | None) -> str | 
     return exhibitor.name if exhibitor else None
 
 
-async def send_prompt(context: Context, conversation: Conversation, lead: Html | None = None) -> Message:
+async def send_prompt(
+    context: Context, conversation: Conversation, lead: Html | None = None, *, clear_previous: bool = True
+) -> Message:
     """Ask the current step's question; the previous prompt loses its buttons."""
     services = context.services
     name = await exhibitor_name(services, conversation.draft.exhibitor_id)
@@ -31,9 +33,9 @@ async def send_prompt(context: Context, conversation: Conversation, lead: Html |
         text = Html(f"{lead}\n\n{text}")
     chat_id = conversation.telegram_id
     previous = conversation.draft.prompt_message_id
-    message = await context.bot.send_message(chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup)
-    if previous is not None:
+    if previous is not None and clear_previous:
         await remove_buttons(context, chat_id, previous)
+    message = await context.bot.send_message(chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup)
     await services.registration.remember_prompt(conversation, message.message_id)
     return message
 

@@ -184,8 +184,10 @@ async def choose_language(update: Update, context: Context) -> None:
     assert query is not None and context.match is not None
     await query.answer()
     language, ctx = cast(Language, context.match.group(1)), context.match.group(2)
-    if await context.services.registration.participant(query.from_user.id) is not None:
-        await query.edit_message_text(context.services.tr(language, "conversation.stale"), parse_mode=ParseMode.HTML)
+    participant = await context.services.registration.participant(query.from_user.id)
+    if participant is not None:
+        stale = context.services.tr(participant.language, "conversation.stale")
+        await query.edit_message_text(stale, parse_mode=ParseMode.HTML)
         return
     text, markup = consent_prompt(context, language, ctx)
     await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
@@ -200,7 +202,8 @@ async def consent(update: Update, context: Context) -> None:
     answer, language, ctx = context.match.group(1), cast(Language, context.match.group(2)), context.match.group(3)
     user = query.from_user
     if await registration.participant(user.id) is not None or await registration.conversation(user.id) is not None:
-        await query.edit_message_text(services.tr(language, "conversation.stale"), parse_mode=ParseMode.HTML)
+        stale = services.tr(await user_language(update, context), "conversation.stale")
+        await query.edit_message_text(stale, parse_mode=ParseMode.HTML)
         return
     invitation = Invitation.from_code(ctx)
     if answer == "back":
@@ -360,6 +363,8 @@ async def resume_conversations(application: MaillageApplication) -> None:
     for conversation in await services.registration.unprompted():
         context = Context(application, chat_id=conversation.telegram_id, user_id=conversation.telegram_id)
         try:
-            await send_prompt(context, conversation, services.tr(conversation.draft.language, "conversation.resume"))
+            # After a crash the recorded prompt may be an older one, already without buttons
+            resume = services.tr(conversation.draft.language, "conversation.resume")
+            await send_prompt(context, conversation, resume, clear_previous=False)
         except Forbidden:
             log.info("could not resume a conversation: the user blocked the bot")

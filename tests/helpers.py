@@ -74,8 +74,17 @@ async def _wait_ticked(phone: Phone, prompt: ChatMessage, themes: tuple[str, ...
 async def register_representative(
     phone: Phone, invite_token: str, *, job_title: str | None = "Chargée de projets"
 ) -> ChatMessage:
+    return await _short_registration(phone, f"x-{invite_token}", job_title)
+
+
+async def register_organiser(phone: Phone, payload: str | None = None, *, job_title: str | None = None) -> ChatMessage:
+    """An organiser by ORGANISER_IDS (no payload) or by an organiser invite (``o-...``)."""
+    return await _short_registration(phone, payload, job_title)
+
+
+async def _short_registration(phone: Phone, payload: str | None, job_title: str | None) -> ChatMessage:
     words = labels(phone)
-    question = await accept_consent(phone, f"x-{invite_token}")
+    question = await accept_consent(phone, payload)
     await phone.press(question.button_labels[0], question)  # keep the Telegram name
     await phone.next_reply()
     await (phone.send(job_title) if job_title else phone.press(words["skip"]))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import socket
 import sqlite3
@@ -18,22 +17,7 @@ import pytest
 
 from bot.emulator import TelegramEmulator
 from tests.conftest import EXAMPLE_EVENT
-
-OUR_VARIABLES = (
-    "TELEGRAM_",
-    "DATABASE_URL",
-    "EVENT_FILE",
-    "ORGANISER_IDS",
-    "DEFAULT_LANGUAGE",
-    "LOG_LEVEL",
-    "WEBHOOK_",
-)
-
-
-def environment(**values: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(OUR_VARIABLES)}
-    env.update(values)
-    return env
+from tests.processes import environment, start_bot, wait_until
 
 
 def run_cli(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
@@ -86,55 +70,8 @@ async def emulator() -> AsyncIterator[TelegramEmulator]:
         yield emu
 
 
-class BotProcess:
-    def __init__(self, process: asyncio.subprocess.Process) -> None:
-        self.process = process
-        self.output = b""
-
-    async def stop(self, sig: int = signal.SIGTERM) -> int:
-        self.process.send_signal(sig)
-        out, _ = await asyncio.wait_for(self.process.communicate(), 15)
-        self.output += out
-        assert self.process.returncode is not None
-        return self.process.returncode
-
-    @property
-    def text(self) -> str:
-        return self.output.decode(errors="replace")
-
-
-async def start_bot(tmp_path: Path, emulator: TelegramEmulator, **extra: str) -> BotProcess:
-    env = environment(
-        TELEGRAM_BOT_TOKEN=emulator.token,
-        TELEGRAM_API_BASE_URL=emulator.root_url,
-        DATABASE_URL=f"sqlite:///{tmp_path / 'data' / 'maillage.db'}",
-        EVENT_FILE=str(EXAMPLE_EVENT),
-        LOG_LEVEL="DEBUG",
-        **extra,
-    )
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "run",
-        cwd=tmp_path,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-    )
-    return BotProcess(process)
-
-
-async def wait_until(predicate, timeout: float = 15.0) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "timed out"
-        await asyncio.sleep(0.02)
-
-
 async def test_the_bot_process_answers_and_stops_cleanly_on_sigterm(tmp_path: Path, emulator: TelegramEmulator) -> None:
     bot = await start_bot(tmp_path, emulator)
-    await wait_until(lambda: emulator.polling or bot.process.returncode is not None)
     camille = emulator.user("Camille", language_code="fr")
     sent = time.monotonic()
     await camille.send("/start")
@@ -157,7 +94,7 @@ async def test_the_webhook_mode_refuses_requests_without_the_secret(tmp_path: Pa
         tmp_path, emulator, WEBHOOK_URL=url, WEBHOOK_SECRET="s3cret-webhook_token", WEBHOOK_PORT=str(port)
     )
     await wait_until(lambda: bool(emulator.calls_to("setWebhook")) or bot.process.returncode is not None)
-    assert bot.process.returncode is None, (await bot.process.communicate())[0]
+    assert bot.process.returncode is None, bot.text
     camille = emulator.user("Sam", language_code="en")
     await camille.send("/start")
     assert (await camille.next_reply(timeout=10)).text.startswith("Welcome to Maillage")  # delivered with the secret

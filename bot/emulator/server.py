@@ -317,7 +317,7 @@ class TelegramEmulator:
     @property
     def polling(self) -> bool:
         """Whether a bot is waiting in a long poll right now."""
-        return self._poll is not None and not self._poll.future.done()
+        return self._poll is not None and not self._poll.future.done() and not self._poll.abandoned()
 
     def is_blocked(self, user_id: int) -> bool:
         return self._users[user_id].blocked

@@ -75,6 +75,7 @@ class Draft(BaseModel):
     language: Language
     consent_at: datetime | None = None
     exhibitor_id: int | None = None
+    exhibitor_token: str | None = None
     organiser_token: str | None = None
     telegram_name: str | None = None
     full_name: str | None = None
@@ -179,6 +180,7 @@ class RegistrationService:
             language=language,
             consent_at=utcnow(),
             exhibitor_id=exhibitor.id if exhibitor else None,
+            exhibitor_token=invitation.token if invitation and invitation.kind == "x" else None,
             organiser_token=invitation.token if invitation and invitation.kind == "o" else None,
             telegram_name=name if 2 <= len(name) <= 80 else None,
         )
@@ -294,10 +296,11 @@ class RegistrationService:
         conversation = await self._current(telegram_id, SUMMARY)
         draft = conversation.draft
         assert draft.full_name is not None and draft.consent_at is not None
-        if draft.role == Role.EXHIBITOR and (
-            draft.exhibitor_id is None or await self.exhibitors.by_id(draft.exhibitor_id) is None
-        ):
-            raise InvitationInvalid
+        if draft.role == Role.EXHIBITOR:
+            # the link may have been revoked since the registration began
+            exhibitor = await self.exhibitors.by_invite_token(draft.exhibitor_token or "")
+            if exhibitor is None or exhibitor.id != draft.exhibitor_id:
+                raise InvitationInvalid
         new = NewParticipant(
             telegram_id=telegram_id,
             role=draft.role,
