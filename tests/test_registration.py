@@ -161,6 +161,8 @@ async def test_every_validation_rule(emulator: TelegramEmulator, bot: Services) 
     assert "J'attends une réponse écrite" in (await camille.next_reply()).text
     await camille.upload("cv.pdf", b"%PDF-1.4", "application/pdf")
     assert "J'attends une réponse écrite" in (await camille.next_reply()).text
+    await camille.send_voice()
+    assert "J'attends une réponse écrite" in (await camille.next_reply()).text
     await camille.send("  Zoé\u202e \u0000<b>Ναυσικά</b>\t🌱  محمد  ")  # controls, bidi override, HTML, scripts, emoji
     ask_org = await camille.next_reply()
     assert "organisation" in ask_org.text
@@ -520,3 +522,21 @@ async def test_an_old_language_button_after_registration_is_answered(
     await phone.press(welcome.button_labels[0], welcome)  # still shown from long ago
     stale = "étape passée" if language == "fr" else "earlier step"
     await phone.wait_for_text(stale)
+
+
+async def test_language_before_and_during_registration(
+    emulator: TelegramEmulator, bot: Services, runner: BotRunner
+) -> None:
+    lea = emulator.user("Léa", language_code="fr")
+    await lea.send("/language")
+    prompt = await lea.next_reply()
+    await lea.press("🇬🇧 English", prompt)
+    await lea.wait_for_text("Your data, in short")  # the registration starts in that language
+    assert rows_mentioning(runner.db_path, lea.id) == []
+    await lea.press("✅ I accept", prompt)
+    assert "full name" in (await lea.next_reply()).text
+    await lea.send("/language")
+    switch = await lea.next_reply()
+    await lea.press("🇫🇷 Français", switch)
+    await lea.wait_for_text("je vous parlerai désormais en français")
+    assert "nom complet" in (await lea.next_reply()).text  # the same question, now in French

@@ -249,6 +249,19 @@ class Phone:
         record = ChatMessage(0, self.id, False, 0, photo=stored, caption=caption)
         return await self.emulator._user_sends(self, message, record)
 
+    async def send_voice(self, seconds: int = 3) -> dict[str, Any]:
+        stored = self.emulator._store_file(b"OggS" + bytes(60), None, "audio/ogg")
+        message = {
+            "voice": {
+                "file_id": stored.file_id,
+                "file_unique_id": stored.file_unique_id,
+                "duration": seconds,
+                "mime_type": "audio/ogg",
+                "file_size": stored.size,
+            }
+        }
+        return await self.emulator._user_sends(self, message, ChatMessage(0, self.id, False, 0, caption="🎤"))
+
     async def block(self) -> None:
         await self.emulator._user_sets_blocked(self, True)
 
