@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
+from typing import Any
 
 from telegram.error import InvalidToken, NetworkError
 
@@ -30,15 +31,19 @@ def cmd_run(args: argparse.Namespace) -> int:
     if settings.webhook_secret is not None:
         secrets.append(settings.webhook_secret.get_secret_value())
     setup_logging(settings.log_level, secrets)
+    return _run_async(settings, run(settings))
+
+
+def _run_async(settings: Settings, main: Coroutine[Any, Any, int | None]) -> int:
+    """Run a command that reaches the database and the Bot API; its failures as one line."""
     try:
-        asyncio.run(run(settings))
+        return asyncio.run(main) or 0
     except InvalidToken:
         return _fail(f"TELEGRAM_BOT_TOKEN was refused by the Bot API server at {settings.telegram_api_base_url}")
     except NetworkError as err:
         return _fail(f"cannot reach the Bot API server at {settings.telegram_api_base_url} ({err})", 1)
     except SchemaTooNewError as err:
         return _fail(str(err))
-    return 0
 
 
 def describe_event(event: Event) -> list[str]:
@@ -116,14 +121,7 @@ async def _invite(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_invite(args: argparse.Namespace) -> int:
     settings = load_settings()
-    try:
-        return asyncio.run(_invite(settings, args))
-    except InvalidToken:
-        return _fail(f"TELEGRAM_BOT_TOKEN was refused by the Bot API server at {settings.telegram_api_base_url}")
-    except NetworkError as err:
-        return _fail(f"cannot reach the Bot API server at {settings.telegram_api_base_url} ({err})", 1)
-    except SchemaTooNewError as err:
-        return _fail(str(err))
+    return _run_async(settings, _invite(settings, args))
 
 
 def build_parser() -> argparse.ArgumentParser:

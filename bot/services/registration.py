@@ -39,6 +39,10 @@ STEPS: dict[Role, tuple[Field, ...]] = {
 }
 
 
+# What a registration collects, and what editing the profile starts from
+PROFILE_FIELDS = {"role", "language", "full_name", "organisation", "org_type", "job_title", "looking_for", "themes"}
+
+
 class Flow(StrEnum):
     REGISTER = "register"
     PROFILE = "profile"
@@ -303,16 +307,9 @@ class RegistrationService:
                 raise InvitationInvalid
         new = NewParticipant(
             telegram_id=telegram_id,
-            role=draft.role,
             exhibitor_id=draft.exhibitor_id,
-            language=draft.language,
-            full_name=draft.full_name,
-            organisation=draft.organisation,
-            org_type=draft.org_type,
-            job_title=draft.job_title,
-            looking_for=draft.looking_for,
-            themes=draft.themes,
             consent_at=draft.consent_at,
+            **draft.model_dump(include=PROFILE_FIELDS),
         )
         async with self._db.transaction() as tx:
             participant_id = await self.participants.create(new, tx)
@@ -355,16 +352,7 @@ class RegistrationService:
         participant = await self.participants.by_telegram_id(telegram_id)
         if participant is None or field not in STEPS[participant.role]:
             raise StaleAction
-        draft = Draft(
-            role=participant.role,
-            language=participant.language,
-            full_name=participant.full_name,
-            organisation=participant.organisation,
-            org_type=participant.org_type,
-            job_title=participant.job_title,
-            looking_for=participant.looking_for,
-            themes=list(participant.themes),
-        )
+        draft = Draft.model_validate(participant.model_dump(include=PROFILE_FIELDS))
         conversation = Conversation(telegram_id=telegram_id, flow=Flow.PROFILE, step=field, draft=draft)
         return await self._save(conversation)
 
