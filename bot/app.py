@@ -18,18 +18,30 @@ from bot.concurrency import PerUserUpdateProcessor
 from bot.event import LANGUAGES, Event
 from bot.i18n import Translator
 from bot.runtime import SERVICES_KEY, Context, MaillageApplication, Services
+from bot.services.directory import DirectoryService
 from bot.services.languages import LanguageService
 from bot.services.privacy import PrivacyService
 from bot.services.registration import RegistrationService
 from bot.settings import Settings
 from bot.transport import AiohttpRequest
-from handlers import errors, fallback, language, membership, menu, organiser, profile, registration, start
+from handlers import (
+    directory,
+    errors,
+    fallback,
+    language,
+    membership,
+    menu,
+    organiser,
+    profile,
+    registration,
+    start,
+)
 from storage.conversations import ConversationRepository
 from storage.db import Database
 from storage.participants import ParticipantRepository
 
 ALLOWED_UPDATES = [Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER]
-PUBLISHED_COMMANDS = ("start", "me", "language", "mydata", "forget", "cancel", "help")
+PUBLISHED_COMMANDS = ("start", "exhibitors", "search", "me", "language", "mydata", "forget", "cancel", "help")
 
 
 def build_services(settings: Settings, event: Event, db: Database) -> Services:
@@ -42,6 +54,7 @@ def build_services(settings: Settings, event: Event, db: Database) -> Services:
         languages=LanguageService(ParticipantRepository(db), ConversationRepository(db), settings.default_language),
         registration=registration_service,
         privacy=PrivacyService(registration_service, event),
+        directory=DirectoryService(db, event),
     )
 
 
@@ -81,6 +94,15 @@ def register_handlers(application: MaillageApplication) -> None:
     application.add_handler(CallbackQueryHandler(menu.open_entry, pattern=menu.PATTERN))
     application.add_handler(CommandHandler("help", start.help_command, filters=private))
 
+    # Exhibitor directory
+    application.add_handler(CommandHandler("exhibitors", directory.themes, filters=private))
+    application.add_handler(CommandHandler("search", directory.search_command, filters=private))
+    application.add_handler(CallbackQueryHandler(directory.themes_button, pattern=directory.THEMES_PATTERN))
+    application.add_handler(CallbackQueryHandler(directory.exhibitor_list, pattern=directory.LIST_PATTERN))
+    application.add_handler(CallbackQueryHandler(directory.card, pattern=directory.CARD_PATTERN))
+    application.add_handler(CallbackQueryHandler(directory.suggestions_button, pattern=directory.SUGGESTIONS_PATTERN))
+    application.add_handler(CallbackQueryHandler(directory.search_button, pattern=directory.SEARCH_PATTERN))
+
     # Profile and personal data
     application.add_handler(CommandHandler("me", profile.me, filters=private))
     application.add_handler(CallbackQueryHandler(profile.edit_field, pattern=profile.EDIT_PATTERN))
@@ -99,8 +121,9 @@ def register_handlers(application: MaillageApplication) -> None:
     # Blocked and unblocked
     application.add_handler(ChatMemberHandler(membership.on_my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER))
 
-    # Anything else: answers to the current question, or a hint. Keep these last.
+    # Anything else: files, answers to the current question, or a hint. Keep these last.
     application.add_handler(MessageHandler(new_messages & filters.COMMAND, fallback.unknown_command))
+    application.add_handler(MessageHandler(new_messages & filters.Document.ALL, organiser.import_document))
     application.add_handler(MessageHandler(new_messages, registration.on_message))
     application.add_handler(CallbackQueryHandler(fallback.stale_button))
 

@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Coroutine, Sequence
+from pathlib import Path
 from typing import Any
 
 from telegram.error import InvalidToken, NetworkError
@@ -119,6 +120,57 @@ async def _invite(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+async def _import_exhibitors(settings: Settings, raw: bytes) -> int:
+    from bot.i18n import Translator, to_plain
+    from bot.import_report import invite_link, render_report
+    from bot.services.directory import DirectoryService
+    from storage.db import Database
+
+    event = load_event(settings.event_file)
+    async with Database(settings.database_path) as db:
+        report = await DirectoryService(db, event).import_csv(raw)
+    tr = Translator.load()
+    print(to_plain(render_report(tr, settings.default_language, report)))
+    if not report.ok:
+        return EXIT_CONFIG
+    username = await _bot_username(settings)
+    for exhibitor in [*report.created, *report.updated]:
+        print(f"{exhibitor.slug}: {invite_link(username, exhibitor)}")
+    return 0
+
+
+def cmd_import_exhibitors(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    try:
+        raw = Path(args.file).read_bytes()
+    except OSError as err:
+        return _fail(f"cannot read {args.file}: {err.strerror}")
+    return _run_async(settings, _import_exhibitors(settings, raw))
+
+
+async def _qr(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.import_report import stand_link
+    from bot.qr import write_sheet
+    from storage.db import Database
+    from storage.exhibitors import ExhibitorRepository
+
+    event = load_event(settings.event_file)
+    async with Database(settings.database_path) as db:
+        exhibitors = await ExhibitorRepository(db).all()
+    if not exhibitors:
+        return _fail("no exhibitors yet: import them first (python -m bot import-exhibitors FILE.csv)")
+    username = await _bot_username(settings)
+    stands = [(e.slug, e.name, e.stand, stand_link(username, e)) for e in exhibitors]
+    written = write_sheet(Path(args.out), stands, event.name(settings.default_language))
+    print(f"{len(exhibitors)} QR codes and index.html written to {args.out}")
+    return 0 if written else 1
+
+
+def cmd_qr(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    return _run_async(settings, _qr(settings, args))
+
+
 def cmd_invite(args: argparse.Namespace) -> int:
     settings = load_settings()
     return _run_async(settings, _invite(settings, args))
@@ -140,6 +192,12 @@ def build_parser() -> argparse.ArgumentParser:
     invite.add_argument("slug", nargs="?", help="the exhibitor's slug")
     invite.add_argument("--revoke", action="store_true", help="exhibitor: revoke the current link and print a new one")
     invite.set_defaults(func=cmd_invite)
+    importer = commands.add_parser("import-exhibitors", help="create or update exhibitors from a CSV file")
+    importer.add_argument("file", help="CSV: name, slug, description, themes, stand, tables, website, contact email")
+    importer.set_defaults(func=cmd_import_exhibitors)
+    qr = commands.add_parser("qr", help="write a printable QR code per exhibitor's stand")
+    qr.add_argument("--out", required=True, help="folder for the PNG files and index.html")
+    qr.set_defaults(func=cmd_qr)
     return parser
 
 

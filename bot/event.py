@@ -99,6 +99,11 @@ class Slot(BaseModel):
     end: datetime
 
     @property
+    def utc_iso(self) -> str:
+        """How meetings store the slot: its start in UTC, ISO 8601."""
+        return self.start.astimezone(ZoneInfo("UTC")).isoformat()
+
+    @property
     def key(self) -> str:
         """A stable identifier: the UTC start time."""
         return self.start.astimezone(ZoneInfo("UTC")).strftime("%Y%m%dT%H%MZ")

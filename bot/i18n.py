@@ -8,6 +8,7 @@ is HTML-escaped unless wrapped in :class:`Html`, so user text can never inject m
 from __future__ import annotations
 
 import html
+import re
 import string
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime
@@ -27,6 +28,11 @@ def escape(value: object) -> str:
     if isinstance(value, Html):
         return value
     return html.escape(str(value), quote=False)
+
+
+def to_plain(text: str) -> str:
+    """What a user reads of a Telegram HTML text: tags gone, entities decoded."""
+    return html.unescape(re.sub(r"<[^>]+>", "", text)).strip()
 
 
 def placeholders(template: str) -> set[str]:

@@ -9,6 +9,7 @@ from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.event import Event
 from bot.i18n import Translator
+from bot.services.directory import DirectoryService
 from bot.services.languages import LanguageService
 from bot.services.privacy import PrivacyService
 from bot.services.registration import RegistrationService
@@ -27,6 +28,7 @@ class Services:
     languages: LanguageService
     registration: RegistrationService
     privacy: PrivacyService
+    directory: DirectoryService
 
 
 class Context(CallbackContext[ExtBot[Any], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):

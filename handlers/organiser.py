@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import logging
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
 from telegram.constants import ParseMode
 
 from bot.i18n import Html
+from bot.import_report import links_csv, render_report
 from bot.runtime import Context
+from handlers import registration as registration_handlers
 from handlers.common import notify, reply, user_language
 from handlers.views import shorten
 
 log = logging.getLogger(__name__)
 
 REVOKE_PATTERN = r"^reps:revoke:(\d{1,12})(?::(yes|no))?$"
+MAX_IMPORT_BYTES = 2 * 1024 * 1024
 
 
 async def is_organiser(update: Update, context: Context) -> bool:
@@ -105,3 +108,33 @@ async def revoke(update: Update, context: Context) -> None:
         tr(language, "reps.revoked", name=rep.full_name, exhibitor=exhibitor.name), parse_mode=ParseMode.HTML
     )
     await notify(context, revoked, tr(revoked.language, "reps.revoked_notice", exhibitor=exhibitor.name))
+
+
+async def import_document(update: Update, context: Context) -> None:
+    """An organiser sends the exhibitors' CSV; anyone else's file is an ordinary message."""
+    message = update.effective_message
+    user = update.effective_user
+    assert message is not None and user is not None and message.document is not None
+    registration = context.services.registration
+    if not registration.is_organiser(user.id, await registration.participant(user.id)):
+        await registration_handlers.on_message(update, context)
+        return
+    services = context.services
+    language = await user_language(update, context)
+    document = message.document
+    if document.file_size is not None and document.file_size > MAX_IMPORT_BYTES:
+        await reply(update, context, services.tr(language, "import.too_big"))
+        return
+    file = await document.get_file()
+    raw = bytes(await file.download_as_bytearray())
+    report = await services.directory.import_csv(raw)
+    await reply(update, context, render_report(services.tr, language, report))
+    if report.ok:
+        username = context.bot.username
+        exhibitors = await services.directory.exhibitors.all()
+        await context.bot.send_document(
+            user.id,
+            InputFile(links_csv(username, exhibitors), filename="maillage-invite-links.csv", attach=False),
+            caption=services.tr(language, "import.links_caption"),
+            parse_mode=ParseMode.HTML,
+        )

@@ -14,7 +14,7 @@ from bot.i18n import Html
 from bot.runtime import Context, MaillageApplication, Services
 from bot.services.profile import Field, InvalidAnswer
 from bot.services.registration import Conversation, Flow, Invitation, InvitationInvalid, StaleAction
-from handlers import fallback
+from handlers import directory, fallback
 from handlers.common import reply, user_language
 from handlers.conversation import exhibitor_name, remove_buttons, send_prompt, show_menu, show_profile
 from handlers.views import language_buttons, step_prompt
@@ -22,7 +22,9 @@ from storage.participants import Participant, Role
 
 log = logging.getLogger(__name__)
 
-CTX = r"(a|[xo][A-Za-z0-9_-]{1,43})"
+# Where a registration began: a (plain), x<token> (exhibitor invite), o<token> (organiser
+# invite), e<id> (a stand's QR code: the exhibitor's card follows the registration)
+CTX = r"(a|[xo][A-Za-z0-9_-]{1,43}|e\d{1,9})"
 LANGUAGE_PATTERN = rf"^reg:lang:(fr|en):{CTX}$"
 CONSENT_PATTERN = rf"^reg:consent:(yes|no|back):(fr|en):{CTX}$"
 STEP_PATTERN = (
@@ -89,6 +91,9 @@ async def start(update: Update, context: Context) -> None:
     payload = context.args[0] if context.args else ""
     invitation = _invitation_from_payload(payload)
     language = await user_language(update, context)
+    stand = await registration.exhibitors.by_slug(payload[2:]) if payload.startswith("e-") else None
+    if payload.startswith("e-") and stand is None:
+        await reply(update, context, services.tr(language, "directory.unknown_stand"))
     exhibitor = None
     if invitation is not None:
         try:
@@ -100,6 +105,8 @@ async def start(update: Update, context: Context) -> None:
     if participant is not None:
         if invitation is not None:
             await _offer_to_join(update, context, participant, invitation, exhibitor.name if exhibitor else None)
+        elif stand is not None:
+            await directory.send_card(update, context, stand, None)
         else:
             await show_menu(
                 context, participant, services.tr(language, "start.welcome_back", name=participant.full_name)
@@ -109,7 +116,7 @@ async def start(update: Update, context: Context) -> None:
     if conversation is not None:
         await send_prompt(context, conversation, services.tr(conversation.draft.language, "conversation.resume"))
         return
-    ctx = invitation.code if invitation else "a"
+    ctx = invitation.code if invitation else (f"e{stand.id}" if stand else "a")
     text, markup = language_prompt(context, user.id, language, ctx, exhibitor.name if exhibitor else None)
     await reply(update, context, text, markup)
 
@@ -215,8 +222,9 @@ async def consent(update: Update, context: Context) -> None:
         await query.edit_message_text(services.tr(language, "registration.declined"), parse_mode=ParseMode.HTML)
         return
     telegram_name = " ".join(part for part in (user.first_name, user.last_name) if part)
+    landing = int(ctx[1:]) if ctx.startswith("e") else None
     try:
-        conversation = await registration.begin(user.id, language, invitation, telegram_name)
+        conversation = await registration.begin(user.id, language, invitation, telegram_name, landing)
     except InvitationInvalid:
         await query.edit_message_text(services.tr(language, "invite.invalid"), parse_mode=ParseMode.HTML)
         return
@@ -318,14 +326,19 @@ async def _confirm(update: Update, context: Context) -> None:
         Role.ORGANISER: "registration.done_organiser",
     }[participant.role]
     await show_menu(context, participant, services.tr(language, key, name=participant.full_name, exhibitor=name or ""))
+    if conversation is not None and conversation.draft.landing_exhibitor_id is not None:
+        await directory.show_card_by_id(update, context, conversation.draft.landing_exhibitor_id)
 
 
 async def on_message(update: Update, context: Context) -> None:
-    """Any message that is not a command: an answer to the current step, or a stray message."""
+    """Any message that is not a command: a search, an answer to the current step, or a stray message."""
     services = context.services
     message = update.effective_message
     user = update.effective_user
     assert message is not None and user is not None
+    if message.text and directory.is_search_answer(update, context):
+        await directory.run_search(update, context, message.text)
+        return
     conversation = await services.registration.conversation(user.id)
     if conversation is None:
         await fallback.stray_message(update, context)

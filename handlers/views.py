@@ -139,6 +139,11 @@ def _current_value(tr: Translator, event: Event, draft: Draft, field: Field) -> 
 
 def main_menu(tr: Translator, language: Language, organiser: bool) -> InlineKeyboardMarkup:
     rows = [
+        [
+            InlineKeyboardButton(tr(language, "menu.exhibitors"), callback_data="menu:exhibitors"),
+            InlineKeyboardButton(tr(language, "menu.suggestions"), callback_data="menu:suggestions"),
+        ],
+        [InlineKeyboardButton(tr(language, "menu.search"), callback_data="menu:search")],
         [InlineKeyboardButton(tr(language, "menu.profile"), callback_data="menu:profile")],
         [
             InlineKeyboardButton(tr(language, "menu.language"), callback_data="menu:language"),

@@ -11,6 +11,13 @@ from pydantic import BaseModel, ConfigDict
 from storage.db import Database, utcnow
 
 
+class TablesInUseError(Exception):
+    def __init__(self, slug: str, in_use: int) -> None:
+        super().__init__(slug)
+        self.slug = slug
+        self.in_use = in_use
+
+
 class NewExhibitor(BaseModel):
     slug: str
     name: str
@@ -41,6 +48,9 @@ class Exhibitor(BaseModel):
 
 _COLUMNS = "id, slug, name, description, stand, tables, website, contact_email, invite_token, created_at, updated_at"
 _THEMES = "(SELECT group_concat(theme_id, ',') FROM exhibitor_themes t WHERE t.exhibitor_id = exhibitors.id)"
+
+
+_TABLES_IN_USE = "SELECT COALESCE(MAX(table_no), 0) FROM meetings WHERE exhibitor_id = ? AND status = 'accepted'"
 
 
 def new_invite_token() -> str:
@@ -110,6 +120,110 @@ class ExhibitorRepository:
     async def all(self) -> list[Exhibitor]:
         rows = await self._db.fetch_all(f"SELECT {_COLUMNS}, {_THEMES} AS themes FROM exhibitors ORDER BY name, id")
         return [_exhibitor(r) for r in rows]
+
+    async def by_ids(self, ids: list[int]) -> list[Exhibitor]:
+        if not ids:
+            return []
+        marks = ",".join("?" * len(ids))
+        rows = await self._db.fetch_all(
+            f"SELECT {_COLUMNS}, {_THEMES} AS themes FROM exhibitors WHERE id IN ({marks})", tuple(ids)
+        )
+        found = {r["id"]: _exhibitor(r) for r in rows}
+        return [found[i] for i in ids if i in found]
+
+    async def with_theme(self, theme_id: str, offset: int, limit: int) -> list[Exhibitor]:
+        rows = await self._db.fetch_all(
+            f"""
+            SELECT {_COLUMNS}, {_THEMES} AS themes FROM exhibitors
+            WHERE id IN (SELECT exhibitor_id FROM exhibitor_themes WHERE theme_id = ?)
+            ORDER BY name COLLATE NOCASE, id LIMIT ? OFFSET ?
+            """,
+            (theme_id, limit, offset),
+        )
+        return [_exhibitor(r) for r in rows]
+
+    async def page(self, offset: int, limit: int) -> list[Exhibitor]:
+        rows = await self._db.fetch_all(
+            f"SELECT {_COLUMNS}, {_THEMES} AS themes FROM exhibitors ORDER BY name COLLATE NOCASE, id LIMIT ? OFFSET ?",
+            (limit, offset),
+        )
+        return [_exhibitor(r) for r in rows]
+
+    async def count(self) -> int:
+        row = await self._db.fetch_one("SELECT COUNT(*) FROM exhibitors")
+        return int(row[0]) if row else 0
+
+    async def count_by_theme(self) -> dict[str, int]:
+        rows = await self._db.fetch_all("SELECT theme_id, COUNT(*) AS n FROM exhibitor_themes GROUP BY theme_id")
+        return {r["theme_id"]: int(r["n"]) for r in rows}
+
+    async def tables_in_use(self, exhibitor_id: int) -> int:
+        """The highest table number an accepted meeting of this exhibitor uses (0 if none)."""
+        row = await self._db.fetch_one(_TABLES_IN_USE, (exhibitor_id,))
+        return int(row[0]) if row else 0
+
+    async def accepted_per_slot(self, exhibitor_id: int) -> dict[str, int]:
+        """Slot start (UTC ISO) -> number of accepted meetings of this exhibitor then."""
+        rows = await self._db.fetch_all(
+            "SELECT slot_start, COUNT(*) AS n FROM meetings WHERE exhibitor_id = ? AND status = 'accepted'"
+            " GROUP BY slot_start",
+            (exhibitor_id,),
+        )
+        return {r["slot_start"]: int(r["n"]) for r in rows}
+
+    async def requested_by(self, attendee_id: int) -> set[int]:
+        """Exhibitors this attendee has a pending or accepted meeting with."""
+        rows = await self._db.fetch_all(
+            "SELECT DISTINCT exhibitor_id FROM meetings WHERE attendee_id = ? AND status IN ('pending', 'accepted')",
+            (attendee_id,),
+        )
+        return {int(r[0]) for r in rows}
+
+    async def upsert_all(self, exhibitors: list[NewExhibitor]) -> tuple[list[Exhibitor], list[Exhibitor]]:
+        """Create or update by slug, all in one transaction; returns (created, updated).
+
+        Raises TablesInUseError (and changes nothing) when a row would take away a table
+        that an accepted meeting uses.
+        """
+        now = utcnow().isoformat()
+        created_ids: list[int] = []
+        updated_ids: list[int] = []
+        async with self._db.transaction() as tx:
+            for new in exhibitors:
+                existing = await tx.fetch_one("SELECT id FROM exhibitors WHERE slug = ?", (new.slug,))
+                values = (new.name, new.description, new.stand, new.tables, new.website, new.contact_email, now)
+                if existing is None:
+                    row = await tx.fetch_one(
+                        """
+                        INSERT INTO exhibitors (name, description, stand, tables, website, contact_email, updated_at,
+                                                slug, invite_token, created_at)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id
+                        """,
+                        (*values, new.slug, new_invite_token(), now),
+                    )
+                    assert row is not None
+                    exhibitor_id = int(row[0])
+                    created_ids.append(exhibitor_id)
+                else:
+                    exhibitor_id = int(existing[0])
+                    in_use = await tx.fetch_one(_TABLES_IN_USE, (exhibitor_id,))
+                    if in_use is not None and new.tables < int(in_use[0]):
+                        raise TablesInUseError(new.slug, int(in_use[0]))
+                    await tx.execute(
+                        """
+                        UPDATE exhibitors SET name = ?, description = ?, stand = ?, tables = ?, website = ?,
+                                              contact_email = ?, updated_at = ?
+                        WHERE id = ?
+                        """,
+                        (*values, exhibitor_id),
+                    )
+                    updated_ids.append(exhibitor_id)
+                await tx.execute("DELETE FROM exhibitor_themes WHERE exhibitor_id = ?", (exhibitor_id,))
+                await tx.executemany(
+                    "INSERT INTO exhibitor_themes (exhibitor_id, theme_id) VALUES (?, ?)",
+                    [(exhibitor_id, theme) for theme in sorted(set(new.themes))],
+                )
+        return await self.by_ids(created_ids), await self.by_ids(updated_ids)
 
     async def rotate_invite(self, exhibitor_id: int) -> str:
         """A new invite token: the old link stops working at once."""

@@ -53,14 +53,21 @@ async def test_registered_users_get_the_menu_on_start(emulator: TelegramEmulator
     await camille.send("/start")
     reply = await camille.next_reply()
     assert "Bonjour Camille Martin" in reply.text
-    assert reply.button_labels == ["👤 Mon profil", "🌐 Langue", "❓ Aide"]
+    assert reply.button_labels == [
+        "🏢 Exposants",
+        "✨ Pour vous",
+        "🔍 Rechercher",
+        "👤 Mon profil",
+        "🌐 Langue",
+        "❓ Aide",
+    ]
 
 
 async def test_help_lists_the_commands_and_the_event_day(emulator: TelegramEmulator, bot: Services) -> None:
     fr = emulator.user("Camille", language_code="fr")
     await fr.send("/help")
     text = (await fr.next_reply()).text
-    for command in ("/start", "/me", "/language", "/mydata", "/forget", "/cancel", "/help"):
+    for command in ("/start", "/exhibitors", "/search", "/me", "/language", "/mydata", "/forget", "/cancel", "/help"):
         assert command in text
     assert "mardi 16 mars 2027" in text
     assert "/reps" not in text  # organisers only
@@ -92,7 +99,7 @@ async def test_language_switch_is_remembered_across_a_restart(emulator: Telegram
 
 
 async def test_commands_are_published_in_both_languages(emulator: TelegramEmulator, bot: Services) -> None:
-    expected = ["start", "me", "language", "mydata", "forget", "cancel", "help"]
+    expected = ["start", "exhibitors", "search", "me", "language", "mydata", "forget", "cancel", "help"]
     published = {lang: [c["command"] for c in cmds] for (_, lang), cmds in emulator.commands.items()}
     assert published == {"fr": expected, "en": expected, "": expected}
     descriptions = {

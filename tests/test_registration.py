@@ -104,7 +104,14 @@ async def test_an_attendee_registers_in_french(emulator: TelegramEmulator, bot: 
     await camille.press("✅ Confirmer")
     done = await camille.next_reply()
     assert "C'est fait, Camille Martin : vous êtes inscrit(e) !" in done.text
-    assert done.button_labels == ["👤 Mon profil", "🌐 Langue", "❓ Aide"]
+    assert done.button_labels == [
+        "🏢 Exposants",
+        "✨ Pour vous",
+        "🔍 Rechercher",
+        "👤 Mon profil",
+        "🌐 Langue",
+        "❓ Aide",
+    ]
 
     participant = await bot.registration.participant(camille.id)
     assert participant is not None
@@ -124,7 +131,7 @@ async def test_an_attendee_registers_in_english(emulator: TelegramEmulator, bot:
         looking_for="Shared mobility for social housing estates",
     )
     assert "Done, Sam Taylor: you are registered!" in done.text
-    assert done.button_labels == ["👤 My profile", "🌐 Language", "❓ Help"]
+    assert done.button_labels == ["🏢 Exhibitors", "✨ For you", "🔍 Search", "👤 My profile", "🌐 Language", "❓ Help"]
     participant = await bot.registration.participant(sam.id)
     assert participant is not None and participant.language == "en"
     assert participant.themes == ("health", "mobility")

@@ -69,6 +69,7 @@ class Invitation:
 
     @classmethod
     def from_code(cls, code: str) -> Invitation | None:
+        """``x<token>`` or ``o<token>``; any other code (``a``, ``e<id>``) is no invitation."""
         if len(code) > 1 and code[0] in "xo":
             return cls(code[0], code[1:])
         return None
@@ -90,6 +91,7 @@ class Draft(BaseModel):
     themes: list[str] = []
     back_to_summary: bool = False
     prompt_message_id: int | None = None
+    landing_exhibitor_id: int | None = None  # the stand whose QR code brought them
 
 
 class Conversation(BaseModel):
@@ -174,7 +176,12 @@ class RegistrationService:
     # ------------------------------------------------------------------ registration
 
     async def begin(
-        self, telegram_id: int, language: Language, invitation: Invitation | None, telegram_name: str | None
+        self,
+        telegram_id: int,
+        language: Language,
+        invitation: Invitation | None,
+        telegram_name: str | None,
+        landing_exhibitor_id: int | None = None,
     ) -> Conversation:
         """Consent accepted: the conversation starts, and from now on it is stored."""
         exhibitor = await self.check_invitation(invitation) if invitation else None
@@ -187,6 +194,7 @@ class RegistrationService:
             exhibitor_token=invitation.token if invitation and invitation.kind == "x" else None,
             organiser_token=invitation.token if invitation and invitation.kind == "o" else None,
             telegram_name=name if 2 <= len(name) <= 80 else None,
+            landing_exhibitor_id=landing_exhibitor_id,
         )
         conversation = Conversation(telegram_id=telegram_id, flow=Flow.REGISTER, step=STEPS[draft.role][0], draft=draft)
         await self.conversations.save(_to_stored(conversation))

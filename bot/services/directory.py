@@ -1,0 +1,131 @@
+"""The exhibitor directory: browsing by theme, searching, suggestions, importing."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from bot.event import Event, Theme
+from bot.services.exhibitor_import import ParsedImport, RowError, parse_exhibitors
+from bot.services.text import keywords, normalise
+from storage.db import Database
+from storage.exhibitors import Exhibitor, ExhibitorRepository, TablesInUseError
+from storage.participants import Participant
+
+PAGE_SIZE = 8
+MAX_SEARCH_RESULTS = 8
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[Exhibitor]
+    number: int  # from 0
+    pages: int
+    total: int
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    exhibitor: Exhibitor
+    shared_themes: list[Theme]
+    shared_words: list[str]
+    requested: bool
+
+    @property
+    def score(self) -> int:
+        return 10 * len(self.shared_themes) + len(self.shared_words)
+
+
+@dataclass
+class ImportReport:
+    created: list[Exhibitor] = field(default_factory=list)
+    updated: list[Exhibitor] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
+    ignored_columns: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+class DirectoryService:
+    def __init__(self, db: Database, event: Event, clock: Callable[[], datetime] | None = None) -> None:
+        self.event = event
+        self.exhibitors = ExhibitorRepository(db)
+        self._clock = clock or (lambda: datetime.now(UTC))
+
+    async def themes_with_counts(self) -> list[tuple[Theme, int]]:
+        counts = await self.exhibitors.count_by_theme()
+        return [(theme, counts.get(theme.id, 0)) for theme in self.event.themes]
+
+    async def page(self, theme_id: str | None, number: int) -> Page:
+        if theme_id is None:
+            total = await self.exhibitors.count()
+        else:
+            total = (await self.exhibitors.count_by_theme()).get(theme_id, 0)
+        pages = max(1, math.ceil(total / PAGE_SIZE))
+        number = min(max(number, 0), pages - 1)
+        offset = number * PAGE_SIZE
+        if theme_id is None:
+            items = await self.exhibitors.page(offset, PAGE_SIZE)
+        else:
+            items = await self.exhibitors.with_theme(theme_id, offset, PAGE_SIZE)
+        return Page(items, number, pages, total)
+
+    async def exhibitor(self, exhibitor_id: int) -> Exhibitor | None:
+        return await self.exhibitors.by_id(exhibitor_id)
+
+    async def free_slots(self, exhibitor: Exhibitor) -> int:
+        """Slots still ahead in which at least one of the exhibitor's tables is free."""
+        now = self._clock()
+        taken = await self.exhibitors.accepted_per_slot(exhibitor.id)
+        return sum(1 for slot in self.event.slots if slot.start > now and taken.get(slot.utc_iso, 0) < exhibitor.tables)
+
+    def _searchable(self, exhibitor: Exhibitor) -> str:
+        labels = [f"{t.fr} {t.en}" for t in self.event.themes if t.id in exhibitor.themes]
+        return normalise(" ".join([exhibitor.name, exhibitor.description, exhibitor.stand, *labels]))
+
+    async def search(self, query: str) -> list[Exhibitor]:
+        """Every word must match name, description or themes; matches in the name first."""
+        terms = [t for t in normalise(query).split() if t]
+        if not terms:
+            return []
+        found = []
+        for exhibitor in await self.exhibitors.all():
+            text = self._searchable(exhibitor)
+            if all(term in text for term in terms):
+                in_name = sum(term in normalise(exhibitor.name) for term in terms)
+                found.append((-in_name, normalise(exhibitor.name), exhibitor))
+        found.sort(key=lambda item: (item[0], item[1]))
+        return [exhibitor for _, _, exhibitor in found]
+
+    async def suggestions(self, participant: Participant) -> list[Suggestion]:
+        """Exhibitors ranked by shared themes, then shared words; already requested ones last."""
+        requested = await self.exhibitors.requested_by(participant.id)
+        wanted = keywords(participant.looking_for or "")
+        ranked = []
+        for exhibitor in await self.exhibitors.all():
+            shared = [t for t in self.event.themes if t.id in exhibitor.themes and t.id in participant.themes]
+            common = sorted(wanted & keywords(f"{exhibitor.name} {exhibitor.description}"))
+            if not shared and not common:
+                continue
+            ranked.append(Suggestion(exhibitor, shared, common, exhibitor.id in requested))
+        ranked.sort(key=lambda s: (s.requested, -s.score, normalise(s.exhibitor.name)))
+        return ranked
+
+    async def import_csv(self, raw: bytes) -> ImportReport:
+        parsed: ParsedImport = parse_exhibitors(raw, self.event)
+        report = ImportReport(errors=list(parsed.errors), ignored_columns=parsed.ignored_columns)
+        if report.errors:
+            return report
+        if not parsed.exhibitors:
+            report.errors.append(RowError(2, "import.error.no_rows"))
+            return report
+        try:
+            report.created, report.updated = await self.exhibitors.upsert_all(parsed.exhibitors)
+        except TablesInUseError as err:
+            line = parsed.lines[[e.slug for e in parsed.exhibitors].index(err.slug)]
+            report.errors.append(RowError(line, "import.error.tables_in_use", {"slug": err.slug, "in_use": err.in_use}))
+        return report

@@ -1,0 +1,309 @@
+"""The exhibitor directory: themes, pages, cards, search, suggestions, stand deep links."""
+
+from __future__ import annotations
+
+from telegram import ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.constants import ParseMode
+
+from bot.event import LANGUAGES, Language, Theme
+from bot.i18n import Html, to_plain
+from bot.runtime import Context
+from bot.services.directory import MAX_SEARCH_RESULTS, Page, Suggestion
+from handlers.common import reply, user_language
+from handlers.views import shorten, theme_labels
+from storage.exhibitors import Exhibitor
+
+THEMES_PATTERN = r"^dir:themes$"
+LIST_PATTERN = r"^dir:l:([a-z0-9_-]{0,32}):(\d{1,4})$"
+CARD_PATTERN = r"^dir:e:(\d{1,9})(?::([a-z0-9_-]{0,32}):(\d{1,4}))?$"
+SUGGESTIONS_PATTERN = r"^dir:sug:(\d{1,4})$"
+SEARCH_PATTERN = r"^dir:search$"
+MAX_DESCRIPTION = 2500  # keeps a card well within Telegram's 4096 characters
+SUGGESTIONS_PER_PAGE = 5
+
+
+async def _edit_or_send(
+    update: Update, context: Context, text: str, markup: InlineKeyboardMarkup, *, edit: bool = True
+) -> None:
+    """Browsing edits the message in place; a command or the main menu starts a new one."""
+    query = update.callback_query
+    if edit and query is not None and isinstance(query.message, Message) and query.message.text:
+        if query.message.text == to_plain(text) and query.message.reply_markup == markup:
+            return  # pressing "next" on the last page: nothing changes
+        await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
+    else:
+        await reply(update, context, text, markup)
+
+
+def _themes_keyboard(context: Context, language: Language, counts: list[tuple[Theme, int]]) -> InlineKeyboardMarkup:
+    tr = context.services.tr
+    rows = [
+        [InlineKeyboardButton(f"{theme.label(language)} ({count})", callback_data=f"dir:l:{theme.id}:0")]
+        for theme, count in counts
+        if count
+    ]
+    rows.append([InlineKeyboardButton(tr(language, "directory.all"), callback_data="dir:l::0")])
+    rows.append(
+        [
+            InlineKeyboardButton(tr(language, "menu.search"), callback_data="dir:search"),
+            InlineKeyboardButton(tr(language, "menu.suggestions"), callback_data="dir:sug:0"),
+        ]
+    )
+    return InlineKeyboardMarkup(rows)
+
+
+async def themes_button(update: Update, context: Context) -> None:
+    assert update.callback_query is not None
+    await update.callback_query.answer()
+    await themes(update, context, edit=True)
+
+
+async def themes(update: Update, context: Context, *, edit: bool = False) -> None:
+    """The directory's first screen: the themes, with how many exhibitors each."""
+    services = context.services
+    language = await user_language(update, context)
+    counts = await services.directory.themes_with_counts()
+    total = await services.directory.exhibitors.count()
+    if total == 0:
+        await reply(update, context, services.tr(language, "directory.empty"))
+        return
+    text = services.tr(language, "directory.themes", count=total)
+    await _edit_or_send(update, context, text, _themes_keyboard(context, language, counts), edit=edit)
+
+
+def _list_keyboard(context: Context, language: Language, page: Page, theme_id: str) -> InlineKeyboardMarkup:
+    tr = context.services.tr
+    rows = [
+        [
+            InlineKeyboardButton(
+                shorten(f"{e.name} · {e.stand}" if e.stand else e.name, 60),
+                callback_data=f"dir:e:{e.id}:{theme_id}:{page.number}",
+            )
+        ]
+        for e in page.items
+    ]
+    navigation = []
+    if page.number > 0:
+        navigation.append(
+            InlineKeyboardButton(tr(language, "button.previous"), callback_data=f"dir:l:{theme_id}:{page.number - 1}")
+        )
+    if page.number + 1 < page.pages:
+        navigation.append(
+            InlineKeyboardButton(tr(language, "button.next"), callback_data=f"dir:l:{theme_id}:{page.number + 1}")
+        )
+    if navigation:
+        rows.append(navigation)
+    rows.append([InlineKeyboardButton(tr(language, "directory.back_to_themes"), callback_data="dir:themes")])
+    return InlineKeyboardMarkup(rows)
+
+
+async def exhibitor_list(update: Update, context: Context) -> None:
+    query = update.callback_query
+    assert query is not None and context.match is not None
+    await query.answer()
+    services = context.services
+    language = await user_language(update, context)
+    theme_id, number = context.match.group(1), int(context.match.group(2))
+    theme = services.event.theme(theme_id) if theme_id else None
+    if theme_id and theme is None:
+        await reply(update, context, services.tr(language, "fallback.stale_button"))
+        return
+    page = await services.directory.page(theme_id or None, number)
+    title = theme.label(language) if theme else services.tr(language, "directory.all")
+    text = services.tr(
+        language, "directory.list", title=title, page=page.number + 1, pages=page.pages, count=page.total
+    )
+    await _edit_or_send(update, context, text, _list_keyboard(context, language, page, theme_id))
+
+
+def card_text(context: Context, language: Language, exhibitor: Exhibitor, free_slots: int) -> Html:
+    services = context.services
+    tr = services.tr
+    description = exhibitor.description
+    if len(description) > MAX_DESCRIPTION:
+        description = description[: MAX_DESCRIPTION - 1] + "…"
+    parts = [
+        tr(language, "directory.card.title", name=exhibitor.name),
+        tr(language, "directory.card.themes", themes=theme_labels(services.event, language, exhibitor.themes) or "—"),
+    ]
+    if exhibitor.stand:
+        parts.append(tr(language, "directory.card.stand", stand=exhibitor.stand))
+    if description:
+        parts.append(tr(language, "directory.card.description", description=description))
+    if exhibitor.website:
+        parts.append(tr(language, "directory.card.website", website=exhibitor.website))
+    parts.append(tr(language, "directory.card.free_slots", count=free_slots))
+    return Html("\n".join(parts))
+
+
+async def send_card(update: Update, context: Context, exhibitor: Exhibitor, back: str | None) -> None:
+    services = context.services
+    language = await user_language(update, context)
+    text = card_text(context, language, exhibitor, await services.directory.free_slots(exhibitor))
+    rows = []
+    if back is not None:
+        rows.append([InlineKeyboardButton(services.tr(language, "directory.back_to_list"), callback_data=back)])
+    rows.append([InlineKeyboardButton(services.tr(language, "directory.back_to_themes"), callback_data="dir:themes")])
+    await _edit_or_send(update, context, text, InlineKeyboardMarkup(rows))
+
+
+async def card(update: Update, context: Context) -> None:
+    query = update.callback_query
+    assert query is not None and context.match is not None
+    await query.answer()
+    services = context.services
+    exhibitor = await services.directory.exhibitor(int(context.match.group(1)))
+    if exhibitor is None:
+        language = await user_language(update, context)
+        await reply(update, context, services.tr(language, "directory.gone"))
+        return
+    theme_id, page = context.match.group(2), context.match.group(3)
+    back = f"dir:l:{theme_id}:{page}" if page is not None else None
+    await send_card(update, context, exhibitor, back)
+
+
+async def open_stand_link(update: Update, context: Context, slug: str) -> bool:
+    """``/start e-<slug>`` (a stand's QR code); False when there is no such exhibitor."""
+    exhibitor = await context.services.directory.exhibitors.by_slug(slug)
+    if exhibitor is None:
+        return False
+    await send_card(update, context, exhibitor, None)
+    return True
+
+
+async def show_card_by_id(update: Update, context: Context, exhibitor_id: int) -> None:
+    exhibitor = await context.services.directory.exhibitor(exhibitor_id)
+    if exhibitor is not None:
+        await send_card(update, context, exhibitor, None)
+
+
+# ---------------------------------------------------------------------- search
+
+
+def _results_keyboard(results: list[Exhibitor]) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    shorten(f"{e.name} · {e.stand}" if e.stand else e.name, 60), callback_data=f"dir:e:{e.id}"
+                )
+            ]
+            for e in results[:MAX_SEARCH_RESULTS]
+        ]
+    )
+
+
+async def run_search(update: Update, context: Context, query_text: str) -> None:
+    services = context.services
+    language = await user_language(update, context)
+    query_text = " ".join(query_text.split())[:100]
+    if not query_text:
+        await ask_search(update, context)
+        return
+    results = await services.directory.search(query_text)
+    if not results:
+        await reply(update, context, services.tr(language, "search.none", query=query_text))
+        return
+    key = "search.results" if len(results) <= MAX_SEARCH_RESULTS else "search.results_more"
+    text = services.tr(language, key, query=query_text, count=len(results), shown=MAX_SEARCH_RESULTS)
+    await reply(update, context, text, _results_keyboard(results))
+
+
+async def search_command(update: Update, context: Context) -> None:
+    await run_search(update, context, " ".join(context.args or []))
+
+
+async def search_button(update: Update, context: Context) -> None:
+    assert update.callback_query is not None
+    await update.callback_query.answer()
+    await ask_search(update, context)
+
+
+async def ask_search(update: Update, context: Context) -> None:
+    services = context.services
+    language = await user_language(update, context)
+    chat = update.effective_chat
+    assert chat is not None
+    placeholder = services.tr(language, "search.placeholder")
+    await context.bot.send_message(
+        chat.id,
+        services.tr(language, "search.prompt"),
+        parse_mode=ParseMode.HTML,
+        reply_markup=ForceReply(input_field_placeholder=placeholder[:64]),
+    )
+
+
+def is_search_answer(update: Update, context: Context) -> bool:
+    """A reply to the bot's "what are you looking for" question."""
+    message = update.effective_message
+    if message is None or message.reply_to_message is None or message.reply_to_message.from_user is None:
+        return False
+    asked = message.reply_to_message
+    if asked.from_user is None or asked.from_user.id != context.bot.id or not asked.text:
+        return False
+    tr = context.services.tr
+    return any(asked.text == to_plain(tr(lang, "search.prompt")) for lang in LANGUAGES)
+
+
+# ---------------------------------------------------------------------- suggestions
+
+
+def _reason(context: Context, language: Language, suggestion: Suggestion) -> str:
+    tr = context.services.tr
+    reasons = []
+    if suggestion.shared_themes:
+        labels = ", ".join(t.label(language).lower() for t in suggestion.shared_themes)
+        key = "suggestions.themes_one" if len(suggestion.shared_themes) == 1 else "suggestions.themes_many"
+        reasons.append(tr(language, key, count=len(suggestion.shared_themes), themes=labels))
+    if suggestion.shared_words:
+        reasons.append(tr(language, "suggestions.words", words=", ".join(suggestion.shared_words[:3])))
+    if suggestion.requested:
+        reasons.append(tr(language, "suggestions.requested"))
+    return " · ".join(reasons)
+
+
+async def suggestions_button(update: Update, context: Context) -> None:
+    query = update.callback_query
+    assert query is not None and context.match is not None
+    await query.answer()
+    await suggestions(update, context, int(context.match.group(1)), edit=True)
+
+
+async def suggestions(update: Update, context: Context, number: int = 0, *, edit: bool = False) -> None:
+    services = context.services
+    user = update.effective_user
+    assert user is not None
+    language = await user_language(update, context)
+    participant = await services.registration.participant(user.id)
+    if participant is None:
+        await reply(update, context, services.tr(language, "me.not_registered"))
+        return
+    ranked = await services.directory.suggestions(participant)
+    if not ranked:
+        await reply(update, context, services.tr(language, "suggestions.none"))
+        return
+    pages = max(1, -(-len(ranked) // SUGGESTIONS_PER_PAGE))
+    number = min(number, pages - 1)
+    shown = ranked[number * SUGGESTIONS_PER_PAGE : (number + 1) * SUGGESTIONS_PER_PAGE]
+    tr = services.tr
+    lines = [tr(language, "suggestions.title", page=number + 1, pages=pages)]
+    for suggestion in shown:
+        lines.append(
+            tr(
+                language,
+                "suggestions.line",
+                name=suggestion.exhibitor.name,
+                reason=Html(_reason(context, language, suggestion)),
+            )
+        )
+    rows = [
+        [InlineKeyboardButton(shorten(s.exhibitor.name, 60), callback_data=f"dir:e:{s.exhibitor.id}")] for s in shown
+    ]
+    navigation = []
+    if number > 0:
+        navigation.append(InlineKeyboardButton(tr(language, "button.previous"), callback_data=f"dir:sug:{number - 1}"))
+    if number + 1 < pages:
+        navigation.append(InlineKeyboardButton(tr(language, "button.next"), callback_data=f"dir:sug:{number + 1}"))
+    if navigation:
+        rows.append(navigation)
+    await _edit_or_send(update, context, Html("\n\n".join(lines)), InlineKeyboardMarkup(rows), edit=edit)
