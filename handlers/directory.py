@@ -136,7 +136,9 @@ def card_text(context: Context, language: Language, exhibitor: Exhibitor, free_s
     return Html("\n".join(parts))
 
 
-async def send_card(update: Update, context: Context, exhibitor: Exhibitor, back: str | None) -> None:
+async def send_card(
+    update: Update, context: Context, exhibitor: Exhibitor, back: str | None, *, edit: bool = False
+) -> None:
     services = context.services
     language = await user_language(update, context)
     text = card_text(context, language, exhibitor, await services.directory.free_slots(exhibitor))
@@ -144,7 +146,7 @@ async def send_card(update: Update, context: Context, exhibitor: Exhibitor, back
     if back is not None:
         rows.append([InlineKeyboardButton(services.tr(language, "directory.back_to_list"), callback_data=back)])
     rows.append([InlineKeyboardButton(services.tr(language, "directory.back_to_themes"), callback_data="dir:themes")])
-    await _edit_or_send(update, context, text, InlineKeyboardMarkup(rows))
+    await _edit_or_send(update, context, text, InlineKeyboardMarkup(rows), edit=edit)
 
 
 async def card(update: Update, context: Context) -> None:
@@ -159,7 +161,7 @@ async def card(update: Update, context: Context) -> None:
         return
     theme_id, page = context.match.group(2), context.match.group(3)
     back = f"dir:l:{theme_id}:{page}" if page is not None else None
-    await send_card(update, context, exhibitor, back)
+    await send_card(update, context, exhibitor, back, edit=True)
 
 
 async def open_stand_link(update: Update, context: Context, slug: str) -> bool:

@@ -156,10 +156,13 @@ class Phone:
 
     # ------------------------------------------------------------------ acting
 
-    async def send(self, text: str) -> dict[str, Any]:
-        """Type ``text`` and press send (commands included)."""
+    async def send(self, text: str, reply_to: ChatMessage | None = None) -> dict[str, Any]:
+        """Type ``text`` and press send (commands included), optionally as a reply to a message."""
         msg = ChatMessage(0, self.id, False, 0, text=text)
-        return await self.emulator._user_sends(self, self.emulator._user_text_message(text), msg)
+        message = self.emulator._user_text_message(text)
+        if reply_to is not None:
+            message["reply_to_message"] = self.emulator._message_json(reply_to)
+        return await self.emulator._user_sends(self, message, msg)
 
     async def open_deep_link(self, payload: str) -> dict[str, Any]:
         """Open ``https://t.me/<bot>?start=<payload>``: the app sends ``/start payload``."""

@@ -1,0 +1,402 @@
+"""The exhibitor directory: import, browse, search, suggestions, stand links and QR codes."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import zxingcpp
+from PIL import Image
+
+from bot.emulator import TelegramEmulator
+from bot.event import Event
+from bot.runtime import Services
+from bot.services.directory import DirectoryService
+from storage.db import Database, utcnow
+from storage.exhibitors import ExhibitorRepository
+from tests.conftest import ROOT, BotRunner
+from tests.helpers import accept_consent, register_attendee, register_organiser
+from tests.processes import run_command
+
+EXAMPLE_CSV = ROOT / "examples" / "exhibitors.csv"
+FRENCH_EXCEL = (
+    "Nom;Thèmes;Stand;Tables;Site web;Courriel;Description\r\n"
+    "Énergie Solidaire;renovation;A1;2;energie.example.org;contact@energie.example.org;"
+    "Rénovation « basse consommation »\r\n"
+    "Café Réparé;Économie circulaire, Usages et services aux habitants;A2;;;;Réparer ensemble\r\n"
+)
+
+
+async def import_example(services: Services) -> None:
+    report = await services.directory.import_csv(EXAMPLE_CSV.read_bytes())
+    assert report.ok, report.errors
+
+
+async def add_meeting(
+    db: Database, exhibitor_id: int, slot: str, status: str, table: int | None, attendee: int | None = None
+) -> None:
+    now = utcnow().isoformat()
+    async with db.transaction() as tx:
+        await tx.execute(
+            "INSERT INTO meetings (attendee_id, exhibitor_id, slot_start, status, table_no, created_at, updated_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (attendee, exhibitor_id, slot, status, table, now, now),
+        )
+
+
+# ---------------------------------------------------------------------- import
+
+
+async def test_the_example_file_imports_and_reimports_without_duplicates(event: Event, tmp_path: Path) -> None:
+    async with Database(tmp_path / "m.db") as db:
+        directory = DirectoryService(db, event)
+        first = await directory.import_csv(EXAMPLE_CSV.read_bytes())
+        assert first.ok and len(first.created) == 20 and first.updated == []
+        again = await directory.import_csv(EXAMPLE_CSV.read_bytes())
+        assert again.ok and again.created == [] and len(again.updated) == 20
+        assert await directory.exhibitors.count() == 20
+        soupe = await directory.exhibitors.by_slug("disco-soupe")
+        assert soupe is not None and soupe.themes == ("circular-economy", "services") and soupe.tables == 2
+        assert soupe.website == "https://discosoupe.example.org"
+        themes_used = {t for e in await directory.exhibitors.all() for t in e.themes}
+        assert themes_used == {t.id for t in event.themes}  # all seven themes are represented
+        # the invite link does not change on re-import
+        assert (await directory.exhibitors.by_slug("disco-soupe")).invite_token == soupe.invite_token  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        FRENCH_EXCEL.encode("cp1252"),  # French Excel's "CSV (séparateur : point-virgule)"
+        "\ufeff".encode() + FRENCH_EXCEL.encode("utf-8"),  # "CSV UTF-8": with a BOM
+        FRENCH_EXCEL.replace(";", ",")
+        .replace("Économie circulaire, Usages et services aux habitants", '"circular-economy,services"')
+        .replace("Rénovation « basse consommation »", "Rénovation basse consommation")
+        .replace(
+            "Nom,Thèmes,Stand,Tables,Site web,Courriel,Description",
+            "name,themes,stand,tables,website,contact email,description",
+        )
+        .encode("utf-8"),  # comma-separated, English headers
+    ],
+    ids=["cp1252-semicolons", "utf8-bom-semicolons", "utf8-commas-english-headers"],
+)
+async def test_files_from_french_excel(event: Event, tmp_path: Path, raw: bytes) -> None:
+    async with Database(tmp_path / "m.db") as db:
+        directory = DirectoryService(db, event)
+        report = await directory.import_csv(raw)
+        assert report.ok, report.errors
+        energie = await directory.exhibitors.by_slug("energie-solidaire")
+        assert energie is not None and energie.name == "Énergie Solidaire" and energie.tables == 2
+        assert energie.contact_email == "contact@energie.example.org"
+        cafe = await directory.exhibitors.by_slug("cafe-repare")
+        assert cafe is not None and cafe.themes == ("circular-economy", "services")
+        assert cafe.tables == event.limits.default_tables_per_exhibitor  # empty: the event's default
+
+
+async def test_a_reimport_updates_by_slug(event: Event, tmp_path: Path) -> None:
+    async with Database(tmp_path / "m.db") as db:
+        directory = DirectoryService(db, event)
+        await directory.import_csv(EXAMPLE_CSV.read_bytes())
+        changed = EXAMPLE_CSV.read_text(encoding="utf-8").replace(";A1;2;", ";Z9;4;")
+        report = await directory.import_csv(changed.encode("utf-8"))
+        assert report.ok
+        soupe = await directory.exhibitors.by_slug("disco-soupe")
+        assert soupe is not None and soupe.stand == "Z9" and soupe.tables == 4
+
+
+async def test_a_file_with_bad_rows_imports_nothing_and_reports_each(event: Event, tmp_path: Path) -> None:
+    bad = (
+        "nom;identifiant;thèmes;tables\n"
+        "Bonne Structure;bonne;health;2\n"
+        ";sans-nom;health;1\n"  # line 3: missing name
+        "Thème Inconnu;inconnu;astrophysics;1\n"  # line 4
+        "Tables Bizarres;tables;health;deux\n"  # line 5
+        "Doublon;bonne;health;1\n"  # line 6: duplicate slug
+        "\n"
+        "Trop De Tables;trop;mobility;99\n"  # line 8 (after a blank line)
+    )
+    async with Database(tmp_path / "m.db") as db:
+        directory = DirectoryService(db, event)
+        report = await directory.import_csv(bad.encode("utf-8"))
+        assert not report.ok
+        assert [(e.line, e.key) for e in report.errors] == [
+            (3, "import.error.missing_name"),
+            (4, "import.error.unknown_theme"),
+            (5, "import.error.bad_tables"),
+            (6, "import.error.duplicate_slug"),
+            (8, "import.error.bad_tables"),
+        ]
+        assert report.errors[3].params == {"slug": "bonne", "first": 2}
+        assert await directory.exhibitors.count() == 0  # not even the good row
+
+
+async def test_tables_used_by_accepted_meetings_cannot_be_taken_away(event: Event, tmp_path: Path) -> None:
+    async with Database(tmp_path / "m.db") as db:
+        directory = DirectoryService(db, event)
+        await directory.import_csv(EXAMPLE_CSV.read_bytes())
+        soupe = await directory.exhibitors.by_slug("disco-soupe")
+        assert soupe is not None
+        await add_meeting(db, soupe.id, event.slots[0].utc_iso, "accepted", 2)
+        fewer = EXAMPLE_CSV.read_text(encoding="utf-8").replace(";A1;2;", ";A1;1;").replace(";A2;2;", ";A2;5;")
+        report = await directory.import_csv(fewer.encode("utf-8"))
+        assert [(e.line, e.key) for e in report.errors] == [(2, "import.error.tables_in_use")]
+        assert (await directory.exhibitors.by_slug("disco-soupe")).tables == 2  # type: ignore[union-attr]
+        assert (await directory.exhibitors.by_slug("ferme-du-toit")).tables == 2  # type: ignore[union-attr]  # atomic
+
+
+async def test_the_import_command_prints_each_invite_link(tmp_path: Path, emulator: TelegramEmulator) -> None:
+    status, out = await run_command(tmp_path, emulator, "import-exhibitors", str(EXAMPLE_CSV))
+    assert status == 0, out
+    assert "20 exposant(s) créé(s), 0 mis à jour" in out
+    assert len(re.findall(r"^[a-z0-9-]+: https://t\.me/maillage_test_bot\?start=x-[\w-]+$", out, re.M)) == 20
+    bad = tmp_path / "bad.csv"
+    bad.write_text("nom;thèmes\nX;nowhere\n", encoding="utf-8")
+    status, out = await run_command(tmp_path, emulator, "import-exhibitors", str(bad))
+    assert status == 2 and "ligne 2 : thème inconnu : nowhere" in out
+
+
+async def test_organisers_import_by_sending_the_file(emulator: TelegramEmulator, runner: BotRunner) -> None:
+    boss = emulator.user("Hélène", user_id=5151)
+    services = await runner.start(organiser_ids="5151")
+    await register_organiser(boss)
+    await boss.upload("exposants.csv", FRENCH_EXCEL.encode("cp1252"), "text/csv")
+    report = await boss.next_reply()
+    assert "Import réussi : 2 exposant(s) créé(s), 0 mis à jour" in report.text
+    links = await boss.next_reply()
+    assert links.document is not None and links.document.file_name == "maillage-invite-links.csv"
+    rows = list(csv.reader(io.StringIO(links.document.content.decode("utf-8-sig")), delimiter=";"))
+    assert rows[0][:2] == ["slug", "name"] and len(rows) == 3
+    assert rows[1][3].startswith("https://t.me/maillage_test_bot?start=x-")
+    await boss.upload("bad.csv", b"nom;tables\nX;-3\n<b>Y</b>;0\n", "text/csv")
+    failed = await boss.next_reply()
+    assert "Rien n'a été importé : 2 problème(s)" in failed.text
+    assert "ligne 2 : nombre de tables « -3 » invalide" in failed.text
+    assert await services.directory.exhibitors.count() == 2
+
+    camille = emulator.user("Camille")
+    await register_attendee(camille)
+    await camille.upload("exposants.csv", FRENCH_EXCEL.encode("cp1252"), "text/csv")
+    assert "Je n'ai pas compris" in (await camille.next_reply()).text  # not an organiser: no import
+
+
+# ---------------------------------------------------------------------- browsing
+
+
+async def test_browse_by_theme_with_pages_and_cards(emulator: TelegramEmulator, bot: Services) -> None:
+    await import_example(bot)
+    camille = emulator.user("Camille")
+    await register_attendee(camille)
+    await camille.press("🏢 Exposants")
+    themes = await camille.next_reply()
+    assert "20 structures" in themes.text
+    assert "Économie circulaire (7)" in themes.button_labels
+    assert "Tous les exposants" in themes.button_labels
+    await camille.press("Tous les exposants", themes)
+    page1 = await camille.wait_for_text("page 1/3")
+    assert page1.message_id == themes.message_id  # browsing edits in place
+    names = [label for label in page1.button_labels if "·" in label]
+    assert len(names) == 8 and names[0].startswith("Autopartage des Cités")
+    assert "Suivants ›" in page1.button_labels and "‹ Précédents" not in page1.button_labels
+    await camille.press("Suivants ›", page1)
+    await camille.wait_for_text("page 2/3")
+    await camille.press("Suivants ›", page1)
+    page3 = await camille.wait_for_text("page 3/3")
+    assert len([label for label in page3.button_labels if "·" in label]) == 4
+    assert "Suivants ›" not in page3.button_labels
+    await camille.press("← Thèmes", page3)
+    await camille.wait_for_text("Choisissez un thème")
+    await camille.press("Mobilité (3)", page3)
+    mobility = await camille.wait_for_text("Mobilité — 3 exposant(s), page 1/1")
+    await camille.press("Coop Mobilité Solidaire · B1", mobility)
+    card = await camille.wait_for_text("Coop Mobilité Solidaire")
+    assert "📍 Stand B1" in card.text and "🏷 Usages et services aux habitants, Mobilité" in card.text
+    assert "garage solidaire" in card.text and "🌐 https://coopmobilite.example.org" in card.text
+    assert "🗓 24 créneau(x) encore libre(s)" in card.text
+    await camille.press("← Liste", card)
+    await camille.wait_for_text("Mobilité — 3 exposant(s)")
+
+
+async def test_cards_count_free_slots_and_fit_telegram(emulator: TelegramEmulator, bot: Services) -> None:
+    await import_example(bot)
+    repo = ExhibitorRepository(bot.db)
+    soupe = await repo.by_slug("disco-soupe")
+    assert soupe is not None
+    for table in (1, 2):  # the first slot is full
+        await add_meeting(bot.db, soupe.id, bot.event.slots[0].utc_iso, "accepted", table)
+    await add_meeting(bot.db, soupe.id, bot.event.slots[1].utc_iso, "accepted", 1)  # one table left
+    await add_meeting(bot.db, soupe.id, bot.event.slots[2].utc_iso, "pending", None)  # holds no table
+    long_text = ("Cuisine <anti-gaspi> & partage 🌱 " * 200)[:3000]
+    async with bot.db.transaction() as tx:
+        await tx.execute("UPDATE exhibitors SET description = ? WHERE id = ?", (long_text, soupe.id))
+    camille = emulator.user("Camille")
+    await register_attendee(camille)
+    await camille.open_deep_link("e-disco-soupe")
+    card = await camille.next_reply()
+    assert "🗓 23 créneau(x) encore libre(s)" in card.text
+    assert "Cuisine <anti-gaspi> & partage 🌱" in card.text  # escaped, shown as written
+    assert "…\n\n🌐 https://discosoupe.example.org" in card.text  # a long description is cut
+    assert len(card.text) <= 4096
+
+
+async def test_removed_exhibitors_and_forged_buttons_are_answered(emulator: TelegramEmulator, bot: Services) -> None:
+    await import_example(bot)
+    camille = emulator.user("Camille")
+    await register_attendee(camille)
+    await camille.send("/exhibitors")
+    themes = await camille.next_reply()
+    await camille.press("Tous les exposants", themes)
+    page = await camille.wait_for_text("page 1/3")
+    autopartage = await ExhibitorRepository(bot.db).by_slug("autopartage")
+    assert autopartage is not None
+    async with bot.db.transaction() as tx:
+        await tx.execute("DELETE FROM exhibitors WHERE id = ?", (autopartage.id,))
+    await camille.press(page.button_labels[0], page)
+    assert "n'est plus dans l'annuaire" in (await camille.next_reply()).text
+    await camille.press_raw("dir:e:99999999")
+    assert "n'est plus dans l'annuaire" in (await camille.next_reply()).text
+    await camille.press_raw("dir:l:astrophysics:0")
+    assert "n'est plus valable" in (await camille.next_reply()).text
+    query = await camille.press_raw("dir:l:" + "x" * 40 + ":0")  # does not even match the pattern
+    assert (await camille.callback_answer(query))["show_alert"] is True
+
+
+# ---------------------------------------------------------------------- search
+
+
+async def test_search_ignores_accents_and_case(emulator: TelegramEmulator, bot: Services) -> None:
+    await import_example(bot)
+    camille = emulator.user("Camille")
+    await register_attendee(camille)
+    await camille.send("/search energie")
+    results = await camille.next_reply()
+    assert results.button_labels == ["Énergie Partagée Quartiers · E2"]
+    await camille.send("/search COMPOST")
+    results = await camille.next_reply()
+    assert results.button_labels[0] == "Compost & Co · E1"  # the name matches first
+    assert "La Ferme du Toit · A2" in results.button_labels  # "compost partagé" in its description
+    await camille.send("/search vélo réparation")  # every word must match
+    assert (await camille.next_reply()).button_labels == ["Vélo-École Pour Tous · D1"]
+    await camille.send("/search mobilité")  # theme labels match too
+    assert len((await camille.next_reply()).button_labels) == 3
+    await camille.send("/search <b>licorne</b>")
+    nothing = await camille.next_reply()
+    assert "Aucun exposant ne correspond à « <b>licorne</b> »" in nothing.text and "/exhibitors" in nothing.text
+    await camille.send("/search a")  # matches nearly everything: the 8 most relevant, and a hint
+    assert "ajoutez un mot" in (await camille.next_reply()).text.lower()
+
+
+async def test_the_search_button_asks_then_searches(emulator: TelegramEmulator, bot: Services) -> None:
+    await import_example(bot)
+    sam = emulator.user("Sam", language_code="en")
+    await register_attendee(sam, org_type="Local authority", themes=("Mobility",))
+    await sam.press("🔍 Search")
+    asked = await sam.next_reply()
+    assert "What are you looking for?" in asked.text
+    await sam.send("repair", reply_to=asked)
+    results = await sam.next_reply()
+    assert "Repair Café des Quartiers · A3" in results.button_labels
+    await sam.send("/search")  # no words: the question again
+    assert "What are you looking for?" in (await sam.next_reply()).text
+
+
+# ---------------------------------------------------------------------- suggestions
+
+
+async def test_suggestions_rank_by_shared_themes_with_their_reason(emulator: TelegramEmulator, bot: Services) -> None:
+    await import_example(bot)
+    camille = emulator.user("Camille")
+    await register_attendee(
+        camille,
+        themes=("Agriculture urbaine", "Économie circulaire"),
+        looking_for="Du compost et moins de gaspillage dans nos cantines",
+    )
+    await camille.press("✨ Pour vous")
+    first = await camille.next_reply()
+    assert first.text.startswith("✨ Pour vous (page 1/")
+    assert first.button_labels[0] == "Compost & Co"  # both themes and a shared word
+    assert (
+        "Compost & Co\n2 thèmes communs : agriculture urbaine, économie circulaire · mots en commun : compost"
+        in first.text
+    )
+    again = await DirectoryService(bot.db, bot.event).suggestions(await bot.registration.participant(camille.id))  # type: ignore[arg-type]
+    assert [s.exhibitor.name for s in again][:5] == [label for label in first.button_labels[:5]]  # deterministic
+
+    compost = await ExhibitorRepository(bot.db).by_slug("compost-co")
+    participant = await bot.registration.participant(camille.id)
+    assert compost is not None and participant is not None
+    await add_meeting(bot.db, compost.id, bot.event.slots[3].utc_iso, "pending", None, participant.id)
+    ranked = await DirectoryService(bot.db, bot.event).suggestions(participant)
+    assert ranked[-1].exhibitor.slug == "compost-co" and ranked[-1].requested  # already requested: last
+    pages = -(-len(ranked) // 5)
+    await camille.press("✨ Pour vous")
+    browsing = await camille.next_reply()
+    for page in range(2, pages + 1):
+        await camille.press("Suivants ›", browsing)
+        await camille.wait_for_text(f"page {page}/{pages}")
+    reason = "2 thèmes communs : agriculture urbaine, économie circulaire · mots en commun : compost · déjà demandé"
+    assert f"Compost & Co\n{reason}" in browsing.text
+
+
+# ---------------------------------------------------------------------- stand links and QR codes
+
+
+async def test_a_stand_link_opens_the_card_registered_or_not(emulator: TelegramEmulator, bot: Services) -> None:
+    await import_example(bot)
+    camille = emulator.user("Camille")
+    await register_attendee(camille)
+    await camille.open_deep_link("e-repair-cafe")
+    assert "Repair Café des Quartiers" in (await camille.next_reply()).text
+
+    newcomer = emulator.user("Nina", last_name="Durand")
+    first_question = await accept_consent(newcomer, "e-repair-cafe")  # registered first...
+    assert "nom complet" in first_question.text
+    await newcomer.press(first_question.button_labels[0], first_question)
+    await newcomer.next_reply()
+    await newcomer.send("Bailleur du Nord")
+    await newcomer.next_reply()
+    await newcomer.press("Bailleur social")
+    await newcomer.next_reply()
+    await newcomer.press("Passer")
+    themes = await newcomer.next_reply()
+    await newcomer.press("▫️ Économie circulaire", themes)
+    await emulator.wait_for(lambda: "✅ Économie circulaire" in themes.button_labels)
+    await newcomer.press("Valider", themes)
+    await newcomer.next_reply()
+    await newcomer.press("Passer")
+    await newcomer.next_reply()
+    await newcomer.press("✅ Confirmer")
+    assert "vous êtes inscrit(e)" in (await newcomer.next_reply()).text
+    card = await newcomer.next_reply()  # ...then lands on the card
+    assert card.text.startswith("Repair Café des Quartiers")
+
+    await camille.open_deep_link("e-no-such-stand")
+    assert "ne correspond à aucun stand" in (await camille.next_reply()).text
+
+
+async def test_qr_codes_decode_to_each_stand_link(tmp_path: Path, emulator: TelegramEmulator) -> None:
+    status, out = await run_command(tmp_path, emulator, "import-exhibitors", str(EXAMPLE_CSV))
+    assert status == 0, out
+    status, out = await run_command(tmp_path, emulator, "qr", "--out", str(tmp_path / "qr"))
+    assert status == 0, out
+    pngs = sorted((tmp_path / "qr").glob("*.png"))
+    assert len(pngs) == 20
+    for png in pngs:
+        [decoded] = zxingcpp.read_barcodes(Image.open(png))
+        assert decoded.text == f"https://t.me/maillage_test_bot?start=e-{png.stem}"
+    index = (tmp_path / "qr" / "index.html").read_text(encoding="utf-8")
+    assert index.count("<img") == 20 and "Disco Soupe Roubaix · A1" in index
+
+
+async def test_slots_in_the_past_are_not_free(event: Event, tmp_path: Path) -> None:
+    async with Database(tmp_path / "m.db") as db:
+        await DirectoryService(db, event).import_csv(EXAMPLE_CSV.read_bytes())
+        at_lunch = DirectoryService(db, event, clock=lambda: datetime(2027, 3, 16, 12, 0, tzinfo=UTC))  # 13:00 in Paris
+        soupe = await at_lunch.exhibitors.by_slug("disco-soupe")
+        assert soupe is not None
+        assert await at_lunch.free_slots(soupe) == 12  # the afternoon only
+        after = DirectoryService(db, event, clock=lambda: datetime(2027, 3, 17, tzinfo=UTC))
+        assert await after.free_slots(soupe) == 0
