@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
+
 from telegram import BotCommand, Update
 from telegram.ext import (
     AIORateLimiter,
@@ -20,6 +23,7 @@ from bot.i18n import Translator
 from bot.runtime import SERVICES_KEY, Context, MaillageApplication, Services
 from bot.services.directory import DirectoryService
 from bot.services.languages import LanguageService
+from bot.services.meetings import MeetingService
 from bot.services.privacy import PrivacyService
 from bot.services.registration import RegistrationService
 from bot.settings import Settings
@@ -29,6 +33,7 @@ from handlers import (
     errors,
     fallback,
     language,
+    meetings,
     membership,
     menu,
     organiser,
@@ -41,10 +46,18 @@ from storage.db import Database
 from storage.participants import ParticipantRepository
 
 ALLOWED_UPDATES = [Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER]
-PUBLISHED_COMMANDS = ("start", "exhibitors", "search", "me", "language", "mydata", "forget", "cancel", "help")
+PUBLISHED_COMMANDS = ("start", "agenda", "exhibitors", "search", "me", "language", "mydata", "forget", "cancel", "help")
 
 
-def build_services(settings: Settings, event: Event, db: Database) -> Services:
+def build_services(
+    settings: Settings,
+    event: Event,
+    db: Database,
+    *,
+    clock: Callable[[], datetime] | None = None,
+    sweep_seconds: float = 20.0,
+) -> Services:
+    """``clock`` and ``sweep_seconds`` let tests compress time."""
     registration_service = RegistrationService(db, event, settings.organiser_ids)
     return Services(
         settings=settings,
@@ -53,8 +66,10 @@ def build_services(settings: Settings, event: Event, db: Database) -> Services:
         tr=Translator.load(),
         languages=LanguageService(ParticipantRepository(db), ConversationRepository(db), settings.default_language),
         registration=registration_service,
-        privacy=PrivacyService(registration_service, event),
-        directory=DirectoryService(db, event),
+        privacy=PrivacyService(db, registration_service, event),
+        directory=DirectoryService(db, event, clock),
+        meetings=MeetingService(db, event, clock),
+        sweep_seconds=sweep_seconds,
     )
 
 
@@ -103,6 +118,21 @@ def register_handlers(application: MaillageApplication) -> None:
     application.add_handler(CallbackQueryHandler(directory.suggestions_button, pattern=directory.SUGGESTIONS_PATTERN))
     application.add_handler(CallbackQueryHandler(directory.search_button, pattern=directory.SEARCH_PATTERN))
 
+    # Meetings
+    application.add_handler(CommandHandler("agenda", meetings.agenda, filters=private))
+    application.add_handler(CallbackQueryHandler(meetings.start_request, pattern=meetings.NEW_PATTERN))
+    application.add_handler(CallbackQueryHandler(meetings.pick_day, pattern=meetings.PICK_PATTERN))
+    application.add_handler(CallbackQueryHandler(meetings.choose_slot, pattern=meetings.SLOT_PATTERN))
+    application.add_handler(CallbackQueryHandler(meetings.draft_button, pattern=meetings.DRAFT_PATTERN))
+    application.add_handler(CallbackQueryHandler(meetings.answer, pattern=meetings.ANSWER_PATTERN))
+    application.add_handler(CallbackQueryHandler(meetings.decline_with_reason, pattern=meetings.DECLINE_PATTERN))
+    application.add_handler(CallbackQueryHandler(meetings.cancel_with_reason, pattern=meetings.CANCEL_PATTERN))
+    application.add_handler(CallbackQueryHandler(meetings.propose_pick, pattern=meetings.PROPOSE_PATTERN))
+    application.add_handler(CallbackQueryHandler(meetings.propose_slot, pattern=meetings.PROPOSED_SLOT_PATTERN))
+    application.add_handler(CallbackQueryHandler(meetings.proposal_answer, pattern=meetings.PROPOSAL_ANSWER_PATTERN))
+    application.add_handler(CallbackQueryHandler(meetings.attendance, pattern=meetings.ATTENDANCE_PATTERN))
+    application.add_handler(CallbackQueryHandler(meetings.noop, pattern=meetings.NOOP_PATTERN))
+
     # Profile and personal data
     application.add_handler(CommandHandler("me", profile.me, filters=private))
     application.add_handler(CallbackQueryHandler(profile.edit_field, pattern=profile.EDIT_PATTERN))
@@ -131,8 +161,10 @@ def register_handlers(application: MaillageApplication) -> None:
 
 
 async def on_startup(application: MaillageApplication) -> None:
+    services: Services = application.bot_data[SERVICES_KEY]
     await publish_commands(application)
     await registration.resume_conversations(application)
+    meetings.schedule(application, services.sweep_seconds)
 
 
 async def publish_commands(application: MaillageApplication) -> None:

@@ -78,6 +78,8 @@ class Theme(_Strict):
 class Reminders(_Strict):
     lead_minutes: list[Annotated[int, Field(ge=1, le=1440)]] = Field(default=[15], min_length=1)
     day_digest_minutes_before: int = Field(default=30, ge=0, le=720)
+    # how often representatives are reminded of requests they have not answered
+    nudge_interval_minutes: int = Field(default=120, ge=5, le=1440)
 
     @field_validator("lead_minutes")
     @classmethod

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from importlib import resources
 
-from babel.dates import format_date, format_time
+from babel.dates import format_date, format_datetime, format_time
 from babel.messages.pofile import read_po
 
 from bot.event import LANGUAGES, Language
@@ -68,4 +68,10 @@ class Translator:
         return ", ".join(self.format_date(language, v) for v in values)
 
     def format_time(self, language: Language, value: datetime) -> str:
-        return format_time(value, format="HH:mm", locale=language)
+        """``10:30``: the caller gives a datetime in the event's timezone."""
+        return format_time(value, format="HH:mm", tzinfo=value.tzinfo, locale=language)
+
+    def format_slot(self, language: Language, value: datetime) -> str:
+        """``mardi 16 mars, 10:30`` / ``Tuesday 16 March, 10:30``, in the zone of ``value``."""
+        pattern = "EEEE d MMMM, HH:mm"
+        return format_datetime(value, pattern, tzinfo=value.tzinfo, locale=language)

@@ -11,6 +11,7 @@ from bot.event import Event
 from bot.i18n import Translator
 from bot.services.directory import DirectoryService
 from bot.services.languages import LanguageService
+from bot.services.meetings import MeetingService
 from bot.services.privacy import PrivacyService
 from bot.services.registration import RegistrationService
 from bot.settings import Settings
@@ -29,6 +30,8 @@ class Services:
     registration: RegistrationService
     privacy: PrivacyService
     directory: DirectoryService
+    meetings: MeetingService
+    sweep_seconds: float = 20.0
 
 
 class Context(CallbackContext[ExtBot[Any], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):

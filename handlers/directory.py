@@ -142,7 +142,9 @@ async def send_card(
     services = context.services
     language = await user_language(update, context)
     text = card_text(context, language, exhibitor, await services.directory.free_slots(exhibitor))
-    rows = []
+    rows = [
+        [InlineKeyboardButton(services.tr(language, "meeting.request_button"), callback_data=f"mt:new:{exhibitor.id}")]
+    ]
     if back is not None:
         rows.append([InlineKeyboardButton(services.tr(language, "directory.back_to_list"), callback_data=back)])
     rows.append([InlineKeyboardButton(services.tr(language, "directory.back_to_themes"), callback_data="dir:themes")])

@@ -10,6 +10,7 @@ from telegram.constants import ParseMode
 from bot.runtime import Context
 from bot.services.profile import Field
 from bot.services.registration import StaleAction
+from handlers import meetings
 from handlers.common import reply, user_language
 from handlers.conversation import send_prompt, show_profile
 
@@ -85,5 +86,8 @@ async def forget_answer(update: Update, context: Context) -> None:
     if context.match.group(1) == "no":
         await query.edit_message_text(services.tr(language, "forget.kept"), parse_mode=ParseMode.HTML)
         return
+    participant = await services.registration.participant(query.from_user.id)
+    if participant is not None:
+        await meetings.forget_meetings(context, participant)  # the counterparts are told first
     await services.privacy.forget(query.from_user.id)
     await query.edit_message_text(services.tr(language, "forget.done"), parse_mode=ParseMode.HTML)

@@ -14,7 +14,7 @@ from bot.i18n import Html
 from bot.runtime import Context, MaillageApplication, Services
 from bot.services.profile import Field, InvalidAnswer
 from bot.services.registration import Conversation, Flow, Invitation, InvitationInvalid, StaleAction
-from handlers import directory, fallback
+from handlers import directory, fallback, meetings
 from handlers.common import reply, user_language
 from handlers.conversation import exhibitor_name, remove_buttons, send_prompt, show_menu, show_profile
 from handlers.views import language_buttons, step_prompt
@@ -339,6 +339,10 @@ async def on_message(update: Update, context: Context) -> None:
     if message.text and directory.is_search_answer(update, context):
         await directory.run_search(update, context, message.text)
         return
+    stored = await services.registration.conversations.get(user.id)
+    if stored is not None and stored.flow == meetings.FLOW:
+        await meetings.on_note(update, context, stored)
+        return
     conversation = await services.registration.conversation(user.id)
     if conversation is None:
         await fallback.stray_message(update, context)
@@ -360,6 +364,11 @@ async def cancel(update: Update, context: Context) -> None:
     user = update.effective_user
     assert user is not None
     language = await user_language(update, context)
+    stored = await services.registration.conversations.get(user.id)
+    if stored is not None and stored.flow == meetings.FLOW:
+        await services.registration.conversations.delete(user.id)
+        await reply(update, context, services.tr(language, "meeting.request_dropped"))
+        return
     left = await services.registration.cancel(user.id)
     if left is None:
         await reply(update, context, services.tr(language, "conversation.nothing_to_cancel"))

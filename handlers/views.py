@@ -143,7 +143,10 @@ def main_menu(tr: Translator, language: Language, organiser: bool) -> InlineKeyb
             InlineKeyboardButton(tr(language, "menu.exhibitors"), callback_data="menu:exhibitors"),
             InlineKeyboardButton(tr(language, "menu.suggestions"), callback_data="menu:suggestions"),
         ],
-        [InlineKeyboardButton(tr(language, "menu.search"), callback_data="menu:search")],
+        [
+            InlineKeyboardButton(tr(language, "menu.agenda"), callback_data="menu:agenda"),
+            InlineKeyboardButton(tr(language, "menu.search"), callback_data="menu:search"),
+        ],
         [InlineKeyboardButton(tr(language, "menu.profile"), callback_data="menu:profile")],
         [
             InlineKeyboardButton(tr(language, "menu.language"), callback_data="menu:language"),

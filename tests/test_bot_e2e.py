@@ -56,6 +56,7 @@ async def test_registered_users_get_the_menu_on_start(emulator: TelegramEmulator
     assert reply.button_labels == [
         "🏢 Exposants",
         "✨ Pour vous",
+        "📅 Mon agenda",
         "🔍 Rechercher",
         "👤 Mon profil",
         "🌐 Langue",
@@ -67,7 +68,18 @@ async def test_help_lists_the_commands_and_the_event_day(emulator: TelegramEmula
     fr = emulator.user("Camille", language_code="fr")
     await fr.send("/help")
     text = (await fr.next_reply()).text
-    for command in ("/start", "/exhibitors", "/search", "/me", "/language", "/mydata", "/forget", "/cancel", "/help"):
+    for command in (
+        "/start",
+        "/agenda",
+        "/exhibitors",
+        "/search",
+        "/me",
+        "/language",
+        "/mydata",
+        "/forget",
+        "/cancel",
+        "/help",
+    ):
         assert command in text
     assert "mardi 16 mars 2027" in text
     assert "/reps" not in text  # organisers only
@@ -99,7 +111,7 @@ async def test_language_switch_is_remembered_across_a_restart(emulator: Telegram
 
 
 async def test_commands_are_published_in_both_languages(emulator: TelegramEmulator, bot: Services) -> None:
-    expected = ["start", "exhibitors", "search", "me", "language", "mydata", "forget", "cancel", "help"]
+    expected = ["start", "agenda", "exhibitors", "search", "me", "language", "mydata", "forget", "cancel", "help"]
     published = {lang: [c["command"] for c in cmds] for (_, lang), cmds in emulator.commands.items()}
     assert published == {"fr": expected, "en": expected, "": expected}
     descriptions = {

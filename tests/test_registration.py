@@ -107,6 +107,7 @@ async def test_an_attendee_registers_in_french(emulator: TelegramEmulator, bot: 
     assert done.button_labels == [
         "🏢 Exposants",
         "✨ Pour vous",
+        "📅 Mon agenda",
         "🔍 Rechercher",
         "👤 Mon profil",
         "🌐 Langue",
@@ -131,7 +132,15 @@ async def test_an_attendee_registers_in_english(emulator: TelegramEmulator, bot:
         looking_for="Shared mobility for social housing estates",
     )
     assert "Done, Sam Taylor: you are registered!" in done.text
-    assert done.button_labels == ["🏢 Exhibitors", "✨ For you", "🔍 Search", "👤 My profile", "🌐 Language", "❓ Help"]
+    assert done.button_labels == [
+        "🏢 Exhibitors",
+        "✨ For you",
+        "📅 My agenda",
+        "🔍 Search",
+        "👤 My profile",
+        "🌐 Language",
+        "❓ Help",
+    ]
     participant = await bot.registration.participant(sam.id)
     assert participant is not None and participant.language == "en"
     assert participant.themes == ("health", "mobility")

@@ -6,13 +6,15 @@ from typing import Any
 
 from bot.event import Event
 from bot.services.registration import RegistrationService
-from storage.db import utcnow
+from storage.db import Database, utcnow
+from storage.meetings import MeetingRepository, Status
 
 
 class PrivacyService:
-    def __init__(self, registration: RegistrationService, event: Event) -> None:
+    def __init__(self, db: Database, registration: RegistrationService, event: Event) -> None:
         self._registration = registration
         self._event = event
+        self._meetings = MeetingRepository(db)
 
     async def export(self, telegram_id: int) -> dict[str, Any] | None:
         """Everything stored about this person, or None when nothing is."""
@@ -30,6 +32,16 @@ class PrivacyService:
                 exhibitor = await self._registration.exhibitors.by_id(participant.exhibitor_id)
                 profile["exhibitor"] = {"slug": exhibitor.slug, "name": exhibitor.name} if exhibitor else None
             data["profile"] = profile
+        if participant is not None:
+            data["meetings"] = [
+                {
+                    "exhibitor": (await self._registration.exhibitors.by_id(m.exhibitor_id)).name,  # type: ignore[union-attr]
+                    **m.model_dump(
+                        mode="json", include={"slot_start", "status", "table_no", "note", "attendance_attendee"}
+                    ),
+                }
+                for m in await self._meetings.for_attendee(participant.id, tuple(Status))
+            ]
         if conversation is not None:
             draft = conversation.draft.model_dump(mode="json", exclude={"prompt_message_id", "back_to_summary"})
             data["conversation_in_progress"] = {

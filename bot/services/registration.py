@@ -149,8 +149,11 @@ class RegistrationService:
         return telegram_id in self.organiser_ids or (participant is not None and participant.role == Role.ORGANISER)
 
     async def conversation(self, telegram_id: int) -> Conversation | None:
+        """A registration or a profile edit in progress (other flows, such as a meeting request, are not)."""
         stored = await self.conversations.get(telegram_id)
-        return _from_stored(stored) if stored else None
+        if stored is None or stored.flow not in (Flow.REGISTER, Flow.PROFILE):
+            return None
+        return _from_stored(stored)
 
     async def invited_exhibitor(self, invitation: Invitation | None) -> Exhibitor | None:
         if invitation is None or invitation.kind != "x":
@@ -352,7 +355,8 @@ class RegistrationService:
 
     async def unprompted(self) -> list[Conversation]:
         """Conversations whose latest prompt may not have reached the user (a crash in between)."""
-        return [_from_stored(c) for c in await self.conversations.pending_prompts()]
+        pending = await self.conversations.pending_prompts()
+        return [_from_stored(c) for c in pending if c.flow in (Flow.REGISTER, Flow.PROFILE)]
 
     # ------------------------------------------------------------------ profile editing
 

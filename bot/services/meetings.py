@@ -1,0 +1,277 @@
+"""The 15-minute meetings: who may do what, and when.
+
+Every rule that matters is also a database invariant (see migrations 0003 and 0004);
+the checks here give the polite answer before the database would refuse.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from bot.event import Event, Slot
+from bot.services.profile import clean
+from storage.db import Database
+from storage.exhibitors import Exhibitor, ExhibitorRepository
+from storage.meetings import OPEN, Conflict, Meeting, MeetingRepository, Status
+from storage.participants import Participant, ParticipantRepository, Role
+
+MAX_NOTE = 300
+DECLINE_REASONS = ("full", "topic", "other")
+CANCEL_REASONS = ("unavailable", "other")
+
+
+class MeetingError(Exception):
+    """A request the user must be told about; ``key`` and ``params`` make the message."""
+
+    def __init__(self, key: str, **params: object) -> None:
+        super().__init__(key)
+        self.key = key
+        self.params = params
+
+
+class NotAllowed(Exception):
+    """This user may not do that to this meeting (forged or stale button)."""
+
+
+@dataclass(frozen=True)
+class MeetingView:
+    """A meeting with both sides, as the screens show it."""
+
+    meeting: Meeting
+    exhibitor: Exhibitor
+    attendee: Participant | None
+    slot: Slot | None
+
+
+class MeetingService:
+    def __init__(self, db: Database, event: Event, clock: Callable[[], datetime] | None = None) -> None:
+        self.event = event
+        self.meetings = MeetingRepository(db)
+        self.exhibitors = ExhibitorRepository(db)
+        self.participants = ParticipantRepository(db)
+        self.clock = clock or (lambda: datetime.now(UTC))
+
+    # ------------------------------------------------------------------ slots
+
+    def slot_at(self, start: datetime) -> Slot | None:
+        start = start.astimezone(UTC)
+        return next((s for s in self.event.slots if s.start.astimezone(UTC) == start), None)
+
+    def slot_index(self, slot: Slot) -> int:
+        return self.event.slots.index(slot)
+
+    def slot_by_index(self, index: int) -> Slot | None:
+        return self.event.slots[index] if 0 <= index < len(self.event.slots) else None
+
+    async def free_slots(
+        self, attendee: Participant, exhibitor: Exhibitor, except_meeting: int | None = None
+    ) -> list[Slot]:
+        """Slots ahead where the attendee is free and the exhibitor has a free table."""
+        now = self.clock()
+        busy = await self.meetings.busy_slots_of_attendee(attendee.id, except_meeting)
+        taken = await self.exhibitors.accepted_per_slot(exhibitor.id)
+        return [
+            slot
+            for slot in self.event.slots
+            if slot.start > now and slot.utc_iso not in busy and taken.get(slot.utc_iso, 0) < exhibitor.tables
+        ]
+
+    # ------------------------------------------------------------------ views
+
+    async def view(self, meeting: Meeting) -> MeetingView:
+        exhibitor = await self.exhibitors.by_id(meeting.exhibitor_id)
+        assert exhibitor is not None
+        attendee = await self.participants.by_id(meeting.attendee_id) if meeting.attendee_id else None
+        return MeetingView(meeting, exhibitor, attendee, self.slot_at(meeting.slot_start))
+
+    async def representatives(self, exhibitor_id: int) -> list[Participant]:
+        return await self.participants.representatives(exhibitor_id)
+
+    # ------------------------------------------------------------------ who may do what
+
+    def _is_rep(self, participant: Participant, meeting: Meeting) -> bool:
+        return participant.role == Role.EXHIBITOR and participant.exhibitor_id == meeting.exhibitor_id
+
+    async def _meeting_for(self, meeting_id: int, participant: Participant, side: str) -> Meeting:
+        meeting = await self.meetings.get(meeting_id)
+        if meeting is None:
+            raise NotAllowed
+        if side == "exhibitor" and not self._is_rep(participant, meeting):
+            raise NotAllowed
+        if side == "attendee" and meeting.attendee_id != participant.id:
+            raise NotAllowed
+        if side == "either" and not (self._is_rep(participant, meeting) or meeting.attendee_id == participant.id):
+            raise NotAllowed
+        return meeting
+
+    # ------------------------------------------------------------------ requesting
+
+    def clean_note(self, text: str) -> str:
+        note = clean(text, multiline=True)
+        if len(note) > MAX_NOTE:
+            raise MeetingError("meeting.note_too_long", maximum=MAX_NOTE, length=len(note))
+        return note
+
+    async def check_can_request(self, attendee: Participant, exhibitor: Exhibitor) -> None:
+        if attendee.role != Role.ATTENDEE:
+            raise MeetingError("meeting.attendees_only")
+        open_meetings = await self.meetings.for_attendee(attendee.id)
+        if any(m.exhibitor_id == exhibitor.id for m in open_meetings):
+            raise MeetingError("meeting.already_open", exhibitor=exhibitor.name)
+        limit = self.event.limits.open_requests_per_attendee
+        if sum(m.status == Status.PENDING for m in open_meetings) >= limit:
+            raise MeetingError("meeting.too_many_open", limit=limit)
+
+    async def request(self, attendee: Participant, exhibitor_id: int, slot: Slot, note: str | None) -> Meeting:
+        exhibitor = await self.exhibitors.by_id(exhibitor_id)
+        if exhibitor is None:
+            raise MeetingError("directory.gone")
+        await self.check_can_request(attendee, exhibitor)
+        if slot not in await self.free_slots(attendee, exhibitor):
+            raise MeetingError("meeting.slot_gone")
+        try:
+            return await self.meetings.create_request(
+                attendee.id, exhibitor.id, slot.start.astimezone(UTC), note or None
+            )
+        except Conflict:
+            raise MeetingError("meeting.slot_gone") from None
+
+    # ------------------------------------------------------------------ answering
+
+    async def accept(self, rep: Participant, meeting_id: int) -> Meeting:
+        meeting = await self._meeting_for(meeting_id, rep, "exhibitor")
+        if meeting.status != Status.PENDING or meeting.awaiting != "exhibitor":
+            raise MeetingError("meeting.already_answered")
+        return await self._assign(meeting, rep.id)
+
+    async def _assign(self, meeting: Meeting, answered_by: int | None) -> Meeting:
+        exhibitor = await self.exhibitors.by_id(meeting.exhibitor_id)
+        assert exhibitor is not None
+        try:
+            accepted = await self.meetings.assign_table(meeting.id, exhibitor.tables, answered_by)
+        except Conflict:
+            current = await self.meetings.get(meeting.id)
+            if current is not None and current.status != Status.PENDING:
+                raise MeetingError("meeting.already_answered") from None
+            raise MeetingError("meeting.slot_full") from None
+        if accepted is None:
+            raise MeetingError("meeting.slot_full")
+        return accepted
+
+    async def decline(self, rep: Participant, meeting_id: int, reason: str) -> Meeting:
+        meeting = await self._meeting_for(meeting_id, rep, "exhibitor")
+        if reason not in DECLINE_REASONS:
+            raise NotAllowed
+        if meeting.status != Status.PENDING or meeting.awaiting != "exhibitor":
+            raise MeetingError("meeting.already_answered")
+        declined = await self.meetings.decline(meeting.id, reason, rep.id)
+        if declined is None:
+            raise MeetingError("meeting.already_answered")
+        return declined
+
+    async def proposable_slots(self, rep: Participant, meeting_id: int) -> list[Slot]:
+        meeting = await self._meeting_for(meeting_id, rep, "exhibitor")
+        if meeting.status != Status.PENDING or meeting.awaiting != "exhibitor" or meeting.attendee_id is None:
+            raise MeetingError("meeting.already_answered")
+        attendee = await self.participants.by_id(meeting.attendee_id)
+        exhibitor = await self.exhibitors.by_id(meeting.exhibitor_id)
+        assert attendee is not None and exhibitor is not None
+        return [
+            s
+            for s in await self.free_slots(attendee, exhibitor, except_meeting=meeting.id)
+            if s.utc_iso != meeting.slot_start.isoformat()
+        ]
+
+    async def propose(self, rep: Participant, meeting_id: int, slot: Slot) -> Meeting:
+        if slot not in await self.proposable_slots(rep, meeting_id):
+            raise MeetingError("meeting.slot_gone")
+        try:
+            proposed = await self.meetings.propose(meeting_id, slot.start.astimezone(UTC), rep.id)
+        except Conflict:
+            raise MeetingError("meeting.slot_gone") from None
+        if proposed is None:
+            raise MeetingError("meeting.already_answered")
+        return proposed
+
+    async def answer_proposal(self, attendee: Participant, meeting_id: int, accept: bool) -> Meeting:
+        meeting = await self._meeting_for(meeting_id, attendee, "attendee")
+        if meeting.status != Status.PENDING or meeting.awaiting != "attendee":
+            raise MeetingError("meeting.already_answered")
+        if accept:
+            return await self._assign(meeting, None)
+        declined = await self.meetings.decline(meeting.id, "proposal", None)
+        if declined is None:
+            raise MeetingError("meeting.already_answered")
+        return declined
+
+    # ------------------------------------------------------------------ afterwards
+
+    async def cancel(self, participant: Participant, meeting_id: int, reason: str) -> Meeting:
+        meeting = await self._meeting_for(meeting_id, participant, "either")
+        if reason not in CANCEL_REASONS:
+            raise NotAllowed
+        side = "attendee" if meeting.attendee_id == participant.id else "exhibitor"
+        cancelled = await self.meetings.cancel(meeting.id, side, reason, (Status.ACCEPTED,))
+        if cancelled is None:
+            raise MeetingError("meeting.not_active")
+        return cancelled
+
+    async def withdraw(self, attendee: Participant, meeting_id: int) -> Meeting:
+        meeting = await self._meeting_for(meeting_id, attendee, "attendee")
+        withdrawn = await self.meetings.cancel(meeting.id, "attendee", "withdrawn", (Status.PENDING,))
+        if withdrawn is None:
+            raise MeetingError("meeting.not_active")
+        return withdrawn
+
+    async def expire_due(self) -> list[Meeting]:
+        return await self.meetings.expire_due(self.clock())
+
+    async def attendance_due(self) -> list[Meeting]:
+        length = timedelta(minutes=self.event.slot_minutes)
+        return await self.meetings.claim_attendance_questions(self.clock() - length)
+
+    async def record_attendance(self, participant: Participant, meeting_id: int, answer: str) -> Meeting:
+        meeting = await self._meeting_for(meeting_id, participant, "either")
+        if answer not in ("met", "no_show"):
+            raise NotAllowed
+        side = "attendee" if meeting.attendee_id == participant.id else "exhibitor"
+        recorded = await self.meetings.record_attendance(meeting.id, side, answer)
+        if recorded is None:
+            raise MeetingError("meeting.not_active")
+        return recorded
+
+    async def cancel_for_forgotten(self, attendee: Participant) -> list[Meeting]:
+        return await self.meetings.cancel_all_of_attendee(attendee.id)
+
+    # ------------------------------------------------------------------ agendas and nudges
+
+    async def agenda_of_attendee(self, attendee: Participant) -> list[Meeting]:
+        """Accepted meetings in time order, then pending ones."""
+        meetings = await self.meetings.for_attendee(attendee.id, OPEN)
+        return sorted(meetings, key=lambda m: (m.status != Status.ACCEPTED, m.slot_start))
+
+    async def stand_day(self, exhibitor_id: int) -> list[Meeting]:
+        return await self.meetings.for_exhibitor(exhibitor_id, (Status.ACCEPTED,))
+
+    def within_event_hours(self, moment: datetime) -> bool:
+        local = moment.astimezone(self.event.tz)
+        return any(
+            day.date == local.date() and any(w.start <= local.time() < w.end for w in day.windows)
+            for day in self.event.days
+        )
+
+    async def nudges_due(self) -> list[tuple[Participant, int]]:
+        """(representative, unanswered requests) for those not reminded within the interval."""
+        now = self.clock()
+        if not self.within_event_hours(now):
+            return []
+        due = []
+        for exhibitor_id, count in (await self.meetings.exhibitors_with_pending()).items():
+            for rep in await self.participants.representatives(exhibitor_id):
+                if rep.reachable and await self.meetings.claim_nudge(
+                    rep.id, now, self.event.reminders.nudge_interval_minutes
+                ):
+                    due.append((rep, count))
+        return due

@@ -1,0 +1,273 @@
+"""Meetings: requests, answers, tables, cancellations, attendance."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime
+from enum import StrEnum
+
+import aiosqlite
+from pydantic import BaseModel, ConfigDict
+
+from storage.db import Database, Transaction, utcnow
+
+
+class Status(StrEnum):
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+
+
+OPEN = (Status.PENDING, Status.ACCEPTED)
+
+
+class Meeting(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: int
+    attendee_id: int | None
+    exhibitor_id: int
+    slot_start: datetime  # UTC
+    status: Status
+    table_no: int | None
+    note: str | None
+    awaiting: str
+    answered_by: int | None
+    decline_reason: str | None
+    cancelled_by: str | None
+    cancel_reason: str | None
+    sequence: int
+    attendance_asked: bool
+    attendance_attendee: str | None
+    attendance_exhibitor: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class Conflict(Exception):
+    """A database invariant refused the change (slot taken, pair already open...)."""
+
+
+_COLUMNS = (
+    "id, attendee_id, exhibitor_id, slot_start, status, table_no, note, awaiting, answered_by, decline_reason, "
+    "cancelled_by, cancel_reason, sequence, attendance_asked, attendance_attendee, attendance_exhibitor, "
+    "created_at, updated_at"
+)
+
+
+def _meeting(row: aiosqlite.Row) -> Meeting:
+    return Meeting.model_validate(dict(row))
+
+
+def iso(moment: datetime) -> str:
+    return moment.isoformat()
+
+
+class MeetingRepository:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def get(self, meeting_id: int) -> Meeting | None:
+        row = await self._db.fetch_one(f"SELECT {_COLUMNS} FROM meetings WHERE id = ?", (meeting_id,))
+        return _meeting(row) if row else None
+
+    async def for_attendee(self, attendee_id: int, statuses: tuple[Status, ...] = OPEN) -> list[Meeting]:
+        marks = ",".join("?" * len(statuses))
+        rows = await self._db.fetch_all(
+            f"SELECT {_COLUMNS} FROM meetings WHERE attendee_id = ? AND status IN ({marks}) ORDER BY slot_start, id",
+            (attendee_id, *statuses),
+        )
+        return [_meeting(r) for r in rows]
+
+    async def for_exhibitor(self, exhibitor_id: int, statuses: tuple[Status, ...] = OPEN) -> list[Meeting]:
+        marks = ",".join("?" * len(statuses))
+        rows = await self._db.fetch_all(
+            f"SELECT {_COLUMNS} FROM meetings WHERE exhibitor_id = ? AND status IN ({marks})"
+            " ORDER BY slot_start, table_no, id",
+            (exhibitor_id, *statuses),
+        )
+        return [_meeting(r) for r in rows]
+
+    async def count_pending_of(self, attendee_id: int) -> int:
+        row = await self._db.fetch_one(
+            "SELECT COUNT(*) FROM meetings WHERE attendee_id = ? AND status = 'pending'", (attendee_id,)
+        )
+        return int(row[0]) if row else 0
+
+    async def busy_slots_of_attendee(self, attendee_id: int, except_meeting: int | None = None) -> set[str]:
+        rows = await self._db.fetch_all(
+            "SELECT slot_start FROM meetings WHERE attendee_id = ? AND status IN ('pending', 'accepted') AND id != ?",
+            (attendee_id, except_meeting or 0),
+        )
+        return {r[0] for r in rows}
+
+    async def create_request(
+        self, attendee_id: int, exhibitor_id: int, slot_start: datetime, note: str | None
+    ) -> Meeting:
+        now = iso(utcnow())
+        try:
+            async with self._db.transaction() as tx:
+                row = await tx.fetch_one(
+                    f"""
+                    INSERT INTO meetings (attendee_id, exhibitor_id, slot_start, status, note, created_at, updated_at)
+                    VALUES (?, ?, ?, 'pending', ?, ?, ?) RETURNING {_COLUMNS}
+                    """,
+                    (attendee_id, exhibitor_id, iso(slot_start), note, now, now),
+                )
+        except sqlite3.IntegrityError as err:
+            raise Conflict(str(err)) from err
+        assert row is not None
+        return _meeting(row)
+
+    async def assign_table(self, meeting_id: int, tables: int, answered_by: int | None) -> Meeting | None:
+        """Accept a pending meeting at the lowest free table, atomically; None when no table is free."""
+        try:
+            async with self._db.transaction() as tx:
+                meeting = await tx.fetch_one(
+                    "SELECT exhibitor_id, slot_start FROM meetings WHERE id = ? AND status = 'pending'", (meeting_id,)
+                )
+                if meeting is None:
+                    raise Conflict("not pending")
+                taken = {
+                    r[0]
+                    for r in await tx.fetch_all(
+                        "SELECT table_no FROM meetings"
+                        " WHERE exhibitor_id = ? AND slot_start = ? AND status = 'accepted'",
+                        (meeting[0], meeting[1]),
+                    )
+                }
+                free = next((t for t in range(1, tables + 1) if t not in taken), None)
+                if free is None:
+                    return None
+                row = await tx.fetch_one(
+                    f"""
+                    UPDATE meetings SET status = 'accepted', table_no = ?, answered_by = ?, updated_at = ?
+                    WHERE id = ? AND status = 'pending' RETURNING {_COLUMNS}
+                    """,
+                    (free, answered_by, iso(utcnow()), meeting_id),
+                )
+        except sqlite3.IntegrityError as err:
+            raise Conflict(str(err)) from err
+        return _meeting(row) if row else None
+
+    async def _transition(
+        self, tx: Transaction, meeting_id: int, where: str, sets: str, params: tuple[object, ...]
+    ) -> Meeting | None:
+        row = await tx.fetch_one(
+            f"UPDATE meetings SET {sets}, updated_at = ? WHERE id = ? AND {where} RETURNING {_COLUMNS}",
+            (*params, iso(utcnow()), meeting_id),
+        )
+        return _meeting(row) if row else None
+
+    async def decline(self, meeting_id: int, reason: str, answered_by: int | None) -> Meeting | None:
+        async with self._db.transaction() as tx:
+            return await self._transition(
+                tx,
+                meeting_id,
+                "status = 'pending'",
+                "status = 'declined', decline_reason = ?, answered_by = ?",
+                (reason, answered_by),
+            )
+
+    async def propose(self, meeting_id: int, slot_start: datetime, answered_by: int) -> Meeting | None:
+        try:
+            async with self._db.transaction() as tx:
+                return await self._transition(
+                    tx,
+                    meeting_id,
+                    "status = 'pending' AND awaiting = 'exhibitor'",
+                    "slot_start = ?, awaiting = 'attendee', answered_by = ?",
+                    (iso(slot_start), answered_by),
+                )
+        except sqlite3.IntegrityError as err:
+            raise Conflict(str(err)) from err
+
+    async def cancel(self, meeting_id: int, by: str, reason: str, statuses: tuple[Status, ...]) -> Meeting | None:
+        marks = ",".join(f"'{s.value}'" for s in statuses)
+        async with self._db.transaction() as tx:
+            return await self._transition(
+                tx,
+                meeting_id,
+                f"status IN ({marks})",
+                "status = 'cancelled', table_no = NULL, cancelled_by = ?, cancel_reason = ?, sequence = sequence + 1",
+                (by, reason),
+            )
+
+    async def expire_due(self, now: datetime) -> list[Meeting]:
+        """Pending requests whose slot has begun: expired, claimed in one statement."""
+        async with self._db.transaction() as tx:
+            rows = await tx.fetch_all(
+                f"UPDATE meetings SET status = 'expired', updated_at = ? WHERE status = 'pending' AND slot_start <= ?"
+                f" RETURNING {_COLUMNS}",
+                (iso(utcnow()), iso(now)),
+            )
+        return [_meeting(r) for r in rows]
+
+    async def claim_attendance_questions(self, ended_before: datetime) -> list[Meeting]:
+        """Accepted meetings whose slot is over and nobody was asked about yet (claimed)."""
+        async with self._db.transaction() as tx:
+            rows = await tx.fetch_all(
+                f"UPDATE meetings SET attendance_asked = 1, updated_at = ? WHERE status = 'accepted'"
+                f" AND attendance_asked = 0 AND slot_start <= ? RETURNING {_COLUMNS}",
+                (iso(utcnow()), iso(ended_before)),
+            )
+        return [_meeting(r) for r in rows]
+
+    async def record_attendance(self, meeting_id: int, side: str, answer: str) -> Meeting | None:
+        column = "attendance_attendee" if side == "attendee" else "attendance_exhibitor"
+        async with self._db.transaction() as tx:
+            return await self._transition(
+                tx, meeting_id, "status = 'accepted' AND attendance_asked = 1", f"{column} = ?", (answer,)
+            )
+
+    async def cancel_all_of_attendee(self, attendee_id: int) -> list[Meeting]:
+        """For /forget: every open meeting of this attendee is cancelled."""
+        async with self._db.transaction() as tx:
+            rows = await tx.fetch_all(
+                f"""
+                UPDATE meetings SET status = 'cancelled', table_no = NULL, cancelled_by = 'attendee',
+                    cancel_reason = 'forgotten', note = NULL, sequence = sequence + 1, updated_at = ?
+                WHERE attendee_id = ? AND status IN ('pending', 'accepted') RETURNING {_COLUMNS}
+                """,
+                (iso(utcnow()), attendee_id),
+            )
+            await tx.execute("UPDATE meetings SET note = NULL WHERE attendee_id = ?", (attendee_id,))
+        return [_meeting(r) for r in rows]
+
+    # ---------------------------------------------------------------- messages to representatives
+
+    async def remember_message(self, meeting_id: int, participant_id: int, message_id: int) -> None:
+        async with self._db.transaction() as tx:
+            await tx.execute(
+                "INSERT OR REPLACE INTO meeting_messages (meeting_id, participant_id, message_id) VALUES (?, ?, ?)",
+                (meeting_id, participant_id, message_id),
+            )
+
+    async def messages(self, meeting_id: int) -> list[tuple[int, int]]:
+        """(participant id, message id) of the request as each representative got it."""
+        rows = await self._db.fetch_all(
+            "SELECT participant_id, message_id FROM meeting_messages WHERE meeting_id = ?", (meeting_id,)
+        )
+        return [(int(r[0]), int(r[1])) for r in rows]
+
+    # ---------------------------------------------------------------- nudges
+
+    async def exhibitors_with_pending(self) -> dict[int, int]:
+        rows = await self._db.fetch_all(
+            "SELECT exhibitor_id, COUNT(*) FROM meetings WHERE status = 'pending' AND awaiting = 'exhibitor'"
+            " GROUP BY exhibitor_id"
+        )
+        return {int(r[0]): int(r[1]) for r in rows}
+
+    async def claim_nudge(self, participant_id: int, now: datetime, interval_minutes: int) -> bool:
+        """True (and recorded) when this representative's last nudge is older than the interval."""
+        async with self._db.transaction() as tx:
+            row = await tx.fetch_one("SELECT last_sent_at FROM nudges WHERE participant_id = ?", (participant_id,))
+            if row is not None and (now - datetime.fromisoformat(row[0])).total_seconds() < interval_minutes * 60:
+                return False
+            await tx.execute(
+                "INSERT OR REPLACE INTO nudges (participant_id, last_sent_at) VALUES (?, ?)", (participant_id, iso(now))
+            )
+        return True
