@@ -340,8 +340,9 @@ async def draft_button(update: Update, context: Context) -> None:
     draft = await services.registration.conversations.get(query.from_user.id)
     language = await _language(update, context)
     if draft is None or draft.flow != FLOW:
-        if action == "cancel":
+        if action == "cancel":  # from the slot picker, before any draft exists
             await query.edit_message_reply_markup(reply_markup=None)
+            await _say(update, context, services.tr(language, "meeting.request_dropped"))
         else:
             await _say(update, context, services.tr(language, "conversation.stale"))
         return

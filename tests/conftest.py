@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -64,10 +65,18 @@ class BotRunner:
     event: Event
     _running: list[tuple[asyncio.Event, asyncio.Task[None], Database]]
 
-    async def start(self, **settings: Any) -> Services:
+    async def start(
+        self, *, clock: Callable[[], datetime] | None = None, sweep_seconds: float = 20.0, **settings: Any
+    ) -> Services:
         db = Database(self.db_path)
         await db.connect()
-        services = build_services(make_settings(self.emulator, self.db_path, **settings), self.event, db)
+        services = build_services(
+            make_settings(self.emulator, self.db_path, **settings),
+            self.event,
+            db,
+            clock=clock,
+            sweep_seconds=sweep_seconds,
+        )
         stop = asyncio.Event()
         task = asyncio.create_task(serve(services, stop))
         self._running.append((stop, task, db))
@@ -98,3 +107,13 @@ async def runner(emulator: TelegramEmulator, tmp_path: Path, event: Event) -> As
 @pytest.fixture
 async def bot(runner: BotRunner) -> Services:
     return await runner.start()
+
+
+class FakeClock:
+    """An injectable clock that tests move by hand (timezone-aware, UTC)."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now

@@ -18,6 +18,7 @@ from storage.meetings import OPEN, Conflict, Meeting, MeetingRepository, Status
 from storage.participants import Participant, ParticipantRepository, Role
 
 MAX_NOTE = 300
+ASSIGN_ATTEMPTS = 5
 DECLINE_REASONS = ("full", "topic", "other")
 CANCEL_REASONS = ("unavailable", "other")
 
@@ -149,16 +150,19 @@ class MeetingService:
     async def _assign(self, meeting: Meeting, answered_by: int | None) -> Meeting:
         exhibitor = await self.exhibitors.by_id(meeting.exhibitor_id)
         assert exhibitor is not None
-        try:
-            accepted = await self.meetings.assign_table(meeting.id, exhibitor.tables, answered_by)
-        except Conflict:
-            current = await self.meetings.get(meeting.id)
-            if current is not None and current.status != Status.PENDING:
-                raise MeetingError("meeting.already_answered") from None
-            raise MeetingError("meeting.slot_full") from None
-        if accepted is None:
-            raise MeetingError("meeting.slot_full")
-        return accepted
+        for _ in range(ASSIGN_ATTEMPTS):
+            try:
+                accepted = await self.meetings.assign_table(meeting.id, exhibitor.tables, answered_by)
+            except Conflict:
+                # another process took the same table, or the meeting was answered meanwhile
+                current = await self.meetings.get(meeting.id)
+                if current is None or current.status != Status.PENDING:
+                    raise MeetingError("meeting.already_answered") from None
+                continue
+            if accepted is None:
+                raise MeetingError("meeting.slot_full")
+            return accepted
+        raise MeetingError("meeting.slot_full")
 
     async def decline(self, rep: Participant, meeting_id: int, reason: str) -> Meeting:
         meeting = await self._meeting_for(meeting_id, rep, "exhibitor")
@@ -200,7 +204,12 @@ class MeetingService:
         if meeting.status != Status.PENDING or meeting.awaiting != "attendee":
             raise MeetingError("meeting.already_answered")
         if accept:
-            return await self._assign(meeting, None)
+            try:
+                return await self._assign(meeting, None)
+            except MeetingError as err:
+                if err.key == "meeting.slot_full":
+                    raise MeetingError("meeting.slot_gone") from None
+                raise
         declined = await self.meetings.decline(meeting.id, "proposal", None)
         if declined is None:
             raise MeetingError("meeting.already_answered")
