@@ -26,6 +26,7 @@ from bot.services.languages import LanguageService
 from bot.services.meetings import MeetingService
 from bot.services.privacy import PrivacyService
 from bot.services.registration import RegistrationService
+from bot.services.reminders import ReminderService
 from bot.settings import Settings
 from bot.transport import AiohttpRequest
 from handlers import (
@@ -39,6 +40,7 @@ from handlers import (
     organiser,
     profile,
     registration,
+    reminders,
     start,
 )
 from storage.conversations import ConversationRepository
@@ -59,6 +61,7 @@ def build_services(
 ) -> Services:
     """``clock`` and ``sweep_seconds`` let tests compress time."""
     registration_service = RegistrationService(db, event, settings.organiser_ids)
+    reminders_service = ReminderService(db, event, clock)
     return Services(
         settings=settings,
         event=event,
@@ -68,7 +71,8 @@ def build_services(
         registration=registration_service,
         privacy=PrivacyService(db, registration_service, event),
         directory=DirectoryService(db, event, clock),
-        meetings=MeetingService(db, event, clock),
+        meetings=MeetingService(db, event, clock, reminders_service),
+        reminders=reminders_service,
         sweep_seconds=sweep_seconds,
     )
 
@@ -131,7 +135,11 @@ def register_handlers(application: MaillageApplication) -> None:
     application.add_handler(CallbackQueryHandler(meetings.propose_slot, pattern=meetings.PROPOSED_SLOT_PATTERN))
     application.add_handler(CallbackQueryHandler(meetings.proposal_answer, pattern=meetings.PROPOSAL_ANSWER_PATTERN))
     application.add_handler(CallbackQueryHandler(meetings.attendance, pattern=meetings.ATTENDANCE_PATTERN))
+    application.add_handler(CallbackQueryHandler(meetings.move_answer, pattern=meetings.MOVE_ANSWER_PATTERN))
     application.add_handler(CallbackQueryHandler(meetings.noop, pattern=meetings.NOOP_PATTERN))
+
+    # Reminders
+    application.add_handler(CallbackQueryHandler(reminders.late, pattern=reminders.LATE_PATTERN))
 
     # Profile and personal data
     application.add_handler(CommandHandler("me", profile.me, filters=private))
@@ -165,6 +173,7 @@ async def on_startup(application: MaillageApplication) -> None:
     await publish_commands(application)
     await registration.resume_conversations(application)
     meetings.schedule(application, services.sweep_seconds)
+    await reminders.start(application)
 
 
 async def publish_commands(application: MaillageApplication) -> None:

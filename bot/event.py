@@ -77,16 +77,32 @@ class Theme(_Strict):
 
 class Reminders(_Strict):
     lead_minutes: list[Annotated[int, Field(ge=1, le=1440)]] = Field(default=[15], min_length=1)
+    # Seconds instead of minutes, for rehearsals and tests that compress time
+    lead_seconds: list[Annotated[int, Field(ge=1, le=86400)]] | None = None
     day_digest_minutes_before: int = Field(default=30, ge=0, le=720)
+    day_digest_seconds_before: int | None = Field(default=None, ge=0, le=43200)
     # how often representatives are reminded of requests they have not answered
     nudge_interval_minutes: int = Field(default=120, ge=5, le=1440)
 
-    @field_validator("lead_minutes")
+    @field_validator("lead_minutes", "lead_seconds")
     @classmethod
-    def _distinct(cls, leads: list[int]) -> list[int]:
-        if len(set(leads)) != len(leads):
+    def _distinct(cls, leads: list[int] | None) -> list[int] | None:
+        if leads is not None and len(set(leads)) != len(leads):
             raise ValueError("lead times must be distinct")
-        return sorted(leads, reverse=True)
+        return sorted(leads, reverse=True) if leads is not None else None
+
+    @property
+    def leads(self) -> list[timedelta]:
+        """How long before a meeting each reminder goes, longest first."""
+        if self.lead_seconds is not None:
+            return [timedelta(seconds=s) for s in self.lead_seconds]
+        return [timedelta(minutes=m) for m in self.lead_minutes]
+
+    @property
+    def digest_lead(self) -> timedelta:
+        if self.day_digest_seconds_before is not None:
+            return timedelta(seconds=self.day_digest_seconds_before)
+        return timedelta(minutes=self.day_digest_minutes_before)
 
 
 class Limits(_Strict):

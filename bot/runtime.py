@@ -14,6 +14,7 @@ from bot.services.languages import LanguageService
 from bot.services.meetings import MeetingService
 from bot.services.privacy import PrivacyService
 from bot.services.registration import RegistrationService
+from bot.services.reminders import ReminderService
 from bot.settings import Settings
 from storage.db import Database
 
@@ -31,6 +32,7 @@ class Services:
     privacy: PrivacyService
     directory: DirectoryService
     meetings: MeetingService
+    reminders: ReminderService
     sweep_seconds: float = 20.0
 
 

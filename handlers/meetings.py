@@ -31,6 +31,7 @@ CANCEL_PATTERN = r"^mt:canr:(\d{1,12}):(unavailable|other)$"
 PROPOSE_PATTERN = r"^mt:prop:(\d{1,12}):(\d{1,3})$"
 PROPOSED_SLOT_PATTERN = r"^mt:ps:(\d{1,12}):(\d{1,4})$"
 PROPOSAL_ANSWER_PATTERN = r"^mt:pa:(\d{1,12}):(yes|no)$"
+MOVE_ANSWER_PATTERN = r"^mt:mv:(\d{1,12}):(yes|no)$"
 ATTENDANCE_PATTERN = r"^mt:att:(\d{1,12}):(met|no_show)$"
 NOOP_PATTERN = r"^mt:noop$"
 TIMES_PER_ROW = 4
@@ -764,6 +765,80 @@ async def proposal_answer(update: Update, context: Context) -> None:
                 when=slot_label(services, rep.language, view.slot, meeting.slot_start),
             ),
         )
+
+
+async def _propose_move(context: Context, view: MeetingView, rep: Participant, slot: Slot) -> None:
+    services = context.services
+    await _notify(
+        context,
+        rep,
+        services.tr(rep.language, "meeting.move_proposed_you", when=slot_label(services, rep.language, slot)),
+    )
+    if view.attendee is None:
+        return
+    lang = view.attendee.language
+    time = services.tr.format_time(lang, slot.start.astimezone(services.event.tz))
+    markup = InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    services.tr(lang, "meeting.proposal_yes", time=time), callback_data=f"mt:mv:{view.meeting.id}:yes"
+                )
+            ],
+            [InlineKeyboardButton(services.tr(lang, "meeting.move_keep"), callback_data=f"mt:mv:{view.meeting.id}:no")],
+        ]
+    )
+    text = services.tr(
+        lang,
+        "meeting.move_proposal",
+        exhibitor=view.exhibitor.name,
+        old=slot_label(services, lang, view.slot, view.meeting.slot_start),
+        when=slot_label(services, lang, slot),
+    )
+    await _notify(context, view.attendee, text, markup)
+
+
+async def move_answer(update: Update, context: Context) -> None:
+    """The attendee takes the new time of an accepted meeting (or keeps the old one)."""
+    query = update.callback_query
+    assert query is not None and context.match is not None
+    await query.answer()
+    services = context.services
+    me = await _me(update, context)
+    language = me.language if me else await _language(update, context)
+    if me is None:
+        await _answer_refusal(update, context, language)
+        return
+    accept = context.match.group(2) == "yes"
+    try:
+        meeting = await services.meetings.answer_move(me, int(context.match.group(1)), accept)
+    except NotAllowed:
+        await _answer_refusal(update, context, language)
+        return
+    except MeetingError as err:
+        await _say(update, context, services.tr(language, err.key, **err.params))
+        return
+    await query.edit_message_reply_markup(reply_markup=None)
+    view = await services.meetings.view(meeting)
+    reps = await services.meetings.representatives(view.exhibitor.id)
+    if not accept:
+        await _say(update, context, services.tr(language, "meeting.move_kept_you"))
+        for rep in reps:
+            await _notify(context, rep, services.tr(rep.language, "meeting.move_declined", name=me.full_name))
+        return
+    for person in [me, *reps]:
+        lang = person.language
+        text = services.tr(
+            lang,
+            "meeting.moved",
+            exhibitor=view.exhibitor.name,
+            who=view.attendee.full_name if view.attendee else "—",
+            when=slot_label(services, lang, view.slot, meeting.slot_start),
+            stand=view.exhibitor.stand or "—",
+            table=meeting.table_no or "—",
+        )
+        await _notify(context, person, text)
+        await _send_ics(context, person, view, cancelled=False)  # same UID, higher SEQUENCE: calendars update
 
 
 # ---------------------------------------------------------------------- agenda

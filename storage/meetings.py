@@ -35,6 +35,7 @@ class Meeting(BaseModel):
     note: str | None
     awaiting: str
     answered_by: int | None
+    proposed_slot: datetime | None
     decline_reason: str | None
     cancelled_by: str | None
     cancel_reason: str | None
@@ -51,9 +52,9 @@ class Conflict(Exception):
 
 
 _COLUMNS = (
-    "id, attendee_id, exhibitor_id, slot_start, status, table_no, note, awaiting, answered_by, decline_reason, "
-    "cancelled_by, cancel_reason, sequence, attendance_asked, attendance_attendee, attendance_exhibitor, "
-    "created_at, updated_at"
+    "id, attendee_id, exhibitor_id, slot_start, status, table_no, note, awaiting, answered_by, proposed_slot, "
+    "decline_reason, cancelled_by, cancel_reason, sequence, attendance_asked, attendance_attendee, "
+    "attendance_exhibitor, created_at, updated_at"
 )
 
 
@@ -90,11 +91,60 @@ class MeetingRepository:
         )
         return [_meeting(r) for r in rows]
 
-    async def count_pending_of(self, attendee_id: int) -> int:
-        row = await self._db.fetch_one(
-            "SELECT COUNT(*) FROM meetings WHERE attendee_id = ? AND status = 'pending'", (attendee_id,)
+    async def accepted_after(self, moment: datetime) -> list[Meeting]:
+        rows = await self._db.fetch_all(
+            f"SELECT {_COLUMNS} FROM meetings WHERE status = 'accepted' AND slot_start > ? ORDER BY slot_start",
+            (iso(moment),),
         )
-        return int(row[0]) if row else 0
+        return [_meeting(r) for r in rows]
+
+    async def propose_move(self, meeting_id: int, slot_start: datetime, answered_by: int) -> Meeting | None:
+        async with self._db.transaction() as tx:
+            return await self._transition(
+                tx,
+                meeting_id,
+                "status = 'accepted'",
+                "proposed_slot = ?, answered_by = ?",
+                (iso(slot_start), answered_by),
+            )
+
+    async def drop_move(self, meeting_id: int) -> Meeting | None:
+        async with self._db.transaction() as tx:
+            return await self._transition(
+                tx, meeting_id, "status = 'accepted' AND proposed_slot IS NOT NULL", "proposed_slot = NULL", ()
+            )
+
+    async def move(self, meeting_id: int, tables: int) -> Meeting | None:
+        """Move an accepted meeting to its proposed slot, at a free table there; None when none is free."""
+        try:
+            async with self._db.transaction() as tx:
+                meeting = await tx.fetch_one(
+                    "SELECT exhibitor_id, proposed_slot FROM meetings"
+                    " WHERE id = ? AND status = 'accepted' AND proposed_slot IS NOT NULL",
+                    (meeting_id,),
+                )
+                if meeting is None:
+                    raise Conflict("no move proposed")
+                taken = {
+                    r[0]
+                    for r in await tx.fetch_all(
+                        "SELECT table_no FROM meetings"
+                        " WHERE exhibitor_id = ? AND slot_start = ? AND status = 'accepted' AND id != ?",
+                        (meeting[0], meeting[1], meeting_id),
+                    )
+                }
+                free = next((t for t in range(1, tables + 1) if t not in taken), None)
+                if free is None:
+                    return None
+                return await self._transition(
+                    tx,
+                    meeting_id,
+                    "status = 'accepted'",
+                    "slot_start = proposed_slot, proposed_slot = NULL, table_no = ?, sequence = sequence + 1",
+                    (free,),
+                )
+        except sqlite3.IntegrityError as err:
+            raise Conflict(str(err)) from err
 
     async def busy_slots_of_attendee(self, attendee_id: int, except_meeting: int | None = None) -> set[str]:
         rows = await self._db.fetch_all(

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 from bot.event import Event, Slot
 from bot.services.profile import clean
+from bot.services.reminders import ReminderService
 from storage.db import Database
 from storage.exhibitors import Exhibitor, ExhibitorRepository
 from storage.meetings import OPEN, Conflict, Meeting, MeetingRepository, Status
@@ -47,12 +48,19 @@ class MeetingView:
 
 
 class MeetingService:
-    def __init__(self, db: Database, event: Event, clock: Callable[[], datetime] | None = None) -> None:
+    def __init__(
+        self,
+        db: Database,
+        event: Event,
+        clock: Callable[[], datetime] | None = None,
+        reminders: ReminderService | None = None,
+    ) -> None:
         self.event = event
         self.meetings = MeetingRepository(db)
         self.exhibitors = ExhibitorRepository(db)
         self.participants = ParticipantRepository(db)
         self.clock = clock or (lambda: datetime.now(UTC))
+        self.reminders = reminders or ReminderService(db, event, self.clock)
 
     # ------------------------------------------------------------------ slots
 
@@ -161,6 +169,7 @@ class MeetingService:
                 continue
             if accepted is None:
                 raise MeetingError("meeting.slot_full")
+            await self.reminders.schedule_meeting(accepted)
             return accepted
         raise MeetingError("meeting.slot_full")
 
@@ -176,8 +185,11 @@ class MeetingService:
         return declined
 
     async def proposable_slots(self, rep: Participant, meeting_id: int) -> list[Slot]:
+        """Another time for a request, or a new time for an accepted meeting: free on both sides."""
         meeting = await self._meeting_for(meeting_id, rep, "exhibitor")
-        if meeting.status != Status.PENDING or meeting.awaiting != "exhibitor" or meeting.attendee_id is None:
+        answering = meeting.status == Status.PENDING and meeting.awaiting == "exhibitor"
+        moving = meeting.status == Status.ACCEPTED and meeting.slot_start > self.clock()
+        if not (answering or moving) or meeting.attendee_id is None:
             raise MeetingError("meeting.already_answered")
         attendee = await self.participants.by_id(meeting.attendee_id)
         exhibitor = await self.exhibitors.by_id(meeting.exhibitor_id)
@@ -191,6 +203,12 @@ class MeetingService:
     async def propose(self, rep: Participant, meeting_id: int, slot: Slot) -> Meeting:
         if slot not in await self.proposable_slots(rep, meeting_id):
             raise MeetingError("meeting.slot_gone")
+        current = await self.meetings.get(meeting_id)
+        if current is not None and current.status == Status.ACCEPTED:
+            moved = await self.meetings.propose_move(meeting_id, slot.start.astimezone(UTC), rep.id)
+            if moved is None:
+                raise MeetingError("meeting.not_active")
+            return moved
         try:
             proposed = await self.meetings.propose(meeting_id, slot.start.astimezone(UTC), rep.id)
         except Conflict:
@@ -215,6 +233,29 @@ class MeetingService:
             raise MeetingError("meeting.already_answered")
         return declined
 
+    async def answer_move(self, attendee: Participant, meeting_id: int, accept: bool) -> Meeting:
+        """The attendee takes (or not) the new time proposed for an accepted meeting."""
+        meeting = await self._meeting_for(meeting_id, attendee, "attendee")
+        if meeting.status != Status.ACCEPTED or meeting.proposed_slot is None:
+            raise MeetingError("meeting.already_answered")
+        if not accept:
+            kept = await self.meetings.drop_move(meeting.id)
+            if kept is None:
+                raise MeetingError("meeting.already_answered")
+            return kept
+        exhibitor = await self.exhibitors.by_id(meeting.exhibitor_id)
+        assert exhibitor is not None
+        try:
+            moved = await self.meetings.move(meeting.id, exhibitor.tables)
+        except Conflict:
+            moved = None
+        if moved is None:
+            await self.meetings.drop_move(meeting.id)
+            raise MeetingError("meeting.slot_gone")
+        await self.reminders.cancel_meeting(moved.id)  # reminders for the old time never go out
+        await self.reminders.schedule_meeting(moved)
+        return moved
+
     # ------------------------------------------------------------------ afterwards
 
     async def cancel(self, participant: Participant, meeting_id: int, reason: str) -> Meeting:
@@ -225,6 +266,7 @@ class MeetingService:
         cancelled = await self.meetings.cancel(meeting.id, side, reason, (Status.ACCEPTED,))
         if cancelled is None:
             raise MeetingError("meeting.not_active")
+        await self.reminders.cancel_meeting(cancelled.id)
         return cancelled
 
     async def withdraw(self, attendee: Participant, meeting_id: int) -> Meeting:
@@ -252,7 +294,10 @@ class MeetingService:
         return recorded
 
     async def cancel_for_forgotten(self, attendee: Participant) -> list[Meeting]:
-        return await self.meetings.cancel_all_of_attendee(attendee.id)
+        cancelled = await self.meetings.cancel_all_of_attendee(attendee.id)
+        for meeting in cancelled:
+            await self.reminders.cancel_meeting(meeting.id)
+        return cancelled
 
     # ------------------------------------------------------------------ agendas and nudges
 

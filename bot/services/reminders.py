@@ -1,0 +1,178 @@
+"""Reminders before meetings and the day's digest, from rows in the database.
+
+The rows are the truth. Whoever sends a reminder first claims its row (a lease, so that
+a claim left by a crashed process is taken over later), then marks it sent. A reminder
+can therefore only be sent twice if a process dies between Telegram's acceptance and
+that mark. The in-memory jobs that wake the sender are rebuilt from the rows at start-up
+and follow every change through ``on_change``.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+
+from bot.event import Event
+from storage.db import Database
+from storage.exhibitors import ExhibitorRepository
+from storage.meetings import Meeting, MeetingRepository, Status
+from storage.participants import Participant, ParticipantRepository, Role
+from storage.reminders import Reminder, ReminderRepository, ReminderState
+
+DEFAULT_LEASE = timedelta(seconds=15)
+MAX_ATTEMPTS = 20
+
+Listener = Callable[[list[Reminder], list[int]], None]
+
+
+@dataclass(frozen=True)
+class DayEntry:
+    start: datetime
+    table: int | None
+    exhibitor: str
+    stand: str
+    attendee: str  # name (organisation), or "" when the attendee is gone
+
+
+@dataclass(frozen=True)
+class DueReminder:
+    """A claimed reminder and what its message needs."""
+
+    reminder: Reminder
+    participant: Participant
+    meeting: Meeting | None = None
+    counterpart: str = ""  # for a meeting reminder: who they meet
+    stand: str = ""
+    day: list[DayEntry] = field(default_factory=list)  # for a digest: the day's meetings, in time order
+
+
+class ReminderService:
+    def __init__(
+        self,
+        db: Database,
+        event: Event,
+        clock: Callable[[], datetime] | None = None,
+        lease: timedelta = DEFAULT_LEASE,
+    ) -> None:
+        self.event = event
+        self.reminders = ReminderRepository(db)
+        self.meetings = MeetingRepository(db)
+        self.participants = ParticipantRepository(db)
+        self.exhibitors = ExhibitorRepository(db)
+        self.clock = clock or (lambda: datetime.now(UTC))
+        self.lease = lease
+        self.owner = f"sender-{secrets.token_hex(4)}"
+        self._listeners: list[Listener] = []
+
+    def subscribe(self, listener: Listener) -> None:
+        """``listener(new_or_open_reminders, cancelled_ids)`` after every change."""
+        self._listeners.append(listener)
+
+    def _changed(self, scheduled: list[Reminder], cancelled: list[int]) -> None:
+        for listener in self._listeners:
+            listener(scheduled, cancelled)
+
+    def _digest_due(self, slot_start: datetime) -> datetime | None:
+        day = slot_start.astimezone(self.event.tz).date()
+        slots = self.event.slots_on(day)
+        return slots[0].start.astimezone(UTC) - self.event.reminders.digest_lead if slots else None
+
+    async def schedule_meeting(self, meeting: Meeting) -> list[Reminder]:
+        """An accepted meeting: both sides are reminded at each lead time, and get the day's digest."""
+        if meeting.status != Status.ACCEPTED:
+            return []
+        people = [r.id for r in await self.participants.representatives(meeting.exhibitor_id)]
+        if meeting.attendee_id is not None:
+            people.append(meeting.attendee_id)
+        scheduled = await self.reminders.schedule(
+            meeting.id,
+            meeting.slot_start,
+            people,
+            self.event.reminders.leads,
+            self._digest_due(meeting.slot_start),
+            self.event.reminders.digest_lead,
+        )
+        self._changed(scheduled, [])
+        return scheduled
+
+    async def cancel_meeting(self, meeting_id: int) -> list[int]:
+        cancelled = await self.reminders.cancel_for_meeting(meeting_id)
+        self._changed([], cancelled)
+        return cancelled
+
+    async def rebuild(self) -> list[Reminder]:
+        """At start-up: every accepted meeting ahead has its rows, and every open row is returned."""
+        now = self.clock()
+        for meeting in await self.meetings.accepted_after(now):
+            people = [r.id for r in await self.participants.representatives(meeting.exhibitor_id)]
+            if meeting.attendee_id is not None:
+                people.append(meeting.attendee_id)
+            await self.reminders.schedule(
+                meeting.id,
+                meeting.slot_start,
+                people,
+                self.event.reminders.leads,
+                self._digest_due(meeting.slot_start),
+                self.event.reminders.digest_lead,
+            )
+        return await self.reminders.open_reminders()
+
+    async def claim(self, reminder_id: int) -> DueReminder | None:
+        """Claim a due reminder; None when it is not to be sent (taken, cancelled, too late, unreachable)."""
+        now = self.clock()
+        reminder = await self.reminders.claim(reminder_id, self.owner, now, self.lease)
+        if reminder is None:
+            return None
+        participant = await self.participants.by_id(reminder.participant_id)
+        if participant is None or not participant.reachable or reminder.attempts > MAX_ATTEMPTS:
+            await self.reminders.finish(reminder.id, ReminderState.SKIPPED)
+            return None
+        if reminder.kind == "meeting":
+            meeting = await self.meetings.get(reminder.meeting_id or 0)
+            if meeting is None or meeting.status != Status.ACCEPTED:
+                await self.reminders.finish(reminder.id, ReminderState.CANCELLED)
+                return None
+            if meeting.slot_start <= now:  # the meeting has begun: too late to remind
+                await self.reminders.finish(reminder.id, ReminderState.SKIPPED)
+                return None
+            entry = await self._entry(meeting)
+            counterpart = entry.exhibitor if participant.role != Role.EXHIBITOR else entry.attendee
+            return DueReminder(reminder, participant, meeting=meeting, counterpart=counterpart, stand=entry.stand)
+        day = (reminder.due_at + self.event.reminders.digest_lead).astimezone(self.event.tz).date()
+        meetings = await self._day_of(participant, day)
+        if not meetings or all(m.slot_start <= now for m in meetings):
+            await self.reminders.finish(reminder.id, ReminderState.SKIPPED)
+            return None
+        return DueReminder(reminder, participant, day=[await self._entry(m) for m in meetings])
+
+    async def _entry(self, meeting: Meeting) -> DayEntry:
+        exhibitor = await self.exhibitors.by_id(meeting.exhibitor_id)
+        attendee = await self.participants.by_id(meeting.attendee_id) if meeting.attendee_id else None
+        who = ""
+        if attendee is not None:
+            who = f"{attendee.full_name} ({attendee.organisation})" if attendee.organisation else attendee.full_name
+        return DayEntry(
+            meeting.slot_start,
+            meeting.table_no,
+            exhibitor.name if exhibitor else "",
+            exhibitor.stand if exhibitor else "",
+            who,
+        )
+
+    async def _day_of(self, participant: Participant, day: date) -> list[Meeting]:
+        if participant.role == Role.EXHIBITOR and participant.exhibitor_id is not None:
+            meetings = await self.meetings.for_exhibitor(participant.exhibitor_id, (Status.ACCEPTED,))
+        else:
+            meetings = await self.meetings.for_attendee(participant.id, (Status.ACCEPTED,))
+        return [m for m in meetings if m.slot_start.astimezone(self.event.tz).date() == day]
+
+    async def sent(self, reminder_id: int) -> None:
+        await self.reminders.finish(reminder_id, ReminderState.SENT)
+
+    async def skipped(self, reminder_id: int) -> None:
+        await self.reminders.finish(reminder_id, ReminderState.SKIPPED)
+
+    async def release(self, reminder_id: int) -> None:
+        await self.reminders.release(reminder_id)

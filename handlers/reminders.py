@@ -1,0 +1,198 @@
+"""Reminders on PTB's JobQueue, one job per reminder row, rebuilt from the database at start-up."""
+
+from __future__ import annotations
+
+import logging
+import math
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ParseMode
+from telegram.error import Forbidden, NetworkError, RetryAfter, TimedOut
+from telegram.ext import Application
+
+from bot.i18n import Html
+from bot.runtime import Context, MaillageApplication, Services
+from bot.services.reminders import DueReminder
+from handlers.common import user_language
+from storage.participants import Participant, Role
+from storage.reminders import Reminder, ReminderState
+
+log = logging.getLogger(__name__)
+
+LATE_PATTERN = r"^rm:late:(\d{1,12})$"
+# A reminder delayed by a busy loop or a restart must still go out: APScheduler's
+# default grace of one second would drop it silently. Whether it is still worth sending
+# (the meeting has not begun) is decided when it is claimed.
+JOB_OPTIONS = {"misfire_grace_time": None, "coalesce": True, "replace_existing": True}
+
+
+def _job_name(reminder_id: int) -> str:
+    return f"reminder-{reminder_id}"
+
+
+def schedule_job(application: Application[Any, Any, Any, Any, Any, Any], reminder_id: int, when: datetime) -> None:
+    assert application.job_queue is not None
+    name = _job_name(reminder_id)
+    application.job_queue.run_once(
+        fire, when=max(when, datetime.now(UTC)), data=reminder_id, name=name, job_kwargs={"id": name, **JOB_OPTIONS}
+    )
+
+
+def unschedule_job(application: MaillageApplication, reminder_id: int) -> None:
+    assert application.job_queue is not None
+    for job in application.job_queue.get_jobs_by_name(_job_name(reminder_id)):
+        job.schedule_removal()
+
+
+def _when(services: Services, reminder: Reminder) -> datetime:
+    if reminder.state == ReminderState.CLAIMED and reminder.claimed_at is not None:
+        return reminder.claimed_at + services.reminders.lease  # someone else's claim: after its lease
+    return reminder.due_at
+
+
+async def start(application: MaillageApplication) -> int:
+    """Follow every change of the rows, then rebuild a job for every reminder not yet sent."""
+    services: Services = application.bot_data["services"]
+
+    def follow(scheduled: list[Reminder], cancelled: list[int]) -> None:
+        for reminder in scheduled:
+            schedule_job(application, reminder.id, _when(services, reminder))
+        for reminder_id in cancelled:
+            unschedule_job(application, reminder_id)
+
+    services.reminders.subscribe(follow)
+    open_reminders = await services.reminders.rebuild()
+    for reminder in open_reminders:
+        schedule_job(application, reminder.id, _when(services, reminder))
+    log.info("%d reminders scheduled", len(open_reminders))
+    return len(open_reminders)
+
+
+async def fire(context: Context) -> None:
+    assert context.job is not None
+    reminder_id = int(context.job.data)  # type: ignore[call-overload]
+    services = context.services
+    due = await services.reminders.claim(reminder_id)
+    if due is None:
+        current = await services.reminders.reminders.get(reminder_id)
+        if current is not None and current.state == ReminderState.CLAIMED:  # another sender's live claim
+            schedule_job(context.application, reminder_id, _when(services, current) + timedelta(seconds=0.5))
+        return
+    text, markup = render(services, due)
+    try:
+        await context.bot.send_message(
+            due.participant.telegram_id, text, parse_mode=ParseMode.HTML, reply_markup=markup
+        )
+    except RetryAfter as err:
+        await services.reminders.release(reminder_id)
+        wait = err.retry_after if isinstance(err.retry_after, (int, float)) else err.retry_after.total_seconds()
+        schedule_job(context.application, reminder_id, datetime.now(UTC) + timedelta(seconds=float(wait)))
+    except Forbidden:
+        await services.registration.participants.set_reachable(due.participant.telegram_id, False)
+        await services.reminders.skipped(reminder_id)
+    except (TimedOut, NetworkError) as err:
+        await services.reminders.release(reminder_id)
+        backoff = min(60.0, 2.0**due.reminder.attempts)
+        log.warning("reminder %s not sent (%s): again in %.0f s", reminder_id, err, backoff)
+        schedule_job(context.application, reminder_id, datetime.now(UTC) + timedelta(seconds=backoff))
+    else:
+        await services.reminders.sent(reminder_id)
+
+
+def render(services: Services, due: DueReminder) -> tuple[Html, InlineKeyboardMarkup | None]:
+    participant = due.participant
+    language = participant.language
+    tr = services.tr
+    tz = services.event.tz
+    if due.meeting is None:
+        return _digest(services, due), InlineKeyboardMarkup(
+            [[InlineKeyboardButton(tr(language, "menu.agenda"), callback_data="menu:agenda")]]
+        )
+    meeting = due.meeting
+    remaining = meeting.slot_start - services.reminders.clock()
+    minutes = max(1, math.ceil(remaining.total_seconds() / 60))
+    other = due.counterpart or "—"
+    text = tr(
+        language,
+        "reminder.meeting",
+        minutes=minutes,
+        time=tr.format_time(language, meeting.slot_start.astimezone(tz)),
+        other=other,
+        stand=due.stand or "—",
+        table=meeting.table_no or "—",
+    )
+    markup = InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(tr(language, "menu.agenda"), callback_data="menu:agenda")],
+            [InlineKeyboardButton(tr(language, "reminder.late"), callback_data=f"rm:late:{meeting.id}")],
+            [InlineKeyboardButton(tr(language, "reminder.cancel"), callback_data=f"mt:can:{meeting.id}")],
+        ]
+    )
+    return text, markup
+
+
+def _digest(services: Services, due: DueReminder) -> Html:
+    language = due.participant.language
+    tr = services.tr
+    tz = services.event.tz
+    day = due.day[0].start.astimezone(tz).date()
+    lines = [tr(language, "reminder.digest_title", day=tr.format_date(language, day))]
+    key = "reminder.digest_stand_line" if due.participant.role == Role.EXHIBITOR else "reminder.digest_line"
+    for entry in due.day:
+        lines.append(
+            tr(
+                language,
+                key,
+                time=tr.format_time(language, entry.start.astimezone(tz)),
+                exhibitor=entry.exhibitor,
+                stand=entry.stand or "—",
+                table=entry.table or "—",
+                attendee=entry.attendee or "—",
+            )
+        )
+    return Html("\n".join(lines))
+
+
+async def late(update: Update, context: Context) -> None:
+    """ "I'll be 5 minutes late": the other side is told."""
+    query = update.callback_query
+    assert query is not None and context.match is not None
+    await query.answer()
+    services = context.services
+    me = await services.registration.participant(query.from_user.id)
+    meeting = await services.meetings.meetings.get(int(context.match.group(1)))
+    language = me.language if me else await user_language(update, context)
+    is_party = (
+        me is not None
+        and meeting is not None
+        and (meeting.attendee_id == me.id or (me.role == Role.EXHIBITOR and me.exhibitor_id == meeting.exhibitor_id))
+    )
+    if not is_party or meeting is None or me is None:
+        log.warning("user %s pressed a lateness button that is not theirs: %r", query.from_user.id, query.data)
+        await context.bot.send_message(
+            query.from_user.id, services.tr(language, "meeting.not_yours"), parse_mode=ParseMode.HTML
+        )
+        return
+    view = await services.meetings.view(meeting)
+    others: list[Participant] = (
+        await services.meetings.representatives(meeting.exhibitor_id)
+        if meeting.attendee_id == me.id
+        else ([view.attendee] if view.attendee else [])
+    )
+    for other in others:
+        if not other.reachable:
+            continue
+        time = services.tr.format_time(other.language, meeting.slot_start.astimezone(services.event.tz))
+        try:
+            await context.bot.send_message(
+                other.telegram_id,
+                services.tr(other.language, "reminder.late_notice", name=me.full_name, time=time),
+                parse_mode=ParseMode.HTML,
+            )
+        except Forbidden:
+            await services.registration.participants.set_reachable(other.telegram_id, False)
+    await context.bot.send_message(
+        query.from_user.id, services.tr(language, "reminder.late_sent"), parse_mode=ParseMode.HTML
+    )

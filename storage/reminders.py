@@ -1,0 +1,139 @@
+"""Reminder rows: claimed before sending, marked after, so none is lost and two instances never both send."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+import aiosqlite
+from pydantic import BaseModel, ConfigDict
+
+from storage.db import Database, Transaction, utcnow
+
+
+class ReminderState(StrEnum):
+    PENDING = "pending"
+    CLAIMED = "claimed"
+    SENT = "sent"
+    SKIPPED = "skipped"
+    CANCELLED = "cancelled"
+
+
+class Reminder(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: int
+    kind: str  # "meeting" or "digest"
+    meeting_id: int | None
+    participant_id: int
+    lead_seconds: int
+    due_at: datetime
+    state: ReminderState
+    claimed_at: datetime | None
+    attempts: int
+
+
+_COLUMNS = "id, kind, meeting_id, participant_id, lead_seconds, due_at, state, claimed_at, attempts"
+
+
+def _reminder(row: aiosqlite.Row) -> Reminder:
+    return Reminder.model_validate(dict(row))
+
+
+class ReminderRepository:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def schedule(
+        self,
+        meeting_id: int,
+        slot_start: datetime,
+        participant_ids: Iterable[int],
+        leads: list[timedelta],
+        digest_due: datetime | None,
+        digest_lead: timedelta,
+    ) -> list[Reminder]:
+        """Create the reminders of an accepted meeting (idempotent); return its open ones and their digests."""
+        people = sorted(set(participant_ids))
+        async with self._db.transaction() as tx:
+            for participant_id in people:
+                for lead in leads:
+                    await tx.execute(
+                        "INSERT OR IGNORE INTO reminders (kind, meeting_id, participant_id, lead_seconds, due_at)"
+                        " VALUES ('meeting', ?, ?, ?, ?)",
+                        (meeting_id, participant_id, int(lead.total_seconds()), (slot_start - lead).isoformat()),
+                    )
+                if digest_due is not None:
+                    await tx.execute(
+                        "INSERT OR IGNORE INTO reminders (kind, meeting_id, participant_id, lead_seconds, due_at)"
+                        " VALUES ('digest', NULL, ?, ?, ?)",
+                        (participant_id, int(digest_lead.total_seconds()), digest_due.isoformat()),
+                    )
+            return await self._open_for(tx, meeting_id, people, digest_due)
+
+    async def _open_for(
+        self, tx: Transaction, meeting_id: int, people: list[int], digest_due: datetime | None
+    ) -> list[Reminder]:
+        marks = ",".join("?" * len(people)) or "NULL"
+        rows = await tx.fetch_all(
+            f"""
+            SELECT {_COLUMNS} FROM reminders WHERE state IN ('pending', 'claimed') AND (
+                meeting_id = ? OR (kind = 'digest' AND due_at = ? AND participant_id IN ({marks})))
+            """,
+            (meeting_id, digest_due.isoformat() if digest_due else "", *people),
+        )
+        return [_reminder(r) for r in rows]
+
+    async def cancel_for_meeting(self, meeting_id: int) -> list[int]:
+        """The meeting is off (or moved): its reminders that have not gone out never will."""
+        async with self._db.transaction() as tx:
+            rows = await tx.fetch_all(
+                "UPDATE reminders SET state = 'cancelled' WHERE meeting_id = ? AND state IN ('pending', 'claimed')"
+                " RETURNING id",
+                (meeting_id,),
+            )
+        return [int(r[0]) for r in rows]
+
+    async def open_reminders(self) -> list[Reminder]:
+        rows = await self._db.fetch_all(
+            f"SELECT {_COLUMNS} FROM reminders WHERE state IN ('pending', 'claimed') ORDER BY due_at"
+        )
+        return [_reminder(r) for r in rows]
+
+    async def get(self, reminder_id: int) -> Reminder | None:
+        row = await self._db.fetch_one(f"SELECT {_COLUMNS} FROM reminders WHERE id = ?", (reminder_id,))
+        return _reminder(row) if row else None
+
+    async def claim(self, reminder_id: int, owner: str, now: datetime, lease: timedelta) -> Reminder | None:
+        """Take the reminder for sending, unless another sender holds a live claim on it."""
+        async with self._db.transaction() as tx:
+            row = await tx.fetch_one(
+                f"""
+                UPDATE reminders SET state = 'claimed', claimed_at = ?, claimed_by = ?, attempts = attempts + 1
+                WHERE id = ? AND (state = 'pending' OR (state = 'claimed' AND claimed_at <= ?))
+                RETURNING {_COLUMNS}
+                """,
+                (now.isoformat(), owner, reminder_id, (now - lease).isoformat()),
+            )
+        return _reminder(row) if row else None
+
+    async def finish(self, reminder_id: int, state: ReminderState) -> None:
+        async with self._db.transaction() as tx:
+            await tx.execute(
+                "UPDATE reminders SET state = ?, sent_at = ? WHERE id = ? AND state = 'claimed'",
+                (state.value, utcnow().isoformat() if state == ReminderState.SENT else None, reminder_id),
+            )
+
+    async def release(self, reminder_id: int) -> None:
+        """Give the claim back (Telegram asked to wait, or the network failed): it will be tried again."""
+        async with self._db.transaction() as tx:
+            await tx.execute(
+                "UPDATE reminders SET state = 'pending', claimed_at = NULL, claimed_by = NULL"
+                " WHERE id = ? AND state = 'claimed'",
+                (reminder_id,),
+            )
+
+    async def count_by_state(self) -> dict[str, int]:
+        rows = await self._db.fetch_all("SELECT state, COUNT(*) FROM reminders GROUP BY state")
+        return {r[0]: int(r[1]) for r in rows}
