@@ -696,6 +696,9 @@ async def propose_slot(update: Update, context: Context) -> None:
         return
     await query.edit_message_reply_markup(reply_markup=None)
     view = await services.meetings.view(meeting)
+    if meeting.status == Status.ACCEPTED:  # moving a confirmed meeting, not answering a request
+        await _propose_move(context, view, me, slot)
+        return
     await _close_request_messages(
         context, view, "meeting.outcome_proposed", name=me.full_name, when=slot_label(services, language, slot)
     )
@@ -927,9 +930,13 @@ async def _stand_day(update: Update, context: Context, rep: Participant) -> None
             rows.append(
                 [
                     InlineKeyboardButton(
-                        services.tr(language, "agenda.cancel", time=time, exhibitor=name[:30]),
+                        services.tr(language, "agenda.move", time=time, name=name[:24]),
+                        callback_data=f"mt:prop:{meeting.id}:0",
+                    ),
+                    InlineKeyboardButton(
+                        services.tr(language, "agenda.cancel", time=time, exhibitor=name[:24]),
                         callback_data=f"mt:can:{meeting.id}",
-                    )
+                    ),
                 ]
             )
         lines.append(Html(f"<b>{when}</b>\n" + "\n".join(parts)))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import math
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -112,7 +111,7 @@ def render(services: Services, due: DueReminder) -> tuple[Html, InlineKeyboardMa
         )
     meeting = due.meeting
     remaining = meeting.slot_start - services.reminders.clock()
-    minutes = max(1, math.ceil(remaining.total_seconds() / 60))
+    minutes = max(1, round(remaining.total_seconds() / 60))
     other = due.counterpart or "—"
     text = tr(
         language,

@@ -95,6 +95,12 @@ class ReminderRepository:
             )
         return [int(r[0]) for r in rows]
 
+    async def clear_for_meeting(self, meeting_id: int) -> list[int]:
+        """The meeting moved: its reminders for the old time go, whatever their state."""
+        async with self._db.transaction() as tx:
+            rows = await tx.fetch_all("DELETE FROM reminders WHERE meeting_id = ? RETURNING id", (meeting_id,))
+        return [int(r[0]) for r in rows]
+
     async def open_reminders(self) -> list[Reminder]:
         rows = await self._db.fetch_all(
             f"SELECT {_COLUMNS} FROM reminders WHERE state IN ('pending', 'claimed') ORDER BY due_at"

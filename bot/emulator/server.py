@@ -294,13 +294,14 @@ class TelegramEmulator:
         username: str | None = None,
         language_code: str | None = "fr",
         user_id: int | None = None,
+        started: bool = False,
     ) -> Phone:
-        """A new user with Telegram on their phone (not yet in a chat with the bot)."""
+        """A new user with Telegram on their phone; ``started``: they opened a chat with the bot earlier."""
         uid = user_id if user_id is not None else next(self._user_ids)
         if uid in self._users:
             raise ValueError(f"user {uid} already exists")
         phone = Phone(self, uid, first_name, last_name, username, language_code)
-        self._users[uid] = _UserState(phone)
+        self._users[uid] = _UserState(phone, started=started)
         return phone
 
     def errors(self, *, expected: tuple[int, ...] = (403, 429)) -> list[ApiCall]:

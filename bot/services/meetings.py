@@ -252,8 +252,7 @@ class MeetingService:
         if moved is None:
             await self.meetings.drop_move(meeting.id)
             raise MeetingError("meeting.slot_gone")
-        await self.reminders.cancel_meeting(moved.id)  # reminders for the old time never go out
-        await self.reminders.schedule_meeting(moved)
+        await self.reminders.reschedule_meeting(moved)  # reminders for the old time never go out
         return moved
 
     # ------------------------------------------------------------------ afterwards

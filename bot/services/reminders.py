@@ -102,6 +102,11 @@ class ReminderService:
         self._changed([], cancelled)
         return cancelled
 
+    async def reschedule_meeting(self, meeting: Meeting) -> list[Reminder]:
+        """A moved meeting: reminders for the old time are dropped, new ones scheduled for the new time."""
+        self._changed([], await self.reminders.clear_for_meeting(meeting.id))
+        return await self.schedule_meeting(meeting)
+
     async def rebuild(self) -> list[Reminder]:
         """At start-up: every accepted meeting ahead has its rows, and every open row is returned."""
         now = self.clock()
