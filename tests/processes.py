@@ -51,14 +51,14 @@ class BotProcess:
 
 
 def bot_environment(tmp_path: Path, emulator: TelegramEmulator, **extra: str) -> dict[str, str]:
-    return environment(
-        TELEGRAM_BOT_TOKEN=emulator.token,
-        TELEGRAM_API_BASE_URL=emulator.root_url,
-        DATABASE_URL=f"sqlite:///{tmp_path / 'data' / 'maillage.db'}",
-        EVENT_FILE=str(EXAMPLE_EVENT),
-        LOG_LEVEL="DEBUG",
-        **extra,
-    )
+    values = {
+        "TELEGRAM_BOT_TOKEN": emulator.token,
+        "TELEGRAM_API_BASE_URL": emulator.root_url,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'data' / 'maillage.db'}",
+        "EVENT_FILE": str(EXAMPLE_EVENT),
+        "LOG_LEVEL": "DEBUG",
+    }
+    return environment(**{**values, **extra})
 
 
 async def start_bot(tmp_path: Path, emulator: TelegramEmulator, **extra: str) -> BotProcess:

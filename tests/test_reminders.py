@@ -223,3 +223,40 @@ async def test_late_reminders_go_at_once_unless_the_meeting_began(
     assert len(reminders_of(rep)) == 1
     states = await ReminderRepository(restarted.db).count_by_state()
     assert states["sent"] == 1 and states["skipped"] == 1
+
+
+async def test_flood_control_is_honoured(emulator: TelegramEmulator, runner: BotRunner) -> None:
+    """Three reminders for one person at once, with Telegram's 1 message/s per chat: all arrive, paced."""
+    from bot.emulator import FloodLimits
+
+    services = await runner.start()
+    rep = emulator.user("Jo", language_code="en")
+    stands = [
+        await ExhibitorRepository(services.db).create(
+            NewExhibitor(slug=f"s{n}", name=f"Stand {n}", stand=f"B{n}", tables=1)
+        )
+        for n in range(3)
+    ]
+    await register_representative(rep, stands[0].invite_token)
+    rep_id = (await services.registration.participant(rep.id)).id  # type: ignore[union-attr]
+    await runner.stop_all()
+    now = datetime.now(UTC)
+    async with Database(runner.db_path) as db, db.transaction() as tx:
+        for n, stand in enumerate(stands):
+            meeting = await tx.fetch_one(
+                "INSERT INTO meetings (exhibitor_id, slot_start, status, table_no, created_at, updated_at)"
+                " VALUES (?, ?, 'accepted', 1, ?, ?) RETURNING id",
+                (stand.id, services.event.slots[n].start.astimezone(UTC).isoformat(), now.isoformat(), now.isoformat()),
+            )
+            assert meeting is not None
+            await tx.execute(
+                "INSERT INTO reminders (kind, meeting_id, participant_id, lead_seconds, due_at)"
+                " VALUES ('meeting', ?, ?, 900, ?)",
+                (meeting[0], rep_id, (now - timedelta(seconds=5)).isoformat()),
+            )
+    emulator.flood = FloodLimits(per_chat_per_second=1)
+    await runner.start()
+    await emulator.wait_for(lambda: len(reminders_of(rep)) == 3, timeout=15)
+    assert [c for c in emulator.calls if c.error_code == 429]  # Telegram said "wait"...
+    received = sorted(m.received_at for m in reminders_of(rep))
+    assert received[2] - received[0] >= 1.0  # ...and the bot waited

@@ -1,0 +1,131 @@
+"""200 reminders due over about 20 seconds; the bot process is killed (SIGKILL) several times.
+
+Every reminder must arrive. Duplicates can only come from a kill between Telegram's
+acceptance and the database write: they are counted, as is the lateness (due time to
+the emulator's receipt), overall and outside the restart gaps.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import random
+import statistics
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from bot.emulator import TelegramEmulator
+from storage.db import Database
+from storage.exhibitors import ExhibitorRepository, NewExhibitor
+from storage.participants import NewParticipant, ParticipantRepository, Role
+from tests.conftest import ROOT
+from tests.processes import start_bot
+
+MEETINGS = 100  # two people each: 200 reminders
+SPREAD = 20.0  # seconds over which they fall due
+FIRST_DUE = 4.0  # seconds after the bot first starts
+KILLS = 4
+LEASE = 15.0  # bot.services.reminders.DEFAULT_LEASE
+
+
+async def prepare(db_path: Path, emulator: TelegramEmulator, start: datetime) -> dict[int, datetime]:
+    """People, exhibitors, accepted meetings on the event day, and one reminder row per person due soon."""
+    due_by_user: dict[int, datetime] = {}
+    slot = datetime(2027, 3, 16, 9, 30, tzinfo=UTC)  # the meetings themselves are ahead
+    async with Database(db_path) as db:
+        people = ParticipantRepository(db)
+        for n in range(MEETINGS):
+            exhibitor = await ExhibitorRepository(db).create(
+                NewExhibitor(slug=f"stand-{n}", name=f"Stand {n}", stand=f"S{n}")
+            )
+            ids = []
+            for telegram_id, role in ((500_000 + n, Role.ATTENDEE), (600_000 + n, Role.EXHIBITOR)):
+                emulator.user(f"User {telegram_id}", user_id=telegram_id, started=True)
+                new = NewParticipant(
+                    telegram_id=telegram_id,
+                    role=role,
+                    exhibitor_id=exhibitor.id if role == Role.EXHIBITOR else None,
+                    language="fr",
+                    full_name=f"Personne {telegram_id}",
+                    organisation="Ville test",
+                    consent_at=start,
+                )
+                async with db.transaction() as tx:
+                    ids.append(await people.create(new, tx))
+            async with db.transaction() as tx:
+                meeting = await tx.fetch_one(
+                    "INSERT INTO meetings (attendee_id, exhibitor_id, slot_start, status, table_no, created_at,"
+                    " updated_at) VALUES (?, ?, ?, 'accepted', 1, ?, ?) RETURNING id",
+                    (ids[0], exhibitor.id, slot.isoformat(), start.isoformat(), start.isoformat()),
+                )
+                assert meeting is not None
+                for k, (participant_id, telegram_id) in enumerate(zip(ids, (500_000 + n, 600_000 + n), strict=True)):
+                    due = start + timedelta(seconds=FIRST_DUE + SPREAD * (2 * n + k) / (2 * MEETINGS))
+                    due_by_user[telegram_id] = due
+                    await tx.execute(
+                        "INSERT INTO reminders (kind, meeting_id, participant_id, lead_seconds, due_at)"
+                        " VALUES ('meeting', ?, ?, 1, ?)",
+                        (meeting[0], participant_id, due.isoformat()),
+                    )
+    return due_by_user
+
+
+async def test_no_reminder_is_lost_when_the_bot_is_killed(tmp_path: Path) -> None:
+    rng = random.Random(20261125)
+    async with TelegramEmulator() as emulator:
+        wall0, mono0 = time.time(), time.monotonic()
+        start = datetime.fromtimestamp(wall0, UTC)
+        (tmp_path / "data").mkdir()
+        due_by_user = await prepare(tmp_path / "data" / "maillage.db", emulator, start)
+        kill_at = sorted(rng.uniform(FIRST_DUE + 1, FIRST_DUE + SPREAD - 1) for _ in range(KILLS))
+        gaps: list[tuple[float, float]] = []  # (killed, polling again), seconds since start
+        bot = await start_bot(tmp_path, emulator, LOG_LEVEL="WARNING")
+        for moment in kill_at:
+            await asyncio.sleep(max(0.0, moment - (time.monotonic() - mono0)))
+            killed = time.monotonic() - mono0
+            await bot.kill()
+            bot = await start_bot(tmp_path, emulator, LOG_LEVEL="WARNING")
+            gaps.append((killed, time.monotonic() - mono0))
+
+        def reminders(user_id: int) -> list[float]:
+            phone = emulator._users[user_id].phone
+            return [m.received_at for m in phone.bot_messages if m.content.startswith("⏰")]
+
+        deadline = FIRST_DUE + SPREAD + LEASE + 20 - (time.monotonic() - mono0)
+        with contextlib.suppress(TimeoutError):
+            await emulator.wait_for(lambda: all(reminders(u) for u in due_by_user), timeout=deadline)
+        await asyncio.sleep(1.0)  # let stragglers (duplicates) arrive
+        assert await bot.stop() == 0
+
+    missing = [u for u in due_by_user if not reminders(u)]
+    assert missing == [], f"{len(missing)} reminders never arrived"
+    duplicates = sum(len(reminders(u)) - 1 for u in due_by_user)
+    lateness, outside = [], []
+    for user, due in due_by_user.items():
+        due_s = due.timestamp() - wall0
+        late = (reminders(user)[0] - mono0) - due_s
+        lateness.append(late)
+        # a reminder is affected by a restart if it fell due while the bot was down (or starting)
+        if not any(killed - 0.2 <= due_s <= back + 0.5 for killed, back in gaps):
+            outside.append(late)
+    p = lambda values, q: statistics.quantiles(values, n=100)[q - 1] if len(values) > 1 else values[0]  # noqa: E731
+    report = {
+        "reminders": len(due_by_user),
+        "kills": len(gaps),
+        "restart_gaps_s": [round(b - k, 2) for k, b in gaps],
+        "missing": len(missing),
+        "duplicates": duplicates,
+        "lateness_p50_s": round(p(lateness, 50), 3),
+        "lateness_p99_s": round(p(lateness, 99), 3),
+        "outside_gaps": len(outside),
+        "outside_gaps_p50_s": round(p(outside, 50), 3) if outside else None,
+        "outside_gaps_p99_s": round(p(outside, 99), 3) if outside else None,
+    }
+    print("reminder crash test:", json.dumps(report))
+    results = ROOT / "benchmarks" / "results"
+    results.mkdir(parents=True, exist_ok=True)
+    (results / "reminders_crash.json").write_text(json.dumps(report, indent=2))
+    assert outside, "every reminder fell in a restart gap: the test proves nothing about lateness"
+    assert report["outside_gaps_p99_s"] < 1.0
