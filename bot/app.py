@@ -7,7 +7,6 @@ from datetime import datetime
 
 from telegram import BotCommand, Update
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     CallbackQueryHandler,
     ChatMemberHandler,
@@ -20,7 +19,9 @@ from telegram.ext import (
 from bot.concurrency import PerUserUpdateProcessor
 from bot.event import LANGUAGES, Event
 from bot.i18n import Translator
+from bot.pacing import PacedRateLimiter
 from bot.runtime import SERVICES_KEY, Context, MaillageApplication, Services
+from bot.services.broadcasts import BroadcastService
 from bot.services.directory import DirectoryService
 from bot.services.languages import LanguageService
 from bot.services.meetings import MeetingService
@@ -30,6 +31,7 @@ from bot.services.reminders import ReminderService
 from bot.settings import Settings
 from bot.transport import AiohttpRequest
 from handlers import (
+    broadcasts,
     directory,
     errors,
     fallback,
@@ -73,6 +75,7 @@ def build_services(
         directory=DirectoryService(db, event, clock),
         meetings=MeetingService(db, event, clock, reminders_service),
         reminders=reminders_service,
+        broadcasts=BroadcastService(db, event, clock),
         sweep_seconds=sweep_seconds,
     )
 
@@ -87,8 +90,8 @@ def build_application(services: Services) -> MaillageApplication:
         .request(AiohttpRequest())
         .get_updates_request(AiohttpRequest(connection_limit=2))
         .concurrent_updates(PerUserUpdateProcessor())
-        # No overall pace for answers (a crowd must be answered at once); retries honour 429
-        .rate_limiter(AIORateLimiter(overall_max_rate=0, max_retries=3))
+        # One budget for all sends: answers never wait, broadcasts take what is left; 429s honoured
+        .rate_limiter(PacedRateLimiter())
         .context_types(ContextTypes(context=Context))
         .build()
     )
@@ -153,6 +156,9 @@ def register_handlers(application: MaillageApplication) -> None:
     application.add_handler(CallbackQueryHandler(language.choose_language, pattern=language.CHOOSE_PATTERN))
 
     # Organisers
+    application.add_handler(CommandHandler("broadcast", broadcasts.start, filters=private))
+    application.add_handler(CommandHandler("broadcasts", broadcasts.history, filters=private))
+    application.add_handler(CallbackQueryHandler(broadcasts.button, pattern=broadcasts.BUTTON_PATTERN))
     application.add_handler(CommandHandler("reps", organiser.representatives, filters=private))
     application.add_handler(CallbackQueryHandler(organiser.revoke, pattern=organiser.REVOKE_PATTERN))
 
@@ -174,6 +180,11 @@ async def on_startup(application: MaillageApplication) -> None:
     await registration.resume_conversations(application)
     meetings.schedule(application, services.sweep_seconds)
     await reminders.start(application)
+    broadcasts.start_worker(application)
+
+
+async def on_shutdown(application: MaillageApplication) -> None:
+    await broadcasts.stop_worker(application)
 
 
 async def publish_commands(application: MaillageApplication) -> None:

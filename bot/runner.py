@@ -7,7 +7,7 @@ import logging
 import signal
 from urllib.parse import urlsplit
 
-from bot.app import ALLOWED_UPDATES, build_application, build_services, on_startup
+from bot.app import ALLOWED_UPDATES, build_application, build_services, on_shutdown, on_startup
 from bot.event import load_event
 from bot.runtime import Services
 from bot.settings import Settings
@@ -48,6 +48,7 @@ async def serve(services: Services, stop: asyncio.Event) -> None:
             log.info("Maillage is up as @%s, long polling", application.bot.username)
         await stop.wait()
         log.info("stopping")
+        await on_shutdown(application)
         await updater.stop()
         await application.stop()
 

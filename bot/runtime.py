@@ -9,6 +9,7 @@ from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.event import Event
 from bot.i18n import Translator
+from bot.services.broadcasts import BroadcastService
 from bot.services.directory import DirectoryService
 from bot.services.languages import LanguageService
 from bot.services.meetings import MeetingService
@@ -33,6 +34,7 @@ class Services:
     directory: DirectoryService
     meetings: MeetingService
     reminders: ReminderService
+    broadcasts: BroadcastService
     sweep_seconds: float = 20.0
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
 from telegram.error import Forbidden
@@ -9,6 +11,8 @@ from telegram.error import Forbidden
 from bot.event import Language
 from bot.runtime import Context
 from storage.participants import Participant
+
+log = logging.getLogger(__name__)
 
 
 async def user_language(update: Update, context: Context) -> Language:
@@ -46,3 +50,26 @@ async def notify(
         await context.services.registration.participants.set_reachable(participant.telegram_id, False)
         return False
     return True
+
+
+async def is_organiser(update: Update, context: Context) -> bool:
+    """Every organiser action checks this; refusals are answered and logged."""
+    user = update.effective_user
+    assert user is not None
+    registration = context.services.registration
+    if registration.is_organiser(user.id, await registration.participant(user.id)):
+        return True
+    language = await user_language(update, context)
+    text = context.services.tr(language, "organiser.only")
+    log.warning(
+        "user %s tried an organiser action: %r",
+        user.id,
+        update.callback_query.data
+        if update.callback_query
+        else update.effective_message and update.effective_message.text,
+    )
+    if update.callback_query is not None:
+        await update.callback_query.answer(text, show_alert=True)
+    else:
+        await reply(update, context, text)
+    return False

@@ -11,36 +11,13 @@ from bot.i18n import Html
 from bot.import_report import links_csv, render_report
 from bot.runtime import Context
 from handlers import registration as registration_handlers
-from handlers.common import notify, reply, user_language
+from handlers.common import is_organiser, notify, reply, user_language
 from handlers.views import shorten
 
 log = logging.getLogger(__name__)
 
 REVOKE_PATTERN = r"^reps:revoke:(\d{1,12})(?::(yes|no))?$"
 MAX_IMPORT_BYTES = 2 * 1024 * 1024
-
-
-async def is_organiser(update: Update, context: Context) -> bool:
-    """Every organiser action checks this; refusals are answered and logged."""
-    user = update.effective_user
-    assert user is not None
-    registration = context.services.registration
-    if registration.is_organiser(user.id, await registration.participant(user.id)):
-        return True
-    language = await user_language(update, context)
-    text = context.services.tr(language, "organiser.only")
-    log.warning(
-        "user %s tried an organiser action: %r",
-        user.id,
-        update.callback_query.data
-        if update.callback_query
-        else update.effective_message and update.effective_message.text,
-    )
-    if update.callback_query is not None:
-        await update.callback_query.answer(text, show_alert=True)
-    else:
-        await reply(update, context, text)
-    return False
 
 
 async def representatives(update: Update, context: Context) -> None:

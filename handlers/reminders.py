@@ -12,6 +12,7 @@ from telegram.error import Forbidden, NetworkError, RetryAfter, TimedOut
 from telegram.ext import Application
 
 from bot.i18n import Html
+from bot.pacing import retry_seconds
 from bot.runtime import Context, MaillageApplication, Services
 from bot.services.reminders import DueReminder
 from handlers.common import user_language
@@ -86,8 +87,7 @@ async def fire(context: Context) -> None:
         )
     except RetryAfter as err:
         await services.reminders.release(reminder_id)
-        wait = err.retry_after if isinstance(err.retry_after, (int, float)) else err.retry_after.total_seconds()
-        schedule_job(context.application, reminder_id, datetime.now(UTC) + timedelta(seconds=float(wait)))
+        schedule_job(context.application, reminder_id, datetime.now(UTC) + timedelta(seconds=retry_seconds(err)))
     except Forbidden:
         await services.registration.participants.set_reachable(due.participant.telegram_id, False)
         await services.reminders.skipped(reminder_id)

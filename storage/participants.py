@@ -102,6 +102,10 @@ class ParticipantRepository:
         )
         return _participant(row) if row else None
 
+    async def all(self) -> list[Participant]:
+        rows = await self._db.fetch_all(f"SELECT {_COLUMNS}, {_THEMES} AS themes FROM participants ORDER BY id")
+        return [_participant(r) for r in rows]
+
     async def representatives(self, exhibitor_id: int | None = None) -> list[Participant]:
         """Representatives of one exhibitor, or of all exhibitors, by name."""
         where = "role = 'exhibitor'" + (" AND exhibitor_id = ?" if exhibitor_id is not None else "")

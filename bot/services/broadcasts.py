@@ -1,0 +1,97 @@
+"""Announcements to a chosen audience, and notices, through the outbox."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from bot.emulator.html import EntityParseError, parse_html, utf16_len
+from bot.event import Event
+from storage.db import Database
+from storage.meetings import MeetingRepository
+from storage.outbox import Broadcast, OutboxRepository
+from storage.participants import Participant, ParticipantRepository, Role
+
+MAX_TEXT = 4096
+AUDIENCE_RE = re.compile(r"^(all|attendees|reps|theme:[a-z0-9_-]{1,32}|slots:\d{1,4}-\d{1,4})$")
+
+
+class BroadcastError(Exception):
+    def __init__(self, key: str, **params: object) -> None:
+        super().__init__(key)
+        self.key = key
+        self.params = params
+
+
+def check_text(text: str) -> str:
+    """The announcement as Telegram will take it (HTML parse mode), or the reason it would refuse it."""
+    try:
+        parsed = parse_html(text)
+    except EntityParseError as err:
+        raise BroadcastError(
+            "broadcast.bad_html", detail=str(err).removeprefix("Bad Request: can't parse entities: ")
+        ) from None
+    if not parsed.text.strip():
+        raise BroadcastError("broadcast.empty")
+    if utf16_len(parsed.text.strip()) > MAX_TEXT:
+        raise BroadcastError("broadcast.too_long", maximum=MAX_TEXT, length=utf16_len(parsed.text.strip()))
+    return text
+
+
+class BroadcastService:
+    def __init__(self, db: Database, event: Event, clock: Callable[[], datetime] | None = None) -> None:
+        self.event = event
+        self.outbox = OutboxRepository(db)
+        self.participants = ParticipantRepository(db)
+        self.meetings = MeetingRepository(db)
+        self._db = db
+        self.clock = clock or (lambda: datetime.now(UTC))
+
+    async def audience(self, code: str) -> list[Participant]:
+        """Reachable participants of an audience code (all, attendees, reps, theme:<id>, slots:<i>-<j>)."""
+        if not AUDIENCE_RE.match(code):
+            raise BroadcastError("broadcast.bad_audience")
+        everyone = [p for p in await self.participants.all() if p.reachable]
+        if code == "all":
+            return everyone
+        if code == "attendees":
+            return [p for p in everyone if p.role == Role.ATTENDEE]
+        if code == "reps":
+            return [p for p in everyone if p.role == Role.EXHIBITOR]
+        if code.startswith("theme:"):
+            theme = code.split(":", 1)[1]
+            if self.event.theme(theme) is None:
+                raise BroadcastError("broadcast.bad_audience")
+            return [p for p in everyone if theme in p.themes]
+        first, last = (int(x) for x in code.split(":", 1)[1].split("-"))
+        slots = self.event.slots[first : last + 1]
+        if not slots:
+            raise BroadcastError("broadcast.bad_audience")
+        starts = {s.start.astimezone(UTC) for s in slots}
+        people: set[int] = set()
+        for meeting in await self.meetings.accepted_after(datetime.min.replace(tzinfo=UTC)):
+            if meeting.slot_start in starts:
+                if meeting.attendee_id is not None:
+                    people.add(meeting.attendee_id)
+                people.update(r.id for r in await self.participants.representatives(meeting.exhibitor_id))
+        return [p for p in everyone if p.id in people]
+
+    async def announce(self, author: Participant, text: str, audience: str, send_at: datetime | None) -> Broadcast:
+        check_text(text)
+        recipients = await self.audience(audience)
+        if not recipients:
+            raise BroadcastError("broadcast.nobody")
+        when = send_at or self.clock()
+        return await self.outbox.create(
+            "announcement", audience, when, author.id, [(p.id, p.telegram_id, text) for p in recipients]
+        )
+
+    async def notify(self, messages: list[tuple[Participant, str]], audience: str = "notice") -> Broadcast | None:
+        """Notices (a blocked slot, a reconciled event): delivered by the outbox, crash or not."""
+        reachable = [(p, text) for p, text in messages if p.reachable]
+        if not reachable:
+            return None
+        return await self.outbox.create(
+            "notice", audience, self.clock(), None, [(p.id, p.telegram_id, text) for p, text in reachable]
+        )

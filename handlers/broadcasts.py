@@ -1,0 +1,388 @@
+"""Organisers' announcements: write, choose the audience and the time, preview, send through the outbox."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+from datetime import UTC, datetime, time, timedelta
+from typing import Any
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
+from telegram.ext import Application
+
+from bot.event import Language
+from bot.i18n import Html
+from bot.pacing import BROADCAST, retry_seconds
+from bot.runtime import Context, MaillageApplication, Services
+from bot.services.broadcasts import BroadcastError, check_text
+from handlers.common import is_organiser, reply, user_language
+from storage.conversations import StoredConversation
+from storage.outbox import Delivery
+
+log = logging.getLogger(__name__)
+
+FLOW = "broadcast"
+BUTTON_PATTERN = (
+    r"^bc:(aud:(?:all|attendees|reps|theme:[a-z0-9_-]{1,32}|slots:\d{1,4}-\d{1,4})"
+    r"|themes|slots|from:\d{1,4}|when:(?:now|15|60)|send|cancel)$"
+)
+PROGRESS_EVERY = 2.0  # seconds between two edits of the organiser's progress message
+LEASE = timedelta(seconds=30)
+MAX_ATTEMPTS = 8
+
+
+# ---------------------------------------------------------------------- the conversation
+
+
+async def start(update: Update, context: Context) -> None:
+    if not await is_organiser(update, context):
+        return
+    services = context.services
+    user = update.effective_user
+    assert user is not None
+    language = await user_language(update, context)
+    await services.registration.conversations.save(
+        StoredConversation(
+            telegram_id=user.id, flow=FLOW, step="text", data={"language": language}, prompt_pending=False
+        )
+    )
+    await reply(update, context, services.tr(language, "broadcast.ask_text"))
+
+
+async def on_text(update: Update, context: Context, draft: StoredConversation) -> None:
+    services = context.services
+    message = update.effective_message
+    assert message is not None
+    language: Language = draft.data.get("language", "fr")
+    if draft.step == "when" and message.text:
+        await _typed_time(update, context, draft, message.text)
+        return
+    if draft.step != "text" or message.text is None:
+        await reply(update, context, services.tr(language, "conversation.use_buttons"))
+        return
+    text = message.text_html if message.entities else message.text  # formatting typed in the app is kept
+    try:
+        check_text(text)
+    except BroadcastError as err:
+        await reply(update, context, services.tr(language, err.key, **err.params))
+        return
+    draft.data["text"] = text
+    draft.step = "audience"
+    await services.registration.conversations.save(draft)
+    await _ask_audience(update, context, language)
+
+
+async def _ask_audience(update: Update, context: Context, language: Language) -> None:
+    services = context.services
+    tr = services.tr
+    counts = {code: len(await services.broadcasts.audience(code)) for code in ("all", "attendees", "reps")}
+    markup = InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(tr(language, "broadcast.to_all", count=counts["all"]), callback_data="bc:aud:all")],
+            [
+                InlineKeyboardButton(
+                    tr(language, "broadcast.to_attendees", count=counts["attendees"]), callback_data="bc:aud:attendees"
+                )
+            ],
+            [
+                InlineKeyboardButton(
+                    tr(language, "broadcast.to_reps", count=counts["reps"]), callback_data="bc:aud:reps"
+                )
+            ],
+            [InlineKeyboardButton(tr(language, "broadcast.to_theme"), callback_data="bc:themes")],
+            [InlineKeyboardButton(tr(language, "broadcast.to_slots"), callback_data="bc:slots")],
+            [InlineKeyboardButton(tr(language, "button.cancel"), callback_data="bc:cancel")],
+        ]
+    )
+    await reply(update, context, tr(language, "broadcast.ask_audience"), markup)
+
+
+async def button(update: Update, context: Context) -> None:
+    query = update.callback_query
+    assert query is not None and context.match is not None
+    if not await is_organiser(update, context):
+        return
+    await query.answer()
+    services = context.services
+    action = context.match.group(1)
+    draft = await services.registration.conversations.get(query.from_user.id)
+    language = await user_language(update, context)
+    if draft is None or draft.flow != FLOW:
+        await reply(update, context, services.tr(language, "conversation.stale"))
+        return
+    if action == "cancel":
+        await services.registration.conversations.delete(draft.telegram_id)
+        await query.edit_message_reply_markup(reply_markup=None)
+        await reply(update, context, services.tr(language, "broadcast.cancelled"))
+    elif action == "themes" and draft.step == "audience":
+        rows = [
+            [InlineKeyboardButton(t.label(language), callback_data=f"bc:aud:theme:{t.id}")]
+            for t in services.event.themes
+        ]
+        await query.edit_message_reply_markup(reply_markup=InlineKeyboardMarkup(rows))
+    elif action == "slots" and draft.step == "audience":
+        await query.edit_message_text(
+            services.tr(language, "broadcast.ask_from"),
+            parse_mode=ParseMode.HTML,
+            reply_markup=_slot_rows(services, language, "bc:from:{i}", 0),
+        )
+    elif action.startswith("from:") and draft.step == "audience":
+        first = int(action[5:])
+        await query.edit_message_text(
+            services.tr(language, "broadcast.ask_to"),
+            parse_mode=ParseMode.HTML,
+            reply_markup=_slot_rows(services, language, f"bc:aud:slots:{first}-{{i}}", first),
+        )
+    elif action.startswith("aud:") and draft.step == "audience":
+        code = action[4:]
+        try:
+            count = len(await services.broadcasts.audience(code))
+        except BroadcastError as err:
+            await reply(update, context, services.tr(language, err.key, **err.params))
+            return
+        if count == 0:
+            await reply(update, context, services.tr(language, "broadcast.nobody"))
+            return
+        draft.data.update(audience=code, count=count)
+        draft.step = "when"
+        await services.registration.conversations.save(draft)
+        await query.edit_message_reply_markup(reply_markup=None)
+        markup = InlineKeyboardMarkup(
+            [
+                [InlineKeyboardButton(services.tr(language, "broadcast.now"), callback_data="bc:when:now")],
+                [
+                    InlineKeyboardButton(services.tr(language, "broadcast.in_15"), callback_data="bc:when:15"),
+                    InlineKeyboardButton(services.tr(language, "broadcast.in_60"), callback_data="bc:when:60"),
+                ],
+                [InlineKeyboardButton(services.tr(language, "button.cancel"), callback_data="bc:cancel")],
+            ]
+        )
+        await reply(update, context, services.tr(language, "broadcast.ask_when"), markup)
+    elif action.startswith("when:") and draft.step == "when":
+        minutes = 0 if action == "when:now" else int(action[5:])
+        await query.edit_message_reply_markup(reply_markup=None)
+        await _preview(update, context, draft, services.broadcasts.clock() + timedelta(minutes=minutes), minutes == 0)
+    elif action == "send" and draft.step == "preview":
+        await query.edit_message_reply_markup(reply_markup=None)
+        await _send(update, context, draft)
+    else:
+        await reply(update, context, services.tr(language, "conversation.stale"))
+
+
+def _slot_rows(services: Services, language: Language, data: str, first: int) -> InlineKeyboardMarkup:
+    buttons = [
+        InlineKeyboardButton(
+            services.tr.format_time(language, slot.start.astimezone(services.event.tz)), callback_data=data.format(i=i)
+        )
+        for i, slot in enumerate(services.event.slots)
+        if i >= first
+    ][:60]
+    rows = [buttons[i : i + 4] for i in range(0, len(buttons), 4)]
+    rows.append([InlineKeyboardButton(services.tr(language, "button.cancel"), callback_data="bc:cancel")])
+    return InlineKeyboardMarkup(rows)
+
+
+async def _typed_time(update: Update, context: Context, draft: StoredConversation, text: str) -> None:
+    services = context.services
+    language: Language = draft.data.get("language", "fr")
+    match = re.fullmatch(r"\s*(\d{1,2})[:hH.](\d{2})\s*", text)
+    now = services.broadcasts.clock()
+    if match is None or int(match.group(1)) > 23 or int(match.group(2)) > 59:
+        await reply(update, context, services.tr(language, "broadcast.bad_time"))
+        return
+    local_now = now.astimezone(services.event.tz)
+    when = datetime.combine(local_now.date(), time(int(match.group(1)), int(match.group(2))), tzinfo=services.event.tz)
+    if when <= local_now:
+        await reply(update, context, services.tr(language, "broadcast.past_time"))
+        return
+    await _preview(update, context, draft, when.astimezone(UTC), False)
+
+
+async def _preview(update: Update, context: Context, draft: StoredConversation, when: datetime, now: bool) -> None:
+    services = context.services
+    language: Language = draft.data.get("language", "fr")
+    draft.data["send_at"] = when.astimezone(UTC).isoformat()
+    draft.step = "preview"
+    await services.registration.conversations.save(draft)
+    chat = update.effective_chat
+    assert chat is not None
+    await context.bot.send_message(
+        chat.id, draft.data["text"], parse_mode=ParseMode.HTML
+    )  # exactly as they will see it
+    moment = (
+        services.tr(language, "broadcast.now")
+        if now
+        else services.tr.format_slot(language, when.astimezone(services.event.tz))
+    )
+    markup = InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(services.tr(language, "broadcast.send"), callback_data="bc:send")],
+            [InlineKeyboardButton(services.tr(language, "button.cancel"), callback_data="bc:cancel")],
+        ]
+    )
+    await reply(
+        update, context, services.tr(language, "broadcast.preview", count=draft.data["count"], when=moment), markup
+    )
+
+
+async def _send(update: Update, context: Context, draft: StoredConversation) -> None:
+    services = context.services
+    language: Language = draft.data.get("language", "fr")
+    user = update.effective_user
+    assert user is not None
+    author = await services.registration.participant(user.id)
+    await services.registration.conversations.delete(draft.telegram_id)
+    if author is None:
+        await reply(update, context, services.tr(language, "me.not_registered"))
+        return
+    try:
+        broadcast = await services.broadcasts.announce(
+            author, draft.data["text"], draft.data["audience"], datetime.fromisoformat(draft.data["send_at"])
+        )
+    except BroadcastError as err:
+        await reply(update, context, services.tr(language, err.key, **err.params))
+        return
+    progress = await services.broadcasts.outbox.progress(broadcast.id)
+    sent = await reply(
+        update, context, services.tr(language, "broadcast.progress", sent=0, total=progress.total, unreachable=0)
+    )
+    if sent is not None:
+        await services.broadcasts.outbox.set_progress_message(broadcast.id, sent.chat_id, sent.message_id)
+    wake(context.application)
+
+
+async def history(update: Update, context: Context) -> None:
+    if not await is_organiser(update, context):
+        return
+    services = context.services
+    language = await user_language(update, context)
+    broadcasts = await services.broadcasts.outbox.recent()
+    if not broadcasts:
+        await reply(update, context, services.tr(language, "broadcast.none_yet"))
+        return
+    lines = [services.tr(language, "broadcast.history_title")]
+    for broadcast in broadcasts:
+        progress = await services.broadcasts.outbox.progress(broadcast.id)
+        lines.append(
+            services.tr(
+                language,
+                "broadcast.history_line",
+                when=services.tr.format_slot(language, broadcast.send_at.astimezone(services.event.tz)),
+                audience=broadcast.audience,
+                sent=progress.sent,
+                total=progress.total,
+                unreachable=progress.unreachable,
+            )
+        )
+    await reply(update, context, Html("\n".join(lines)))
+
+
+# ---------------------------------------------------------------------- the outbox worker
+
+
+def wake(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    event: asyncio.Event | None = application.bot_data.get("outbox_wakeup")
+    if event is not None:
+        event.set()
+
+
+async def run_outbox(application: MaillageApplication, concurrency: int = 40) -> None:
+    """Claims due deliveries and sends them within Telegram's limits, until cancelled."""
+    services: Services = application.bot_data["services"]
+    outbox = services.broadcasts.outbox
+    wakeup = asyncio.Event()
+    application.bot_data["outbox_wakeup"] = wakeup
+    owner = services.reminders.owner
+    limit = asyncio.Semaphore(concurrency)
+
+    async def deliver(delivery: Delivery) -> None:
+        async with limit:
+            await _deliver(application, services, delivery)
+
+    while True:
+        batch = await outbox.claim_due(services.broadcasts.clock(), owner, LEASE, concurrency * 2)
+        if batch:
+            await asyncio.gather(*(deliver(d) for d in batch))
+            continue
+        next_due = await outbox.next_due()
+        timeout = 5.0
+        if next_due is not None:
+            timeout = min(timeout, max(0.05, (next_due - services.broadcasts.clock()).total_seconds()))
+        wakeup.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(wakeup.wait(), timeout)
+
+
+async def _deliver(application: MaillageApplication, services: Services, delivery: Delivery) -> None:
+    outbox = services.broadcasts.outbox
+    now = services.broadcasts.clock()
+    try:
+        await application.bot.send_message(
+            delivery.chat_id, delivery.text, parse_mode=ParseMode.HTML, rate_limit_args=BROADCAST
+        )
+    except RetryAfter as error:
+        await outbox.retry_later(delivery.id, now + timedelta(seconds=retry_seconds(error)), "429")
+    except Forbidden as error:
+        await services.registration.participants.set_reachable(delivery.chat_id, False)
+        await outbox.mark(delivery.id, "unreachable", str(error))
+    except BadRequest as error:
+        await outbox.mark(delivery.id, "failed", str(error))
+    except (TimedOut, NetworkError) as error:
+        if delivery.attempts >= MAX_ATTEMPTS:
+            await outbox.mark(delivery.id, "failed", str(error))
+        else:
+            await outbox.retry_later(delivery.id, now + timedelta(seconds=min(60, 2**delivery.attempts)), str(error))
+    else:
+        await outbox.mark(delivery.id, "sent")
+
+
+async def report_progress(context: Context) -> None:
+    """Every few seconds: the organisers' progress messages, then the final report."""
+    services = context.services
+    outbox = services.broadcasts.outbox
+    for broadcast in await outbox.unfinished():
+        progress = await outbox.progress(broadcast.id)
+        if progress.done:
+            await outbox.finish(broadcast.id)
+        if broadcast.progress_chat_id is None or broadcast.progress_message_id is None:
+            continue
+        author = await services.registration.participants.by_id(broadcast.author_id) if broadcast.author_id else None
+        language: Language = author.language if author else services.settings.default_language
+        key = "broadcast.report" if progress.done else "broadcast.progress"
+        text = services.tr(language, key, sent=progress.sent, total=progress.total, unreachable=progress.unreachable)
+        last = context.application.bot_data.setdefault("progress_shown", {})
+        if last.get(broadcast.id) == text:
+            continue
+        last[broadcast.id] = text
+        with contextlib.suppress(BadRequest):  # the same text after a restart
+            await context.bot.edit_message_text(
+                text,
+                chat_id=broadcast.progress_chat_id,
+                message_id=broadcast.progress_message_id,
+                parse_mode=ParseMode.HTML,
+            )
+
+
+def start_worker(application: MaillageApplication) -> None:
+    # A plain task: PTB's create_task would make Application.stop() wait for it forever
+    application.bot_data["outbox_task"] = asyncio.get_running_loop().create_task(run_outbox(application))
+    assert application.job_queue is not None
+    application.job_queue.run_repeating(
+        report_progress,
+        interval=PROGRESS_EVERY,
+        first=PROGRESS_EVERY,
+        name="broadcast-progress",
+        job_kwargs={"misfire_grace_time": None, "coalesce": True, "max_instances": 1},
+    )
+
+
+async def stop_worker(application: MaillageApplication) -> None:
+    task: asyncio.Task[None] | None = application.bot_data.pop("outbox_task", None)
+    if task is not None:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

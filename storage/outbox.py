@@ -1,0 +1,166 @@
+"""The outbox: broadcasts and notices, one delivery row per recipient."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import aiosqlite
+from pydantic import BaseModel, ConfigDict
+
+from storage.db import Database, utcnow
+
+
+class Broadcast(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: int
+    author_id: int | None
+    kind: str
+    audience: str
+    send_at: datetime
+    created_at: datetime
+    progress_chat_id: int | None
+    progress_message_id: int | None
+    finished_at: datetime | None
+
+
+class Delivery(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: int
+    broadcast_id: int
+    participant_id: int | None
+    chat_id: int
+    text: str
+    state: str
+    attempts: int
+
+
+class Progress(BaseModel):
+    total: int
+    sent: int
+    unreachable: int
+    failed: int
+
+    @property
+    def done(self) -> bool:
+        return self.sent + self.unreachable + self.failed >= self.total
+
+
+_BROADCAST = "id, author_id, kind, audience, send_at, created_at, progress_chat_id, progress_message_id, finished_at"
+_DELIVERY = "id, broadcast_id, participant_id, chat_id, text, state, attempts"
+
+
+def _broadcast(row: aiosqlite.Row) -> Broadcast:
+    return Broadcast.model_validate(dict(row))
+
+
+def _delivery(row: aiosqlite.Row) -> Delivery:
+    return Delivery.model_validate(dict(row))
+
+
+class OutboxRepository:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def create(
+        self,
+        kind: str,
+        audience: str,
+        send_at: datetime,
+        author_id: int | None,
+        recipients: list[tuple[int | None, int, str]],  # (participant id, chat id, text)
+    ) -> Broadcast:
+        """The broadcast and every delivery, in one transaction: all or nothing."""
+        now = utcnow().isoformat()
+        async with self._db.transaction() as tx:
+            row = await tx.fetch_one(
+                f"INSERT INTO broadcasts (author_id, kind, audience, send_at, created_at) VALUES (?, ?, ?, ?, ?)"
+                f" RETURNING {_BROADCAST}",
+                (author_id, kind, audience, send_at.isoformat(), now),
+            )
+            assert row is not None
+            await tx.executemany(
+                "INSERT INTO deliveries (broadcast_id, participant_id, chat_id, text, not_before)"
+                " VALUES (?, ?, ?, ?, ?)",
+                [(row["id"], pid, chat, text, send_at.isoformat()) for pid, chat, text in recipients],
+            )
+        return _broadcast(row)
+
+    async def set_progress_message(self, broadcast_id: int, chat_id: int, message_id: int) -> None:
+        async with self._db.transaction() as tx:
+            await tx.execute(
+                "UPDATE broadcasts SET progress_chat_id = ?, progress_message_id = ? WHERE id = ?",
+                (chat_id, message_id, broadcast_id),
+            )
+
+    async def get(self, broadcast_id: int) -> Broadcast | None:
+        row = await self._db.fetch_one(f"SELECT {_BROADCAST} FROM broadcasts WHERE id = ?", (broadcast_id,))
+        return _broadcast(row) if row else None
+
+    async def recent(self, limit: int = 10) -> list[Broadcast]:
+        rows = await self._db.fetch_all(
+            f"SELECT {_BROADCAST} FROM broadcasts WHERE kind = 'announcement' ORDER BY id DESC LIMIT ?", (limit,)
+        )
+        return [_broadcast(r) for r in rows]
+
+    async def unfinished(self) -> list[Broadcast]:
+        rows = await self._db.fetch_all(f"SELECT {_BROADCAST} FROM broadcasts WHERE finished_at IS NULL ORDER BY id")
+        return [_broadcast(r) for r in rows]
+
+    async def finish(self, broadcast_id: int) -> None:
+        async with self._db.transaction() as tx:
+            await tx.execute(
+                "UPDATE broadcasts SET finished_at = ? WHERE id = ? AND finished_at IS NULL",
+                (utcnow().isoformat(), broadcast_id),
+            )
+
+    async def progress(self, broadcast_id: int) -> Progress:
+        rows = await self._db.fetch_all(
+            "SELECT state, COUNT(*) FROM deliveries WHERE broadcast_id = ? GROUP BY state", (broadcast_id,)
+        )
+        counts = {r[0]: int(r[1]) for r in rows}
+        return Progress(
+            total=sum(counts.values()),
+            sent=counts.get("sent", 0),
+            unreachable=counts.get("unreachable", 0),
+            failed=counts.get("failed", 0),
+        )
+
+    async def claim_due(self, now: datetime, owner: str, lease: timedelta, limit: int) -> list[Delivery]:
+        """Due deliveries (and those whose claim outlived its lease), claimed for this sender."""
+        async with self._db.transaction() as tx:
+            rows = await tx.fetch_all(
+                f"""
+                UPDATE deliveries SET state = 'claimed', claimed_at = ?, claimed_by = ?, attempts = attempts + 1
+                WHERE id IN (
+                    SELECT id FROM deliveries
+                    WHERE (state = 'pending' AND not_before <= ?) OR (state = 'claimed' AND claimed_at <= ?)
+                    ORDER BY not_before, id LIMIT ?)
+                RETURNING {_DELIVERY}
+                """,
+                (now.isoformat(), owner, now.isoformat(), (now - lease).isoformat(), limit),
+            )
+        return sorted((_delivery(r) for r in rows), key=lambda d: d.id)
+
+    async def next_due(self) -> datetime | None:
+        row = await self._db.fetch_one(
+            "SELECT MIN(CASE WHEN state = 'pending' THEN not_before ELSE claimed_at END) FROM deliveries"
+            " WHERE state IN ('pending', 'claimed')"
+        )
+        return datetime.fromisoformat(row[0]) if row and row[0] else None
+
+    async def mark(self, delivery_id: int, state: str, error: str | None = None) -> None:
+        async with self._db.transaction() as tx:
+            await tx.execute(
+                "UPDATE deliveries SET state = ?, sent_at = ?, last_error = ? WHERE id = ? AND state = 'claimed'",
+                (state, utcnow().isoformat() if state == "sent" else None, error, delivery_id),
+            )
+
+    async def retry_later(self, delivery_id: int, not_before: datetime, error: str) -> None:
+        async with self._db.transaction() as tx:
+            await tx.execute(
+                "UPDATE deliveries SET state = 'pending', not_before = ?, claimed_at = NULL, last_error = ?"
+                " WHERE id = ? AND state = 'claimed'",
+                (not_before.isoformat(), error, delivery_id),
+            )
