@@ -28,6 +28,7 @@ from bot.services.meetings import MeetingService
 from bot.services.privacy import PrivacyService
 from bot.services.registration import RegistrationService
 from bot.services.reminders import ReminderService
+from bot.services.reports import ReportService
 from bot.settings import Settings
 from bot.transport import AiohttpRequest
 from handlers import (
@@ -43,6 +44,7 @@ from handlers import (
     profile,
     registration,
     reminders,
+    reports,
     start,
 )
 from storage.conversations import ConversationRepository
@@ -76,6 +78,7 @@ def build_services(
         meetings=MeetingService(db, event, clock, reminders_service),
         reminders=reminders_service,
         broadcasts=BroadcastService(db, event, clock),
+        reports=ReportService(db, event),
         sweep_seconds=sweep_seconds,
     )
 
@@ -159,6 +162,10 @@ def register_handlers(application: MaillageApplication) -> None:
     application.add_handler(CommandHandler("broadcast", broadcasts.start, filters=private))
     application.add_handler(CommandHandler("broadcasts", broadcasts.history, filters=private))
     application.add_handler(CallbackQueryHandler(broadcasts.button, pattern=broadcasts.BUTTON_PATTERN))
+    application.add_handler(CommandHandler("stats", reports.stats, filters=private))
+    application.add_handler(CommandHandler("export", reports.export, filters=private))
+    application.add_handler(CommandHandler("block", reports.block, filters=private))
+    application.add_handler(CallbackQueryHandler(reports.block_button, pattern=reports.BLOCK_PATTERN))
     application.add_handler(CommandHandler("reps", organiser.representatives, filters=private))
     application.add_handler(CallbackQueryHandler(organiser.revoke, pattern=organiser.REVOKE_PATTERN))
 

@@ -32,6 +32,15 @@ def cmd_run(args: argparse.Namespace) -> int:
     if settings.webhook_secret is not None:
         secrets.append(settings.webhook_secret.get_secret_value())
     setup_logging(settings.log_level, secrets)
+    try:
+        stray = asyncio.run(_outside_grid(settings, load_event(settings.event_file)))
+    except SchemaTooNewError as err:
+        return _fail(str(err))
+    if stray:
+        return _fail(
+            f"{len(stray)} meetings fall outside the event's slots since the event file changed; "
+            "run python -m bot reconcile (cancels them with notice to both sides) or restore the file"
+        )
     return _run_async(settings, run(settings))
 
 
@@ -78,10 +87,79 @@ def describe_settings(settings: Settings) -> list[str]:
     ]
 
 
+async def _outside_grid(settings: Settings, event: Event) -> list[str]:
+    """Open meetings the event file no longer has a slot for, one line each."""
+    from bot.services.meetings import MeetingService
+    from storage.db import Database
+
+    if not settings.database_path.exists():
+        return []
+    async with Database(settings.database_path) as db:
+        service = MeetingService(db, event)
+        lines = []
+        for meeting in await service.outside_grid():
+            view = await service.view(meeting)
+            who = view.attendee.full_name if view.attendee else "?"
+            when = meeting.slot_start.astimezone(event.tz)
+            lines.append(
+                f"  meeting {meeting.id}: {when:%Y-%m-%d %H:%M} {view.exhibitor.name} / {who} ({meeting.status})"
+            )
+        return lines
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     settings = load_settings()
     event = load_event(settings.event_file)
     print("\n".join(describe_settings(settings) + describe_event(event)))
+    try:
+        stray = asyncio.run(_outside_grid(settings, event))
+    except SchemaTooNewError as err:
+        return _fail(str(err))
+    if stray:
+        print(
+            f"{len(stray)} meetings fall outside the event's slots (python -m bot reconcile cancels them, with notice):"
+        )
+        print("\n".join(stray))
+        return EXIT_CONFIG
+    return 0
+
+
+async def _reconcile(settings: Settings) -> int:
+    from bot.i18n import Translator
+    from bot.notices import cancellation_notices
+    from bot.services.broadcasts import BroadcastService
+    from bot.services.meetings import MeetingService
+    from storage.db import Database
+
+    event = load_event(settings.event_file)
+    async with Database(settings.database_path) as db:
+        meetings = MeetingService(db, event)
+        cancelled = await meetings.reconcile()
+        notices = await cancellation_notices(Translator.load(), event, meetings, cancelled, "reconcile.notice")
+        await BroadcastService(db, event).notify(notices, audience="reconcile")
+    print(f"{len(cancelled)} meetings cancelled; {len(notices)} notices will go out when the bot runs")
+    return 0
+
+
+def cmd_reconcile(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    return _run_async(settings, _reconcile(settings))
+
+
+async def _export(settings: Settings, what: str, plain: bool) -> bytes:
+    from bot.services.reports import ReportService
+    from storage.db import Database
+
+    async with Database(settings.database_path) as db:
+        return await ReportService(db, load_event(settings.event_file)).export(what, excel=not plain)
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    content = asyncio.run(_export(settings, args.what, args.plain))
+    Path(args.out).write_bytes(content)
+    kind = "comma-separated UTF-8" if args.plain else "French Excel: UTF-8 with BOM, ;"
+    print(f"{args.what} written to {args.out} ({kind})")
     return 0
 
 
@@ -198,6 +276,13 @@ def build_parser() -> argparse.ArgumentParser:
     qr = commands.add_parser("qr", help="write a printable QR code per exhibitor's stand")
     qr.add_argument("--out", required=True, help="folder for the PNG files and index.html")
     qr.set_defaults(func=cmd_qr)
+    exporter = commands.add_parser("export", help="write participants, exhibitors or meetings as CSV")
+    exporter.add_argument("what", choices=["participants", "exhibitors", "meetings"])
+    exporter.add_argument("--out", required=True, help="the CSV file to write")
+    exporter.add_argument("--plain", action="store_true", help="comma-separated UTF-8 instead of French Excel")
+    exporter.set_defaults(func=cmd_export)
+    reconcile = commands.add_parser("reconcile", help="cancel, with notice, meetings the event file no longer has")
+    reconcile.set_defaults(func=cmd_reconcile)
     return parser
 
 

@@ -16,6 +16,7 @@ from bot.services.meetings import MeetingService
 from bot.services.privacy import PrivacyService
 from bot.services.registration import RegistrationService
 from bot.services.reminders import ReminderService
+from bot.services.reports import ReportService
 from bot.settings import Settings
 from storage.db import Database
 
@@ -35,6 +36,7 @@ class Services:
     meetings: MeetingService
     reminders: ReminderService
     broadcasts: BroadcastService
+    reports: ReportService
     sweep_seconds: float = 20.0
 
 

@@ -98,6 +98,28 @@ class MeetingRepository:
         )
         return [_meeting(r) for r in rows]
 
+    async def open_meetings(self) -> list[Meeting]:
+        rows = await self._db.fetch_all(
+            f"SELECT {_COLUMNS} FROM meetings WHERE status IN ('pending', 'accepted') ORDER BY slot_start, id"
+        )
+        return [_meeting(r) for r in rows]
+
+    async def cancel_ids(self, ids: list[int], by: str, reason: str) -> list[Meeting]:
+        """Cancel these open meetings (an organiser's decision): returns those that were still open."""
+        if not ids:
+            return []
+        marks = ",".join("?" * len(ids))
+        async with self._db.transaction() as tx:
+            rows = await tx.fetch_all(
+                f"""
+                UPDATE meetings SET status = 'cancelled', table_no = NULL, cancelled_by = ?, cancel_reason = ?,
+                    sequence = sequence + 1, updated_at = ?
+                WHERE id IN ({marks}) AND status IN ('pending', 'accepted') RETURNING {_COLUMNS}
+                """,
+                (by, reason, iso(utcnow()), *ids),
+            )
+        return [_meeting(r) for r in rows]
+
     async def propose_move(self, meeting_id: int, slot_start: datetime, answered_by: int) -> Meeting | None:
         async with self._db.transaction() as tx:
             return await self._transition(

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from bot.event import Event, Theme
 from bot.services.exhibitor_import import ParsedImport, RowError, parse_exhibitors
 from bot.services.text import keywords, normalise
+from storage.blocks import BlockRepository
 from storage.db import Database
 from storage.exhibitors import Exhibitor, ExhibitorRepository, TablesInUseError
 from storage.participants import Participant
@@ -54,6 +55,7 @@ class DirectoryService:
     def __init__(self, db: Database, event: Event, clock: Callable[[], datetime] | None = None) -> None:
         self.event = event
         self.exhibitors = ExhibitorRepository(db)
+        self.blocks = BlockRepository(db)
         self._clock = clock or (lambda: datetime.now(UTC))
 
     async def themes_with_counts(self) -> list[tuple[Theme, int]]:
@@ -81,7 +83,12 @@ class DirectoryService:
         """Slots still ahead in which at least one of the exhibitor's tables is free."""
         now = self._clock()
         taken = await self.exhibitors.accepted_per_slot(exhibitor.id)
-        return sum(1 for slot in self.event.slots if slot.start > now and taken.get(slot.utc_iso, 0) < exhibitor.tables)
+        blocked = await self.blocks.blocked_for(exhibitor.id)
+        return sum(
+            1
+            for slot in self.event.slots
+            if slot.start > now and slot.utc_iso not in blocked and taken.get(slot.utc_iso, 0) < exhibitor.tables
+        )
 
     def _searchable(self, exhibitor: Exhibitor) -> str:
         labels = [f"{t.fr} {t.en}" for t in self.event.themes if t.id in exhibitor.themes]

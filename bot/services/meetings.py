@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from bot.event import Event, Slot
 from bot.services.profile import clean
 from bot.services.reminders import ReminderService
+from storage.blocks import BlockRepository
 from storage.db import Database
 from storage.exhibitors import Exhibitor, ExhibitorRepository
 from storage.meetings import OPEN, Conflict, Meeting, MeetingRepository, Status
@@ -61,6 +62,7 @@ class MeetingService:
         self.participants = ParticipantRepository(db)
         self.clock = clock or (lambda: datetime.now(UTC))
         self.reminders = reminders or ReminderService(db, event, self.clock)
+        self.blocks = BlockRepository(db)
 
     # ------------------------------------------------------------------ slots
 
@@ -80,6 +82,7 @@ class MeetingService:
         """Slots ahead where the attendee is free and the exhibitor has a free table."""
         now = self.clock()
         busy = await self.meetings.busy_slots_of_attendee(attendee.id, except_meeting)
+        busy |= await self.blocks.blocked_for(exhibitor.id)
         taken = await self.exhibitors.accepted_per_slot(exhibitor.id)
         return [
             slot
@@ -291,6 +294,30 @@ class MeetingService:
         if recorded is None:
             raise MeetingError("meeting.not_active")
         return recorded
+
+    async def block_slot(self, slot: Slot, exhibitor_id: int | None) -> list[Meeting]:
+        """Close a slot to meetings (for everyone, or one exhibitor); its open meetings are cancelled."""
+        await self.blocks.block(slot.start.astimezone(UTC), exhibitor_id)
+        hit = [
+            m.id
+            for m in await self.meetings.open_meetings()
+            if m.slot_start == slot.start.astimezone(UTC) and (exhibitor_id is None or m.exhibitor_id == exhibitor_id)
+        ]
+        return await self._cancel_by_organisers(hit, "blocked")
+
+    async def outside_grid(self) -> list[Meeting]:
+        """Open meetings whose slot the event file no longer has (it changed since they were made)."""
+        grid = {s.start.astimezone(UTC) for s in self.event.slots}
+        return [m for m in await self.meetings.open_meetings() if m.slot_start not in grid]
+
+    async def reconcile(self) -> list[Meeting]:
+        return await self._cancel_by_organisers([m.id for m in await self.outside_grid()], "other")
+
+    async def _cancel_by_organisers(self, ids: list[int], reason: str) -> list[Meeting]:
+        cancelled = await self.meetings.cancel_ids(ids, "organiser", reason)
+        for meeting in cancelled:
+            await self.reminders.cancel_meeting(meeting.id)
+        return cancelled
 
     async def cancel_for_forgotten(self, attendee: Participant) -> list[Meeting]:
         cancelled = await self.meetings.cancel_all_of_attendee(attendee.id)

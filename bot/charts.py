@@ -1,0 +1,43 @@
+"""The statistics chart: meetings per slot and their status (matplotlib, drawn off-screen)."""
+
+from __future__ import annotations
+
+import io
+from datetime import datetime
+
+import matplotlib
+
+matplotlib.use("Agg")  # no display on a server
+import matplotlib.pyplot as plt
+from matplotlib.ticker import MaxNLocator
+
+COLOURS = {
+    "accepted": "#2e7d32",
+    "pending": "#f9a825",
+    "declined": "#c62828",
+    "cancelled": "#757575",
+    "expired": "#8d6e63",
+}
+
+
+def meetings_per_slot_png(per_slot: dict[datetime, dict[str, int]], labels: dict[str, str], title: str) -> bytes:
+    """Stacked bars, one per slot; ``labels`` names each status in the reader's language."""
+    slots = list(per_slot)
+    figure, axes = plt.subplots(figsize=(max(6.0, 0.4 * len(slots) + 2), 4), dpi=100)
+    bottom = [0] * len(slots)
+    positions = list(range(len(slots)))
+    for status, colour in COLOURS.items():
+        values = [per_slot[s].get(status, 0) for s in slots]
+        if any(values):
+            axes.bar(positions, values, bottom=bottom, color=colour, label=labels.get(status, status))
+            bottom = [b + v for b, v in zip(bottom, values, strict=True)]
+    axes.set_xticks(positions, [s.strftime("%H:%M") for s in slots], rotation=90, fontsize=8)
+    axes.set_title(title)
+    axes.yaxis.set_major_locator(MaxNLocator(integer=True))
+    if any(bottom):
+        axes.legend(fontsize=8)
+    figure.tight_layout()
+    out = io.BytesIO()
+    figure.savefig(out, format="png")
+    plt.close(figure)
+    return out.getvalue()

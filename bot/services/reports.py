@@ -1,0 +1,77 @@
+"""Statistics for the organisers, and exports for the event's report."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from bot.event import Event
+from storage.db import Database
+from storage.stats import StatsRepository
+
+EXPORTS = ("participants", "exhibitors", "meetings")
+
+
+@dataclass
+class Statistics:
+    by_role: dict[str, int]
+    by_org_type: dict[str, int]
+    by_status: dict[str, int]
+    unanswered: list[tuple[str, int]]
+    per_slot: dict[datetime, dict[str, int]] = field(default_factory=dict)  # slot start -> status -> count
+    per_theme: dict[str, int] = field(default_factory=dict)
+    attendance: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def acceptance_rate(self) -> float | None:
+        """Accepted among the requests that got an outcome (accepted, declined or expired)."""
+        decided = sum(self.by_status.get(s, 0) for s in ("accepted", "declined", "expired"))
+        return self.by_status.get("accepted", 0) / decided if decided else None
+
+    @property
+    def no_show_rate(self) -> float | None:
+        answered = self.attendance.get("met", 0) + self.attendance.get("no_show", 0)
+        return self.attendance.get("no_show", 0) / answered if answered else None
+
+
+class ReportService:
+    def __init__(self, db: Database, event: Event) -> None:
+        self.event = event
+        self.stats = StatsRepository(db)
+
+    async def statistics(self) -> Statistics:
+        per_slot: dict[datetime, dict[str, int]] = {s.start: {} for s in self.event.slots}
+        for start, status, count in await self.stats.meetings_per_slot():
+            moment = datetime.fromisoformat(start).astimezone(self.event.tz)
+            per_slot.setdefault(moment, {})[status] = count
+        return Statistics(
+            by_role=await self.stats.participants_by_role(),
+            by_org_type=await self.stats.attendees_by_org_type(),
+            by_status=await self.stats.meetings_by_status(),
+            unanswered=await self.stats.unanswered_by_exhibitor(),
+            per_slot=dict(sorted(per_slot.items())),
+            per_theme=await self.stats.accepted_per_theme(),
+            attendance=await self.stats.attendance(),
+        )
+
+    async def export(self, what: str, *, excel: bool = True) -> bytes:
+        """CSV for French Excel (UTF-8 with BOM, ``;``) or plain comma-separated UTF-8."""
+        readers = {
+            "participants": self.stats.export_participants,
+            "exhibitors": self.stats.export_exhibitors,
+            "meetings": self.stats.export_meetings,
+        }
+        rows: list[dict[str, Any]] = await readers[what]()
+        if what == "meetings":
+            for row in rows:
+                row["slot_start"] = datetime.fromisoformat(row["slot_start"]).astimezone(self.event.tz).isoformat()
+        out = io.StringIO()
+        if rows:
+            writer = csv.DictWriter(out, fieldnames=list(rows[0]), delimiter=";" if excel else ",")
+            writer.writeheader()
+            writer.writerows(rows)
+        text = out.getvalue()
+        return ("\ufeff" + text).encode("utf-8") if excel else text.encode("utf-8")

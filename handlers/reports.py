@@ -1,0 +1,171 @@
+"""/stats and /export for the organisers; /block to close a slot."""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
+from telegram.constants import ParseMode
+
+from bot.charts import meetings_per_slot_png
+from bot.event import Language
+from bot.i18n import Html
+from bot.notices import cancellation_notices
+from bot.runtime import Context
+from bot.services.reports import EXPORTS, Statistics
+from handlers import broadcasts
+from handlers.common import is_organiser, reply, user_language
+
+BLOCK_PATTERN = r"^blk:(\d{1,4})(?::(all|\d{1,9}|ok:(?:all|\d{1,9})))?$"
+STATUSES = ("accepted", "pending", "declined", "cancelled", "expired")
+
+
+def _percent(value: float | None) -> str:
+    return "—" if value is None else f"{round(100 * value)} %"
+
+
+def stats_text(context: Context, language: Language, stats: Statistics) -> Html:
+    tr = context.services.tr
+    event = context.services.event
+
+    roles = (
+        ", ".join(
+            f"{tr(language, f'role.{k}')} : {v}" if language == "fr" else f"{tr(language, f'role.{k}')}: {v}"
+            for k, v in stats.by_role.items()
+        )
+        or "—"
+    )
+    types = (
+        ", ".join(
+            f"{tr(language, f'orgtype.{k}') if k != 'unknown' else '?'} {v}" for k, v in stats.by_org_type.items()
+        )
+        or "—"
+    )
+    statuses = ", ".join(f"{tr(language, f'stats.status.{s}')} {stats.by_status.get(s, 0)}" for s in STATUSES)
+    unanswered = (
+        "\n".join(f"  • {name} : {n}" if language == "fr" else f"  • {name}: {n}" for name, n in stats.unanswered)
+        or "  —"
+    )
+    themes = ", ".join(f"{t.label(language)} {stats.per_theme.get(t.id, 0)}" for t in event.themes)
+    busiest = sorted(stats.per_slot.items(), key=lambda kv: -kv[1].get("accepted", 0))[:3]
+    slots = ", ".join(f"{s:%H:%M} ({c.get('accepted', 0)})" for s, c in busiest if c.get("accepted", 0)) or "—"
+    return tr(
+        language,
+        "stats.text",
+        roles=roles,
+        types=types,
+        statuses=statuses,
+        acceptance=_percent(stats.acceptance_rate),
+        unanswered=unanswered,
+        slots=slots,
+        themes=themes,
+        met=stats.attendance.get("met", 0),
+        no_show=stats.attendance.get("no_show", 0),
+        no_show_rate=_percent(stats.no_show_rate),
+    )
+
+
+async def stats(update: Update, context: Context) -> None:
+    if not await is_organiser(update, context):
+        return
+    services = context.services
+    language = await user_language(update, context)
+    figures = await services.reports.statistics()
+    await reply(update, context, stats_text(context, language, figures))
+    labels: dict[str, str] = {s: str(services.tr(language, f"stats.status.{s}")) for s in STATUSES}
+    chart = meetings_per_slot_png(figures.per_slot, labels, services.tr(language, "stats.chart_title"))
+    chat = update.effective_chat
+    assert chat is not None
+    await context.bot.send_photo(chat.id, InputFile(chart, filename="meetings-per-slot.png", attach=False))
+
+
+async def export(update: Update, context: Context) -> None:
+    """/export (French Excel) or /export plain (comma-separated UTF-8)."""
+    if not await is_organiser(update, context):
+        return
+    services = context.services
+    language = await user_language(update, context)
+    excel = not (context.args and context.args[0].lower() in ("plain", "csv", "virgule", "comma"))
+    chat = update.effective_chat
+    assert chat is not None
+    for what in EXPORTS:
+        content = await services.reports.export(what, excel=excel)
+        await context.bot.send_document(
+            chat.id,
+            InputFile(content, filename=f"maillage-{what}.csv", attach=False),
+            caption=services.tr(language, f"export.{what}"),
+            parse_mode=ParseMode.HTML,
+        )
+
+
+# ---------------------------------------------------------------------- blocking a slot
+
+
+async def block(update: Update, context: Context) -> None:
+    """/block: pick the slot, then everyone or one exhibitor, then confirm."""
+    if not await is_organiser(update, context):
+        return
+    services = context.services
+    language = await user_language(update, context)
+    buttons = [
+        InlineKeyboardButton(
+            services.tr.format_time(language, s.start.astimezone(services.event.tz)), callback_data=f"blk:{i}"
+        )
+        for i, s in enumerate(services.event.slots)
+    ][:96]
+    rows = [buttons[i : i + 4] for i in range(0, len(buttons), 4)]
+    await reply(update, context, services.tr(language, "block.ask_slot"), InlineKeyboardMarkup(rows))
+
+
+async def block_button(update: Update, context: Context) -> None:
+    query = update.callback_query
+    assert query is not None and context.match is not None
+    if not await is_organiser(update, context):
+        return
+    await query.answer()
+    services = context.services
+    language = await user_language(update, context)
+    index, choice = int(context.match.group(1)), context.match.group(2)
+    slot = services.meetings.slot_by_index(index)
+    if slot is None:
+        await reply(update, context, services.tr(language, "fallback.stale_button"))
+        return
+    when = services.tr.format_slot(language, slot.start.astimezone(services.event.tz))
+    if choice is None:
+        rows = [[InlineKeyboardButton(services.tr(language, "block.everyone"), callback_data=f"blk:{index}:all")]]
+        rows += [
+            [InlineKeyboardButton(e.name[:40], callback_data=f"blk:{index}:{e.id}")]
+            for e in (await services.directory.exhibitors.all())[:90]
+        ]
+        await query.edit_message_text(
+            services.tr(language, "block.ask_scope", when=when),
+            parse_mode=ParseMode.HTML,
+            reply_markup=InlineKeyboardMarkup(rows),
+        )
+        return
+    if not choice.startswith("ok:"):
+        who = (
+            services.tr(language, "block.everyone")
+            if choice == "all"
+            else (await _exhibitor_name(context, int(choice)))
+        )
+        markup = InlineKeyboardMarkup(
+            [[InlineKeyboardButton(services.tr(language, "block.confirm"), callback_data=f"blk:{index}:ok:{choice}")]]
+        )
+        await query.edit_message_text(
+            services.tr(language, "block.ask_confirm", when=when, who=who),
+            parse_mode=ParseMode.HTML,
+            reply_markup=markup,
+        )
+        return
+    target = choice[3:]
+    exhibitor_id = None if target == "all" else int(target)
+    cancelled = await services.meetings.block_slot(slot, exhibitor_id)
+    await query.edit_message_reply_markup(reply_markup=None)
+    notices = await cancellation_notices(services.tr, services.event, services.meetings, cancelled, "block.notice")
+    await services.broadcasts.notify(notices, audience="block")
+    broadcasts.wake(context.application)
+    await reply(update, context, services.tr(language, "block.done", when=when, count=len(cancelled)))
+
+
+async def _exhibitor_name(context: Context, exhibitor_id: int) -> str:
+    exhibitor = await context.services.directory.exhibitor(exhibitor_id)
+    return exhibitor.name if exhibitor else "—"

@@ -1,0 +1,32 @@
+"""Slots closed to meetings, for everyone or for one exhibitor."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime
+
+from storage.db import Database, utcnow
+
+
+class BlockRepository:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def block(self, slot_start: datetime, exhibitor_id: int | None) -> bool:
+        """False when that slot was already blocked for them."""
+        try:
+            async with self._db.transaction() as tx:
+                await tx.execute(
+                    "INSERT INTO blocked_slots (slot_start, exhibitor_id, created_at) VALUES (?, ?, ?)",
+                    (slot_start.isoformat(), exhibitor_id, utcnow().isoformat()),
+                )
+        except sqlite3.IntegrityError:
+            return False
+        return True
+
+    async def blocked_for(self, exhibitor_id: int) -> set[str]:
+        """Slot starts (UTC ISO) closed to this exhibitor, by a block for everyone or for them."""
+        rows = await self._db.fetch_all(
+            "SELECT slot_start FROM blocked_slots WHERE exhibitor_id IS NULL OR exhibitor_id = ?", (exhibitor_id,)
+        )
+        return {str(r[0]) for r in rows}

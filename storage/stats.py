@@ -1,0 +1,96 @@
+"""Numbers for the organisers: what the statistics screen and the exports read."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from storage.db import Database
+
+
+class StatsRepository:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def _pairs(self, sql: str) -> dict[str, int]:
+        return {str(r[0]): int(r[1]) for r in await self._db.fetch_all(sql)}
+
+    async def participants_by_role(self) -> dict[str, int]:
+        return await self._pairs("SELECT role, COUNT(*) FROM participants GROUP BY role")
+
+    async def attendees_by_org_type(self) -> dict[str, int]:
+        return await self._pairs(
+            "SELECT COALESCE(org_type, 'unknown'), COUNT(*) FROM participants WHERE role = 'attendee' GROUP BY 1"
+        )
+
+    async def meetings_by_status(self) -> dict[str, int]:
+        return await self._pairs("SELECT status, COUNT(*) FROM meetings GROUP BY status")
+
+    async def unanswered_by_exhibitor(self) -> list[tuple[str, int]]:
+        rows = await self._db.fetch_all(
+            "SELECT e.name, COUNT(*) AS n FROM meetings m JOIN exhibitors e ON e.id = m.exhibitor_id"
+            " WHERE m.status IN ('pending', 'expired') AND m.awaiting = 'exhibitor'"
+            " GROUP BY e.id ORDER BY n DESC, e.name LIMIT 10"
+        )
+        return [(str(r[0]), int(r[1])) for r in rows]
+
+    async def meetings_per_slot(self) -> list[tuple[str, str, int]]:
+        """(slot start, status, count)."""
+        rows = await self._db.fetch_all("SELECT slot_start, status, COUNT(*) FROM meetings GROUP BY 1, 2 ORDER BY 1")
+        return [(str(r[0]), str(r[1]), int(r[2])) for r in rows]
+
+    async def accepted_per_theme(self) -> dict[str, int]:
+        return await self._pairs(
+            "SELECT t.theme_id, COUNT(*) FROM meetings m JOIN exhibitor_themes t ON t.exhibitor_id = m.exhibitor_id"
+            " WHERE m.status = 'accepted' GROUP BY t.theme_id"
+        )
+
+    async def attendance(self) -> dict[str, int]:
+        row = await self._db.fetch_one(
+            """
+            SELECT SUM(attendance_asked),
+                   SUM(attendance_attendee = 'met' OR attendance_exhibitor = 'met'),
+                   SUM(attendance_attendee = 'no_show' OR attendance_exhibitor = 'no_show')
+            FROM meetings WHERE status = 'accepted'
+            """
+        )
+        asked, met, no_show = (int(v or 0) for v in (row or (0, 0, 0)))
+        return {"asked": asked, "met": met, "no_show": no_show}
+
+    # ---------------------------------------------------------------- exports
+
+    async def export_participants(self) -> list[dict[str, Any]]:
+        rows = await self._db.fetch_all(
+            """
+            SELECT p.id, p.role, p.full_name, p.organisation, p.org_type, p.job_title,
+                   (SELECT group_concat(theme_id, ',') FROM participant_themes t
+                    WHERE t.participant_id = p.id) AS themes,
+                   p.looking_for, e.slug AS exhibitor, p.language, p.reachable, p.consent_at, p.created_at
+            FROM participants p LEFT JOIN exhibitors e ON e.id = p.exhibitor_id ORDER BY p.id
+            """
+        )
+        return [dict(r) for r in rows]
+
+    async def export_exhibitors(self) -> list[dict[str, Any]]:
+        rows = await self._db.fetch_all(
+            """
+            SELECT e.slug, e.name, e.stand, e.tables,
+                   (SELECT group_concat(theme_id, ',') FROM exhibitor_themes t WHERE t.exhibitor_id = e.id) AS themes,
+                   e.website, e.contact_email,
+                   (SELECT COUNT(*) FROM participants p WHERE p.exhibitor_id = e.id) AS representatives,
+                   (SELECT COUNT(*) FROM meetings m WHERE m.exhibitor_id = e.id AND m.status = 'accepted') AS meetings
+            FROM exhibitors e ORDER BY e.name
+            """
+        )
+        return [dict(r) for r in rows]
+
+    async def export_meetings(self) -> list[dict[str, Any]]:
+        rows = await self._db.fetch_all(
+            """
+            SELECT m.id, m.slot_start, e.slug AS exhibitor, p.full_name AS attendee, p.organisation, m.status,
+                   m.table_no, m.decline_reason, m.cancel_reason, m.attendance_attendee, m.attendance_exhibitor,
+                   m.created_at
+            FROM meetings m JOIN exhibitors e ON e.id = m.exhibitor_id LEFT JOIN participants p ON p.id = m.attendee_id
+            ORDER BY m.slot_start, e.name, m.id
+            """
+        )
+        return [dict(r) for r in rows]
