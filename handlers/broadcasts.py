@@ -31,7 +31,7 @@ BUTTON_PATTERN = (
     r"|themes|slots|from:\d{1,4}|when:(?:now|15|60)|send|cancel)$"
 )
 PROGRESS_EVERY = 2.0  # seconds between two edits of the organiser's progress message
-LEASE = timedelta(seconds=30)
+LEASE = timedelta(seconds=10)
 MAX_ATTEMPTS = 8
 
 
@@ -247,9 +247,9 @@ async def _send(update: Update, context: Context, draft: StoredConversation) -> 
         await reply(update, context, services.tr(language, err.key, **err.params))
         return
     progress = await services.broadcasts.outbox.progress(broadcast.id)
-    sent = await reply(
-        update, context, services.tr(language, "broadcast.progress", sent=0, total=progress.total, unreachable=0)
-    )
+    text = services.tr(language, "broadcast.progress", sent=0, total=progress.total, unreachable=0)
+    context.application.bot_data.setdefault("progress_shown", {})[broadcast.id] = text
+    sent = await reply(update, context, text)
     if sent is not None:
         await services.broadcasts.outbox.set_progress_message(broadcast.id, sent.chat_id, sent.message_id)
     wake(context.application)
@@ -309,7 +309,7 @@ async def run_outbox(application: MaillageApplication, concurrency: int = 40) ->
             await asyncio.gather(*(deliver(d) for d in batch))
             continue
         next_due = await outbox.next_due()
-        timeout = 5.0
+        timeout = 1.0
         if next_due is not None:
             timeout = min(timeout, max(0.05, (next_due - services.broadcasts.clock()).total_seconds()))
         wakeup.clear()

@@ -91,3 +91,11 @@ async def _short_registration(phone: Phone, payload: str | None, job_title: str 
     await phone.next_reply()  # the summary
     await phone.press(words["confirm"])
     return await phone.next_reply()
+
+
+async def next_with(phone: Phone, fragment: str, timeout: float = 5.0) -> ChatMessage:
+    """The next new bot message containing ``fragment`` (older ones, even matching, are passed over)."""
+    while True:
+        message = await phone.next_reply(timeout=timeout)
+        if fragment in message.content:
+            return message
