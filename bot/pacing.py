@@ -35,6 +35,7 @@ class PacedRateLimiter(BaseRateLimiter[dict[str, Any]]):
         self.per_second = per_second
         self.max_retries = max_retries
         self._sent: deque[float] = deque()
+        self._answers: deque[float] = deque()  # the interactive part of _sent
         self._last_in_chat: dict[int, float] = {}
         self._lock = asyncio.Lock()
 
@@ -45,13 +46,15 @@ class PacedRateLimiter(BaseRateLimiter[dict[str, Any]]):
         pass
 
     def _expire(self, now: float) -> None:
-        while self._sent and now - self._sent[0] >= WINDOW:
-            self._sent.popleft()
+        for window in (self._sent, self._answers):
+            while window and now - window[0] >= WINDOW:
+                window.popleft()
 
     async def _take(self, chat_id: int | None, broadcast: bool) -> None:
         if not broadcast:
             now = time.monotonic()
             self._sent.append(now)
+            self._answers.append(now)
             if chat_id is not None:
                 self._last_in_chat[chat_id] = now
             return
@@ -60,8 +63,9 @@ class PacedRateLimiter(BaseRateLimiter[dict[str, Any]]):
                 now = time.monotonic()
                 self._expire(now)
                 wait = 0.0
-                if len(self._sent) >= self.per_second:
-                    wait = self._sent[0] + WINDOW - now
+                # leave room for answers: as many as came in the last second, and one more
+                if len(self._sent) >= self.per_second - 1 - len(self._answers):
+                    wait = max(0.01, self._sent[0] + WINDOW - now) if self._sent else 0.01
                 last = self._last_in_chat.get(chat_id) if chat_id is not None else None
                 if last is not None and now - last < WINDOW:
                     wait = max(wait, last + WINDOW - now)
