@@ -72,17 +72,17 @@ async def test_a_broadcast_to_1000_keeps_the_limits_and_the_bot_answering(
     waits: list[float] = []
     stop = asyncio.Event()
 
+    def answers(phone: Phone) -> int:
+        return len([m for m in phone.bot_messages if "Ce que je sais faire" in m.content])
+
     async def chat(phone: Phone, offset: float) -> None:
         await asyncio.sleep(offset)
         while not stop.is_set():
             sent = time.monotonic()
-            before = len([m for m in phone.bot_messages if "Ce que je sais faire" in m.content])
+            before = answers(phone)
             await phone.send("/help")
             with contextlib.suppress(TimeoutError):
-                await phone.emulator.wait_for(
-                    lambda: len([m for m in phone.bot_messages if "Ce que je sais faire" in m.content]) > before,
-                    timeout=10,
-                )
+                await phone.emulator.wait_for(lambda p=phone, b=before: answers(p) > b, timeout=10)
                 waits.append(time.monotonic() - sent)
             await asyncio.sleep(3.0)
 
