@@ -149,3 +149,28 @@ def test_a_database_from_a_newer_maillage_is_refused(tmp_path: Path) -> None:
     )
     assert result.returncode == 2
     assert "newer than this Maillage" in result.stderr
+
+
+async def test_exports_from_the_command_line(tmp_path: Path, emulator: TelegramEmulator) -> None:
+    from storage.db import Database
+    from storage.exhibitors import ExhibitorRepository, NewExhibitor
+    from tests.processes import run_command
+
+    (tmp_path / "data").mkdir()
+    async with Database(tmp_path / "data" / "maillage.db") as db:
+        await ExhibitorRepository(db).create(
+            NewExhibitor(slug="repair-cafe", name="Repair Café ; Quartiers", stand="A3")
+        )
+    status, out = await run_command(tmp_path, emulator, "export", "exhibitors", "--out", str(tmp_path / "e.csv"))
+    assert status == 0, out
+    raw = (tmp_path / "e.csv").read_bytes()
+    assert raw.startswith("\ufeff".encode())
+    import csv
+    import io
+
+    [row] = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig")), delimiter=";"))
+    assert row["name"] == "Repair Café ; Quartiers" and row["stand"] == "A3"  # quoted, so the ; survives
+    status, out = await run_command(
+        tmp_path, emulator, "export", "meetings", "--out", str(tmp_path / "m.csv"), "--plain"
+    )
+    assert status == 0 and not (tmp_path / "m.csv").read_bytes().startswith("\ufeff".encode())
