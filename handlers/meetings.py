@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import re
+from collections.abc import Awaitable, Callable
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message, Update
 from telegram.constants import ParseMode
@@ -66,6 +68,30 @@ async def _answer_refusal(update: Update, context: Context, language: Language) 
         context.services.tr(language, "meeting.not_yours"),
         parse_mode=ParseMode.HTML,
     )
+
+
+async def _act(
+    update: Update, context: Context, action: Callable[[Participant, re.Match[str]], Awaitable[Meeting]]
+) -> tuple[Participant, Meeting] | None:
+    """Answer the button, run ``action`` for whoever pressed it; refusals and errors are told, None then."""
+    query = update.callback_query
+    assert query is not None and context.match is not None
+    await query.answer()
+    me = await _me(update, context)
+    language = me.language if me else await _language(update, context)
+    if me is None:
+        await _answer_refusal(update, context, language)
+        return None
+    try:
+        meeting = await action(me, context.match)
+    except NotAllowed:
+        await _answer_refusal(update, context, language)
+        return None
+    except MeetingError as err:
+        await _say(update, context, context.services.tr(language, err.key, **err.params))
+        return None
+    await query.edit_message_reply_markup(reply_markup=None)
+    return me, meeting
 
 
 async def _say(update: Update, context: Context, text: str, markup: InlineKeyboardMarkup | None = None) -> Message:
@@ -557,62 +583,31 @@ async def _accepted(context: Context, meeting: Meeting, rep: Participant | None)
 
 
 async def decline_with_reason(update: Update, context: Context) -> None:
-    query = update.callback_query
-    assert query is not None and context.match is not None
-    await query.answer()
     services = context.services
-    me = await _me(update, context)
-    language = me.language if me else await _language(update, context)
-    if me is None:
-        await _answer_refusal(update, context, language)
+    done = await _act(update, context, lambda me, m: services.meetings.decline(me, int(m.group(1)), m.group(2)))
+    if done is None:
         return
-    try:
-        meeting = await services.meetings.decline(me, int(context.match.group(1)), context.match.group(2))
-    except NotAllowed:
-        await _answer_refusal(update, context, language)
-        return
-    except MeetingError as err:
-        await _say(update, context, services.tr(language, err.key, **err.params))
-        return
-    await query.edit_message_reply_markup(reply_markup=None)
+    me, meeting = done
     view = await services.meetings.view(meeting)
-    reason = context.match.group(2)
+    reason = meeting.decline_reason or "other"
     await _close_request_messages(context, view, "meeting.outcome_declined", name=me.full_name)
     if view.attendee is not None:
         lang = view.attendee.language
-        await _notify(
-            context,
-            view.attendee,
-            services.tr(
-                lang,
-                "meeting.declined_attendee",
-                exhibitor=view.exhibitor.name,
-                when=slot_label(services, lang, view.slot, meeting.slot_start),
-                reason=services.tr(lang, f"meeting.reason.{reason}"),
-            ),
+        text = services.tr(
+            lang,
+            "meeting.declined_attendee",
+            exhibitor=view.exhibitor.name,
+            when=slot_label(services, lang, view.slot, meeting.slot_start),
+            reason=services.tr(lang, f"meeting.reason.{reason}"),
         )
+        await _notify(context, view.attendee, text)
 
 
 async def cancel_with_reason(update: Update, context: Context) -> None:
-    query = update.callback_query
-    assert query is not None and context.match is not None
-    await query.answer()
     services = context.services
-    me = await _me(update, context)
-    language = me.language if me else await _language(update, context)
-    if me is None:
-        await _answer_refusal(update, context, language)
-        return
-    try:
-        meeting = await services.meetings.cancel(me, int(context.match.group(1)), context.match.group(2))
-    except NotAllowed:
-        await _answer_refusal(update, context, language)
-        return
-    except MeetingError as err:
-        await _say(update, context, services.tr(language, err.key, **err.params))
-        return
-    await query.edit_message_reply_markup(reply_markup=None)
-    await announce_cancellation(context, meeting, by=me)
+    done = await _act(update, context, lambda me, m: services.meetings.cancel(me, int(m.group(1)), m.group(2)))
+    if done is not None:
+        await announce_cancellation(context, done[1], by=done[0])
 
 
 async def announce_cancellation(context: Context, meeting: Meeting, by: Participant | None) -> None:
@@ -733,40 +728,22 @@ async def propose_slot(update: Update, context: Context) -> None:
 
 
 async def proposal_answer(update: Update, context: Context) -> None:
-    query = update.callback_query
-    assert query is not None and context.match is not None
-    await query.answer()
     services = context.services
-    me = await _me(update, context)
-    language = me.language if me else await _language(update, context)
-    if me is None:
-        await _answer_refusal(update, context, language)
+    done = await _act(
+        update, context, lambda me, m: services.meetings.answer_proposal(me, int(m.group(1)), m.group(2) == "yes")
+    )
+    if done is None:
         return
-    accept = context.match.group(2) == "yes"
-    try:
-        meeting = await services.meetings.answer_proposal(me, int(context.match.group(1)), accept)
-    except NotAllowed:
-        await _answer_refusal(update, context, language)
-        return
-    except MeetingError as err:
-        await _say(update, context, services.tr(language, err.key, **err.params))
-        return
-    await query.edit_message_reply_markup(reply_markup=None)
-    if accept:
+    me, meeting = done
+    if meeting.status == Status.ACCEPTED:
         await _accepted(context, meeting, None)
         return
     view = await services.meetings.view(meeting)
-    await _say(update, context, services.tr(language, "meeting.proposal_declined_you"))
+    await _say(update, context, services.tr(me.language, "meeting.proposal_declined_you"))
     for rep in await services.meetings.representatives(view.exhibitor.id):
+        when = slot_label(services, rep.language, view.slot, meeting.slot_start)
         await _notify(
-            context,
-            rep,
-            services.tr(
-                rep.language,
-                "meeting.proposal_declined",
-                name=me.full_name,
-                when=slot_label(services, rep.language, view.slot, meeting.slot_start),
-            ),
+            context, rep, services.tr(rep.language, "meeting.proposal_declined", name=me.full_name, when=when)
         )
 
 
@@ -803,29 +780,16 @@ async def _propose_move(context: Context, view: MeetingView, rep: Participant, s
 
 async def move_answer(update: Update, context: Context) -> None:
     """The attendee takes the new time of an accepted meeting (or keeps the old one)."""
-    query = update.callback_query
-    assert query is not None and context.match is not None
-    await query.answer()
     services = context.services
-    me = await _me(update, context)
-    language = me.language if me else await _language(update, context)
-    if me is None:
-        await _answer_refusal(update, context, language)
+    accept = context.match is not None and context.match.group(2) == "yes"
+    done = await _act(update, context, lambda me, m: services.meetings.answer_move(me, int(m.group(1)), accept))
+    if done is None:
         return
-    accept = context.match.group(2) == "yes"
-    try:
-        meeting = await services.meetings.answer_move(me, int(context.match.group(1)), accept)
-    except NotAllowed:
-        await _answer_refusal(update, context, language)
-        return
-    except MeetingError as err:
-        await _say(update, context, services.tr(language, err.key, **err.params))
-        return
-    await query.edit_message_reply_markup(reply_markup=None)
+    me, meeting = done
     view = await services.meetings.view(meeting)
     reps = await services.meetings.representatives(view.exhibitor.id)
     if not accept:
-        await _say(update, context, services.tr(language, "meeting.move_kept_you"))
+        await _say(update, context, services.tr(me.language, "meeting.move_kept_you"))
         for rep in reps:
             await _notify(context, rep, services.tr(rep.language, "meeting.move_declined", name=me.full_name))
         return
@@ -963,25 +927,12 @@ async def _stand_day(update: Update, context: Context, rep: Participant) -> None
 
 
 async def attendance(update: Update, context: Context) -> None:
-    query = update.callback_query
-    assert query is not None and context.match is not None
-    await query.answer()
     services = context.services
-    me = await _me(update, context)
-    language = me.language if me else await _language(update, context)
-    if me is None:
-        await _answer_refusal(update, context, language)
-        return
-    try:
-        await services.meetings.record_attendance(me, int(context.match.group(1)), context.match.group(2))
-    except NotAllowed:
-        await _answer_refusal(update, context, language)
-        return
-    except MeetingError as err:
-        await _say(update, context, services.tr(language, err.key, **err.params))
-        return
-    await query.edit_message_reply_markup(reply_markup=None)
-    await _say(update, context, services.tr(language, "meeting.attendance_thanks"))
+    done = await _act(
+        update, context, lambda me, m: services.meetings.record_attendance(me, int(m.group(1)), m.group(2))
+    )
+    if done is not None:
+        await _say(update, context, services.tr(done[0].language, "meeting.attendance_thanks"))
 
 
 # ---------------------------------------------------------------------- what time brings
