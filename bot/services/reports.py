@@ -13,6 +13,48 @@ from storage.db import Database
 from storage.stats import StatsRepository
 
 EXPORTS = ("participants", "exhibitors", "meetings")
+COLUMNS = {
+    "participants": [
+        "id",
+        "role",
+        "full_name",
+        "organisation",
+        "org_type",
+        "job_title",
+        "themes",
+        "looking_for",
+        "exhibitor",
+        "language",
+        "reachable",
+        "consent_at",
+        "created_at",
+    ],
+    "exhibitors": [
+        "slug",
+        "name",
+        "stand",
+        "tables",
+        "themes",
+        "website",
+        "contact_email",
+        "representatives",
+        "meetings",
+    ],
+    "meetings": [
+        "id",
+        "slot_start",
+        "exhibitor",
+        "attendee",
+        "organisation",
+        "status",
+        "table_no",
+        "decline_reason",
+        "cancel_reason",
+        "attendance_attendee",
+        "attendance_exhibitor",
+        "created_at",
+    ],
+}
 
 
 @dataclass
@@ -69,9 +111,8 @@ class ReportService:
             for row in rows:
                 row["slot_start"] = datetime.fromisoformat(row["slot_start"]).astimezone(self.event.tz).isoformat()
         out = io.StringIO()
-        if rows:
-            writer = csv.DictWriter(out, fieldnames=list(rows[0]), delimiter=";" if excel else ",")
-            writer.writeheader()
-            writer.writerows(rows)
+        writer = csv.DictWriter(out, fieldnames=COLUMNS[what], delimiter=";" if excel else ",")
+        writer.writeheader()  # even with no rows: the file still says what it holds
+        writer.writerows(rows)
         text = out.getvalue()
         return ("\ufeff" + text).encode("utf-8") if excel else text.encode("utf-8")
