@@ -26,6 +26,7 @@ from bot.services.directory import DirectoryService
 from bot.services.languages import LanguageService
 from bot.services.meetings import MeetingService
 from bot.services.privacy import PrivacyService
+from bot.services.programme import ProgrammeService
 from bot.services.registration import RegistrationService
 from bot.services.reminders import ReminderService
 from bot.services.reports import ReportService
@@ -66,6 +67,8 @@ def build_services(
     """``clock`` and ``sweep_seconds`` let tests compress time."""
     registration_service = RegistrationService(db, event, settings.organiser_ids)
     reminders_service = ReminderService(db, event, clock)
+    programme = ProgrammeService(db, event, clock)
+    reminders_service.programme = programme
     return Services(
         settings=settings,
         event=event,
@@ -74,11 +77,12 @@ def build_services(
         languages=LanguageService(ParticipantRepository(db), ConversationRepository(db), settings.default_language),
         registration=registration_service,
         privacy=PrivacyService(db, registration_service, event),
-        directory=DirectoryService(db, event, clock),
-        meetings=MeetingService(db, event, clock, reminders_service),
+        directory=DirectoryService(db, event, clock, programme),
+        meetings=MeetingService(db, event, clock, reminders_service, programme),
         reminders=reminders_service,
         broadcasts=BroadcastService(db, event, clock),
         reports=ReportService(db, event),
+        programme=programme,
         sweep_seconds=sweep_seconds,
     )
 

@@ -110,6 +110,29 @@ class Limits(_Strict):
     default_tables_per_exhibitor: int = Field(default=1, ge=1, le=50)
 
 
+SessionFormat = Literal["pitch", "pecha_kucha", "plenary", "workshop"]
+
+
+class Session(_Strict):
+    """A talk on the programme: a plenary, pitches, a pecha kucha (20 slides × 20 s), a workshop."""
+
+    id: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$")]
+    title: LocalizedText
+    format: SessionFormat
+    start: datetime  # local time of the event (the event's timezone is applied)
+    end: datetime
+    room: NonEmpty
+    speakers: list[NonEmpty] = []
+    exhibitors: list[Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,47}$")]] = []  # slugs
+    themes: list[str] = []
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Session:
+        if self.end <= self.start:
+            raise ValueError(f"end {self.end:%H:%M} must be after start {self.start:%H:%M}")
+        return self
+
+
 class Slot(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -137,6 +160,7 @@ class Event(_Strict):
     themes: list[Theme] = Field(min_length=1)
     reminders: Reminders = Reminders()
     limits: Limits = Limits()
+    sessions: list[Session] = []
 
     @field_validator("timezone")
     @classmethod
@@ -165,6 +189,35 @@ class Event(_Strict):
         return themes
 
     @model_validator(mode="after")
+    def _sessions_fit(self) -> Event:
+        ids = [s.id for s in self.sessions]
+        if len(set(ids)) != len(ids):
+            raise ValueError("session ids must be unique")
+        known = {t.id for t in self.themes}
+        for index, session in enumerate(self.sessions):
+            unknown = [t for t in session.themes if t not in known]
+            if unknown:
+                raise ValueError(f"sessions[{index}] ({session.id}): unknown theme {', '.join(unknown)}")
+        return self
+
+    @cached_property
+    def programme(self) -> tuple[Session, ...]:
+        """The sessions in time order, their times in the event's timezone."""
+
+        def local(moment: datetime) -> datetime:
+            return moment.replace(tzinfo=self.tz) if moment.tzinfo is None else moment.astimezone(self.tz)
+
+        return tuple(
+            sorted(
+                (s.model_copy(update={"start": local(s.start), "end": local(s.end)}) for s in self.sessions),
+                key=lambda s: (s.start, s.id),
+            )
+        )
+
+    def session(self, session_id: str) -> Session | None:
+        return next((s for s in self.programme if s.id == session_id), None)
+
+    @model_validator(mode="after")
     def _slots_fit(self) -> Event:
         for index, day in enumerate(self.days):
             if not self._day_slots(day):
@@ -183,6 +236,11 @@ class Event(_Strict):
     @cached_property
     def slots(self) -> tuple[Slot, ...]:
         return tuple(slot for day in self.days for slot in self._day_slots(day))
+
+    def digest_due(self, moment: datetime) -> datetime | None:
+        """When the day's agenda goes out for the event day of ``moment``: before its first slot."""
+        slots = self.slots_on(moment.astimezone(self.tz).date())
+        return slots[0].start.astimezone(ZoneInfo("UTC")) - self.reminders.digest_lead if slots else None
 
     def slots_on(self, day: date) -> list[Slot]:
         return [s for s in self.slots if s.start.date() == day]

@@ -14,6 +14,7 @@ from bot.services.directory import DirectoryService
 from bot.services.languages import LanguageService
 from bot.services.meetings import MeetingService
 from bot.services.privacy import PrivacyService
+from bot.services.programme import ProgrammeService
 from bot.services.registration import RegistrationService
 from bot.services.reminders import ReminderService
 from bot.services.reports import ReportService
@@ -37,6 +38,7 @@ class Services:
     reminders: ReminderService
     broadcasts: BroadcastService
     reports: ReportService
+    programme: ProgrammeService
     sweep_seconds: float = 20.0
 
 

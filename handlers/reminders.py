@@ -63,6 +63,7 @@ async def start(application: MaillageApplication) -> int:
             unschedule_job(application, reminder_id)
 
     services.reminders.subscribe(follow)
+    services.programme.subscribe(follow)
     open_reminders = await services.reminders.rebuild()
     for reminder in open_reminders:
         schedule_job(application, reminder.id, _when(services, reminder))

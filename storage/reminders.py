@@ -26,6 +26,7 @@ class Reminder(BaseModel):
     id: int
     kind: str  # "meeting" or "digest"
     meeting_id: int | None
+    session_id: str | None = None
     participant_id: int
     lead_seconds: int
     due_at: datetime
@@ -34,7 +35,7 @@ class Reminder(BaseModel):
     attempts: int
 
 
-_COLUMNS = "id, kind, meeting_id, participant_id, lead_seconds, due_at, state, claimed_at, attempts"
+_COLUMNS = "id, kind, meeting_id, session_id, participant_id, lead_seconds, due_at, state, claimed_at, attempts"
 
 
 def _reminder(row: aiosqlite.Row) -> Reminder:
@@ -93,6 +94,46 @@ class ReminderRepository:
                 " RETURNING id",
                 (meeting_id,),
             )
+        return [int(r[0]) for r in rows]
+
+    async def schedule_session(
+        self, session_id: str, participant_ids: list[int], dues: list[tuple[int, datetime]]
+    ) -> list[Reminder]:
+        """Reminders before a session for its followers (idempotent); returns the open ones."""
+        async with self._db.transaction() as tx:
+            for participant_id in participant_ids:
+                for lead_seconds, due in dues:
+                    await tx.execute(
+                        "INSERT OR IGNORE INTO reminders (kind, session_id, participant_id, lead_seconds, due_at)"
+                        " VALUES ('session', ?, ?, ?, ?)",
+                        (session_id, participant_id, lead_seconds, due.isoformat()),
+                    )
+            rows = await tx.fetch_all(
+                f"SELECT {_COLUMNS} FROM reminders WHERE session_id = ? AND state IN ('pending', 'claimed')",
+                (session_id,),
+            )
+        return [_reminder(r) for r in rows if r["participant_id"] in participant_ids]
+
+    async def schedule_digest(self, participant_id: int, due: datetime, lead: timedelta) -> list[Reminder]:
+        async with self._db.transaction() as tx:
+            await tx.execute(
+                "INSERT OR IGNORE INTO reminders (kind, participant_id, lead_seconds, due_at)"
+                " VALUES ('digest', ?, ?, ?)",
+                (participant_id, int(lead.total_seconds()), due.isoformat()),
+            )
+            rows = await tx.fetch_all(
+                f"SELECT {_COLUMNS} FROM reminders WHERE kind = 'digest' AND participant_id = ? AND due_at = ?"
+                " AND state IN ('pending', 'claimed')",
+                (participant_id, due.isoformat()),
+            )
+        return [_reminder(r) for r in rows]
+
+    async def clear_for_session(self, session_id: str, participant_id: int | None) -> list[int]:
+        """A session moved or was dropped (for one follower, or all): its reminders go."""
+        sql = "DELETE FROM reminders WHERE session_id = ?" + (" AND participant_id = ?" if participant_id else "")
+        params: tuple[object, ...] = (session_id, participant_id) if participant_id else (session_id,)
+        async with self._db.transaction() as tx:
+            rows = await tx.fetch_all(sql + " RETURNING id", params)
         return [int(r[0]) for r in rows]
 
     async def clear_for_meeting(self, meeting_id: int) -> list[int]:

@@ -215,7 +215,7 @@ async def test_browse_by_theme_with_pages_and_cards(emulator: TelegramEmulator, 
     card = await camille.wait_for_text("Coop Mobilité Solidaire")
     assert "📍 Stand B1" in card.text and "🏷 Usages et services aux habitants, Mobilité" in card.text
     assert "garage solidaire" in card.text and "🌐 https://coopmobilite.example.org" in card.text
-    assert "🗓 24 créneau(x) encore libre(s)" in card.text
+    assert "🗓 21 créneau(x) encore libre(s)" in card.text  # 15:30-16:15: on stage at the pecha kucha
     await camille.press("← Liste", card)
     await camille.wait_for_text("Mobilité — 3 exposant(s)")
 
@@ -236,7 +236,7 @@ async def test_cards_count_free_slots_and_fit_telegram(emulator: TelegramEmulato
     await register_attendee(camille)
     await camille.open_deep_link("e-disco-soupe")
     card = await camille.next_reply()
-    assert "🗓 23 créneau(x) encore libre(s)" in card.text
+    assert "🗓 21 créneau(x) encore libre(s)" in card.text  # a full slot, and two on stage (11:00, 11:15)
     assert "Cuisine <anti-gaspi> & partage 🌱" in card.text  # escaped, shown as written
     assert "…\n\n🌐 https://discosoupe.example.org" in card.text  # a long description is cut
     assert len(card.text) <= 4096

@@ -144,14 +144,14 @@ async def test_decline_with_a_reason(emulator: TelegramEmulator, bot: Services) 
     await register_representative(lucie, exhibitor.invite_token)
     camille = emulator.user("Camille")
     await register_attendee(camille)
-    await request(camille, "11:00")
+    await request(camille, "11:45")
     asked = await lucie.next_reply()
     await lucie.press("✖ Refuser", asked)
     reasons = await lucie.next_reply()
     assert reasons.button_labels == ["Agenda complet", "Pas notre sujet", "Autre raison"]
     await lucie.press("Pas notre sujet", reasons)
     told = await camille.next_reply()
-    assert "Disco Soupe ne peut pas vous recevoir mardi 16 mars, 11:00 (Pas notre sujet)" in told.text
+    assert "Disco Soupe ne peut pas vous recevoir mardi 16 mars, 11:45 (Pas notre sujet)" in told.text
     await lucie.wait_for_text("Refusé par Lucie")
     assert (await meeting_of(bot, camille)).status == Status.DECLINED
 

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 from bot.event import Event, Theme
 from bot.services.exhibitor_import import ParsedImport, RowError, parse_exhibitors
+from bot.services.programme import ProgrammeService
 from bot.services.text import keywords, normalise
 from storage.blocks import BlockRepository
 from storage.db import Database
@@ -52,10 +53,17 @@ class ImportReport:
 
 
 class DirectoryService:
-    def __init__(self, db: Database, event: Event, clock: Callable[[], datetime] | None = None) -> None:
+    def __init__(
+        self,
+        db: Database,
+        event: Event,
+        clock: Callable[[], datetime] | None = None,
+        programme: ProgrammeService | None = None,
+    ) -> None:
         self.event = event
         self.exhibitors = ExhibitorRepository(db)
         self.blocks = BlockRepository(db)
+        self.programme = programme
         self._clock = clock or (lambda: datetime.now(UTC))
 
     async def themes_with_counts(self) -> list[tuple[Theme, int]]:
@@ -84,6 +92,8 @@ class DirectoryService:
         now = self._clock()
         taken = await self.exhibitors.accepted_per_slot(exhibitor.id)
         blocked = await self.blocks.blocked_for(exhibitor.id)
+        if self.programme is not None:
+            blocked |= await self.programme.exhibitor_busy(exhibitor.slug)
         return sum(
             1
             for slot in self.event.slots

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 from bot.event import Event, Slot
 from bot.services.profile import clean
+from bot.services.programme import ProgrammeService
 from bot.services.reminders import ReminderService
 from storage.blocks import BlockRepository
 from storage.db import Database
@@ -55,6 +56,7 @@ class MeetingService:
         event: Event,
         clock: Callable[[], datetime] | None = None,
         reminders: ReminderService | None = None,
+        programme: ProgrammeService | None = None,
     ) -> None:
         self.event = event
         self.meetings = MeetingRepository(db)
@@ -63,6 +65,7 @@ class MeetingService:
         self.clock = clock or (lambda: datetime.now(UTC))
         self.reminders = reminders or ReminderService(db, event, self.clock)
         self.blocks = BlockRepository(db)
+        self.programme = programme
 
     # ------------------------------------------------------------------ slots
 
@@ -83,6 +86,8 @@ class MeetingService:
         now = self.clock()
         busy = await self.meetings.busy_slots_of_attendee(attendee.id, except_meeting)
         busy |= await self.blocks.blocked_for(exhibitor.id)
+        if self.programme is not None:  # on stage, not at the stand
+            busy |= await self.programme.exhibitor_busy(exhibitor.slug)
         taken = await self.exhibitors.accepted_per_slot(exhibitor.id)
         return [
             slot

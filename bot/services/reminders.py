@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 from bot.event import Event
+from bot.services.programme import ProgrammeService, SessionView
 from storage.db import Database
 from storage.exhibitors import ExhibitorRepository
 from storage.meetings import Meeting, MeetingRepository, Status
@@ -43,9 +44,11 @@ class DueReminder:
     reminder: Reminder
     participant: Participant
     meeting: Meeting | None = None
+    session: SessionView | None = None
     counterpart: str = ""  # for a meeting reminder: who they meet
     stand: str = ""
     day: list[DayEntry] = field(default_factory=list)  # for a digest: the day's meetings, in time order
+    sessions: list[SessionView] = field(default_factory=list)  # for a digest: the day's followed sessions
 
 
 class ReminderService:
@@ -65,6 +68,7 @@ class ReminderService:
         self.lease = lease
         self.owner = f"sender-{secrets.token_hex(4)}"
         self._listeners: list[Listener] = []
+        self.programme: ProgrammeService | None = None  # set by the composition root
 
     def subscribe(self, listener: Listener) -> None:
         """``listener(new_or_open_reminders, cancelled_ids)`` after every change."""
@@ -73,11 +77,6 @@ class ReminderService:
     def _changed(self, scheduled: list[Reminder], cancelled: list[int]) -> None:
         for listener in self._listeners:
             listener(scheduled, cancelled)
-
-    def _digest_due(self, slot_start: datetime) -> datetime | None:
-        day = slot_start.astimezone(self.event.tz).date()
-        slots = self.event.slots_on(day)
-        return slots[0].start.astimezone(UTC) - self.event.reminders.digest_lead if slots else None
 
     async def schedule_meeting(self, meeting: Meeting) -> list[Reminder]:
         """An accepted meeting: both sides are reminded at each lead time, and get the day's digest."""
@@ -91,7 +90,7 @@ class ReminderService:
             meeting.slot_start,
             people,
             self.event.reminders.leads,
-            self._digest_due(meeting.slot_start),
+            self.event.digest_due(meeting.slot_start),
             self.event.reminders.digest_lead,
         )
         self._changed(scheduled, [])
@@ -119,7 +118,7 @@ class ReminderService:
                 meeting.slot_start,
                 people,
                 self.event.reminders.leads,
-                self._digest_due(meeting.slot_start),
+                self.event.digest_due(meeting.slot_start),
                 self.event.reminders.digest_lead,
             )
         return await self.reminders.open_reminders()
@@ -134,6 +133,12 @@ class ReminderService:
         if participant is None or not participant.reachable or reminder.attempts > MAX_ATTEMPTS:
             await self.reminders.finish(reminder.id, ReminderState.SKIPPED)
             return None
+        if reminder.kind == "session":
+            session = await self.programme.session(reminder.session_id or "") if self.programme else None
+            if session is None or session.cancelled or session.start <= now:
+                await self.reminders.finish(reminder.id, ReminderState.SKIPPED)
+                return None
+            return DueReminder(reminder, participant, session=session)
         if reminder.kind == "meeting":
             meeting = await self.meetings.get(reminder.meeting_id or 0)
             if meeting is None or meeting.status != Status.ACCEPTED:
@@ -147,10 +152,15 @@ class ReminderService:
             return DueReminder(reminder, participant, meeting=meeting, counterpart=counterpart, stand=entry.stand)
         day = (reminder.due_at + self.event.reminders.digest_lead).astimezone(self.event.tz).date()
         meetings = await self._day_of(participant, day)
-        if not meetings or all(m.slot_start <= now for m in meetings):
+        sessions = []
+        if self.programme is not None:
+            sessions = [
+                s for s in await self.programme.followed(participant.id) if s.start.date() == day and not s.cancelled
+            ]
+        if all(m.slot_start <= now for m in meetings) and all(s.start <= now for s in sessions):
             await self.reminders.finish(reminder.id, ReminderState.SKIPPED)
             return None
-        return DueReminder(reminder, participant, day=[await self._entry(m) for m in meetings])
+        return DueReminder(reminder, participant, day=[await self._entry(m) for m in meetings], sessions=sessions)
 
     async def _entry(self, meeting: Meeting) -> DayEntry:
         exhibitor = await self.exhibitors.by_id(meeting.exhibitor_id)

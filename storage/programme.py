@@ -1,0 +1,79 @@
+"""Followers of the programme's sessions, and the organisers' changes to it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel
+
+from storage.db import Database, utcnow
+
+
+class SessionChange(BaseModel):
+    session_id: str
+    start: datetime | None
+    end_at: datetime | None
+    room: str | None
+    cancelled: bool
+    sequence: int
+
+
+class ProgrammeRepository:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def follow(self, participant_id: int, session_id: str) -> bool:
+        """Toggle; True when the participant now follows the session."""
+        async with self._db.transaction() as tx:
+            removed = await tx.execute(
+                "DELETE FROM session_followers WHERE participant_id = ? AND session_id = ?",
+                (participant_id, session_id),
+            )
+            if removed:
+                return False
+            await tx.execute(
+                "INSERT INTO session_followers (participant_id, session_id, created_at) VALUES (?, ?, ?)",
+                (participant_id, session_id, utcnow().isoformat()),
+            )
+        return True
+
+    async def followed_by(self, participant_id: int) -> set[str]:
+        rows = await self._db.fetch_all(
+            "SELECT session_id FROM session_followers WHERE participant_id = ?", (participant_id,)
+        )
+        return {str(r[0]) for r in rows}
+
+    async def followers(self, session_id: str) -> list[int]:
+        rows = await self._db.fetch_all(
+            "SELECT participant_id FROM session_followers WHERE session_id = ? ORDER BY participant_id", (session_id,)
+        )
+        return [int(r[0]) for r in rows]
+
+    async def changes(self) -> dict[str, SessionChange]:
+        rows = await self._db.fetch_all(
+            "SELECT session_id, start, end_at, room, cancelled, sequence FROM session_changes"
+        )
+        return {r["session_id"]: SessionChange.model_validate(dict(r)) for r in rows}
+
+    async def change(
+        self, session_id: str, *, start: datetime | None, end: datetime | None, room: str | None, cancelled: bool
+    ) -> None:
+        async with self._db.transaction() as tx:
+            await tx.execute(
+                """
+                INSERT INTO session_changes (session_id, start, end_at, room, cancelled, sequence, updated_at)
+                VALUES (?, ?, ?, ?, ?, 1, ?)
+                ON CONFLICT (session_id) DO UPDATE SET
+                    start = COALESCE(excluded.start, start), end_at = COALESCE(excluded.end_at, end_at),
+                    room = COALESCE(excluded.room, room), cancelled = excluded.cancelled,
+                    sequence = sequence + 1, updated_at = excluded.updated_at
+                """,
+                (
+                    session_id,
+                    start.isoformat() if start else None,
+                    end.isoformat() if end else None,
+                    room,
+                    int(cancelled),
+                    utcnow().isoformat(),
+                ),
+            )
