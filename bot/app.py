@@ -43,6 +43,7 @@ from handlers import (
     menu,
     organiser,
     profile,
+    programme,
     registration,
     reminders,
     reports,
@@ -53,7 +54,20 @@ from storage.db import Database
 from storage.participants import ParticipantRepository
 
 ALLOWED_UPDATES = [Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER]
-PUBLISHED_COMMANDS = ("start", "agenda", "exhibitors", "search", "me", "language", "mydata", "forget", "cancel", "help")
+PUBLISHED_COMMANDS = (
+    "start",
+    "agenda",
+    "exhibitors",
+    "search",
+    "programme",
+    "now",
+    "me",
+    "language",
+    "mydata",
+    "forget",
+    "cancel",
+    "help",
+)
 
 
 def build_services(
@@ -131,6 +145,13 @@ def register_handlers(application: MaillageApplication) -> None:
     application.add_handler(CallbackQueryHandler(directory.card, pattern=directory.CARD_PATTERN))
     application.add_handler(CallbackQueryHandler(directory.suggestions_button, pattern=directory.SUGGESTIONS_PATTERN))
     application.add_handler(CallbackQueryHandler(directory.search_button, pattern=directory.SEARCH_PATTERN))
+
+    # Programme
+    application.add_handler(CommandHandler("now", programme.now, filters=private))
+    application.add_handler(CommandHandler("programme", programme.home, filters=private))
+    application.add_handler(CallbackQueryHandler(programme.button, pattern=programme.PATTERN))
+    application.add_handler(CommandHandler("session", programme.changes, filters=private))
+    application.add_handler(CallbackQueryHandler(programme.change_button, pattern=programme.CHANGE_PATTERN))
 
     # Meetings
     application.add_handler(CommandHandler("agenda", meetings.agenda, filters=private))

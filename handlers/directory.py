@@ -9,6 +9,7 @@ from bot.event import LANGUAGES, Language, Theme
 from bot.i18n import Html, to_plain
 from bot.runtime import Context
 from bot.services.directory import MAX_SEARCH_RESULTS, Page, Suggestion
+from bot.services.programme import SessionView
 from handlers.common import reply, user_language
 from handlers.views import shorten, theme_labels
 from storage.exhibitors import Exhibitor
@@ -116,7 +117,13 @@ async def exhibitor_list(update: Update, context: Context) -> None:
     await _edit_or_send(update, context, text, _list_keyboard(context, language, page, theme_id))
 
 
-def card_text(context: Context, language: Language, exhibitor: Exhibitor, free_slots: int) -> Html:
+def card_text(
+    context: Context,
+    language: Language,
+    exhibitor: Exhibitor,
+    free_slots: int,
+    sessions: list[SessionView] | None = None,
+) -> Html:
     services = context.services
     tr = services.tr
     description = exhibitor.description
@@ -133,6 +140,16 @@ def card_text(context: Context, language: Language, exhibitor: Exhibitor, free_s
     if exhibitor.website:
         parts.append(tr(language, "directory.card.website", website=exhibitor.website))
     parts.append(tr(language, "directory.card.free_slots", count=free_slots))
+    for session in sessions or []:
+        parts.append(
+            tr(
+                language,
+                "directory.card.session",
+                time=tr.format_time(language, session.start),
+                title=session.title(language),
+                room=session.room,
+            )
+        )
     return Html("\n".join(parts))
 
 
@@ -141,7 +158,8 @@ async def send_card(
 ) -> None:
     services = context.services
     language = await user_language(update, context)
-    text = card_text(context, language, exhibitor, await services.directory.free_slots(exhibitor))
+    sessions = await services.programme.presented_by(exhibitor.slug)
+    text = card_text(context, language, exhibitor, await services.directory.free_slots(exhibitor), sessions)
     rows = [
         [InlineKeyboardButton(services.tr(language, "meeting.request_button"), callback_data=f"mt:new:{exhibitor.id}")]
     ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message, Update
 from telegram.constants import ParseMode
@@ -25,7 +26,7 @@ log = logging.getLogger(__name__)
 FLOW = "meeting"
 NEW_PATTERN = r"^mt:new:(\d{1,9})$"
 PICK_PATTERN = r"^mt:pick:(\d{1,9}):(\d{1,3})$"
-SLOT_PATTERN = r"^mt:slot:(\d{1,9}):(\d{1,4})$"
+SLOT_PATTERN = r"^mt:slot(?:ok)?:(\d{1,9}):(\d{1,4})$"
 DRAFT_PATTERN = r"^mt:draft:(skip|send|cancel)$"
 ANSWER_PATTERN = r"^mt:(acc|dec|show|wd|can):(\d{1,12})$"
 DECLINE_PATTERN = r"^mt:decr:(\d{1,12}):(full|topic|other)$"
@@ -167,9 +168,18 @@ def _who(services: Services, language: Language, attendee: Participant | None) -
 
 
 def slot_keyboard(
-    services: Services, language: Language, slots: list[Slot], day_index: int, choose: str, page: str
+    services: Services,
+    language: Language,
+    slots: list[Slot],
+    day_index: int,
+    choose: str,
+    page: str,
+    clashing: set[Slot] | None = None,
 ) -> InlineKeyboardMarkup:
-    """Time buttons grouped by half-day for one event day; ``choose``/``page`` take an index."""
+    """Time buttons grouped by half-day for one event day; ``choose``/``page`` take an index.
+
+    Slots in ``clashing`` overlap a session the person follows: marked with ⚠.
+    """
     days = sorted({s.start.astimezone(services.event.tz).date() for s in slots})
     day_index = min(max(day_index, 0), max(len(days) - 1, 0))
     rows: list[list[InlineKeyboardButton]] = []
@@ -184,7 +194,8 @@ def slot_keyboard(
             rows.append([InlineKeyboardButton(f"— {header} —", callback_data="mt:noop")])
             buttons = [
                 InlineKeyboardButton(
-                    services.tr.format_time(language, s.start.astimezone(services.event.tz)),
+                    ("⚠ " if clashing and s in clashing else "")
+                    + services.tr.format_time(language, s.start.astimezone(services.event.tz)),
                     callback_data=choose.format(index=services.event.slots.index(s)),
                 )
                 for s in group
@@ -253,8 +264,9 @@ async def _show_picker(update: Update, context: Context, exhibitor_id: int, day:
         await _say(update, context, services.tr(language, "meeting.no_slot", exhibitor=exhibitor.name))
         return
     text = services.tr(language, "meeting.pick_slot", exhibitor=exhibitor.name)
+    clashing = {slot for slot in slots if await services.programme.clashes(me.id, slot)}
     markup = slot_keyboard(
-        services, language, slots, day, f"mt:slot:{exhibitor.id}:{{index}}", f"mt:pick:{exhibitor.id}:{{day}}"
+        services, language, slots, day, f"mt:slot:{exhibitor.id}:{{index}}", f"mt:pick:{exhibitor.id}:{{day}}", clashing
     )
     query = update.callback_query
     if edit and query is not None and isinstance(query.message, Message):
@@ -280,6 +292,26 @@ async def choose_slot(update: Update, context: Context) -> None:
         return
     if slot not in await services.meetings.free_slots(me, exhibitor):
         await _say(update, context, services.tr(me.language, "meeting.slot_gone"))
+        return
+    clashes = await services.programme.clashes(me.id, slot)
+    if clashes and not (query.data or "").startswith("mt:slotok:"):  # a second confirmation
+        index = services.meetings.slot_index(slot)
+        titles = ", ".join(s.title(me.language) for s in clashes)
+        markup = InlineKeyboardMarkup(
+            [
+                [
+                    InlineKeyboardButton(
+                        services.tr(me.language, "meeting.clash_ok"), callback_data=f"mt:slotok:{exhibitor.id}:{index}"
+                    )
+                ],
+                [
+                    InlineKeyboardButton(
+                        services.tr(me.language, "meeting.clash_other"), callback_data=f"mt:new:{exhibitor.id}"
+                    )
+                ],
+            ]
+        )
+        await _say(update, context, services.tr(me.language, "meeting.clash", titles=titles), markup)
         return
     draft = StoredConversation(
         telegram_id=me.telegram_id,
@@ -822,10 +854,24 @@ async def agenda(update: Update, context: Context) -> None:
         await _stand_day(update, context, me)
         return
     meetings = await services.meetings.agenda_of_attendee(me)
-    if not meetings:
+    sessions = [s for s in await services.programme.followed(me.id) if not s.cancelled]
+    if not meetings and not sessions:
         await _say(update, context, services.tr(language, "agenda.empty"))
         return
-    lines = [services.tr(language, "agenda.title")]
+    timed: list[tuple[datetime, str]] = [  # accepted meetings and followed sessions, in time order
+        (
+            s.start,
+            services.tr(
+                language,
+                "agenda.session",
+                when=services.tr.format_slot(language, s.start),
+                title=s.title(language),
+                room=s.room,
+            ),
+        )
+        for s in sessions
+    ]
+    pending_lines: list[str] = []
     rows = []
     for meeting in meetings:
         view = await services.meetings.view(meeting)
@@ -833,15 +879,18 @@ async def agenda(update: Update, context: Context) -> None:
         time = services.tr.format_time(language, meeting.slot_start.astimezone(services.event.tz))
         if meeting.status == Status.ACCEPTED:
             reps = await services.meetings.representatives(view.exhibitor.id)
-            lines.append(
-                services.tr(
-                    language,
-                    "agenda.accepted",
-                    when=when,
-                    exhibitor=view.exhibitor.name,
-                    stand=view.exhibitor.stand or "—",
-                    table=meeting.table_no or "—",
-                    people=", ".join(r.full_name for r in reps) or "—",
+            timed.append(
+                (
+                    meeting.slot_start,
+                    services.tr(
+                        language,
+                        "agenda.accepted",
+                        when=when,
+                        exhibitor=view.exhibitor.name,
+                        stand=view.exhibitor.stand or "—",
+                        table=meeting.table_no or "—",
+                        people=", ".join(r.full_name for r in reps) or "—",
+                    ),
                 )
             )
             rows.append(
@@ -854,7 +903,7 @@ async def agenda(update: Update, context: Context) -> None:
             )
         else:
             key = "agenda.proposed" if meeting.awaiting == "attendee" else "agenda.pending"
-            lines.append(services.tr(language, key, when=when, exhibitor=view.exhibitor.name))
+            pending_lines.append(services.tr(language, key, when=when, exhibitor=view.exhibitor.name))
             rows.append(
                 [
                     InlineKeyboardButton(
@@ -863,6 +912,8 @@ async def agenda(update: Update, context: Context) -> None:
                     )
                 ]
             )
+    timed.sort(key=lambda entry: entry[0])
+    lines = [services.tr(language, "agenda.title"), *(text for _, text in timed), *pending_lines]
     await _say(update, context, Html("\n\n".join(lines)), InlineKeyboardMarkup(rows))
 
 

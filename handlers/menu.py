@@ -5,11 +5,11 @@ from __future__ import annotations
 from telegram import Update
 
 from bot.runtime import Context
-from handlers import directory, language, meetings, organiser, start
+from handlers import directory, language, meetings, organiser, programme, start
 from handlers.common import reply, user_language
 from handlers.conversation import show_profile
 
-PATTERN = r"^menu:(exhibitors|suggestions|agenda|search|profile|language|help|reps)$"
+PATTERN = r"^menu:(exhibitors|suggestions|agenda|programme|search|profile|language|help|reps)$"
 
 
 async def open_entry(update: Update, context: Context) -> None:
@@ -28,6 +28,8 @@ async def open_entry(update: Update, context: Context) -> None:
         await directory.suggestions(update, context)
     elif entry == "agenda":
         await meetings.agenda(update, context)
+    elif entry == "programme":
+        await programme.home(update, context)
     elif entry == "search":
         await directory.ask_search(update, context)
     elif entry == "profile":

@@ -14,7 +14,7 @@ from bot.i18n import Html
 from bot.runtime import Context, MaillageApplication, Services
 from bot.services.profile import Field, InvalidAnswer
 from bot.services.registration import Conversation, Flow, Invitation, InvitationInvalid, StaleAction
-from handlers import broadcasts, directory, fallback, meetings
+from handlers import broadcasts, directory, fallback, meetings, programme
 from handlers.common import reply, user_language
 from handlers.conversation import exhibitor_name, remove_buttons, send_prompt, show_menu, show_profile
 from handlers.views import language_buttons, step_prompt
@@ -346,6 +346,9 @@ async def on_message(update: Update, context: Context) -> None:
     if stored is not None and stored.flow == broadcasts.FLOW:
         await broadcasts.on_text(update, context, stored)
         return
+    if stored is not None and stored.flow == programme.FLOW:
+        await programme.on_text(update, context, stored)
+        return
     conversation = await services.registration.conversation(user.id)
     if conversation is None:
         await fallback.stray_message(update, context)
@@ -368,9 +371,11 @@ async def cancel(update: Update, context: Context) -> None:
     assert user is not None
     language = await user_language(update, context)
     stored = await services.registration.conversations.get(user.id)
-    if stored is not None and stored.flow in (meetings.FLOW, broadcasts.FLOW):
+    if stored is not None and stored.flow in (meetings.FLOW, broadcasts.FLOW, programme.FLOW):
         await services.registration.conversations.delete(user.id)
-        key = "meeting.request_dropped" if stored.flow == meetings.FLOW else "broadcast.cancelled"
+        key = {meetings.FLOW: "meeting.request_dropped", broadcasts.FLOW: "broadcast.cancelled"}.get(
+            stored.flow, "conversation.cancelled"
+        )
         await reply(update, context, services.tr(language, key))
         return
     left = await services.registration.cancel(user.id)

@@ -106,6 +106,20 @@ def render(services: Services, due: DueReminder) -> tuple[Html, InlineKeyboardMa
     language = participant.language
     tr = services.tr
     tz = services.event.tz
+    if due.session is not None:
+        session = due.session
+        minutes = max(1, round((session.start - services.reminders.clock()).total_seconds() / 60))
+        text = tr(
+            language,
+            "reminder.session",
+            minutes=minutes,
+            time=tr.format_time(language, session.start),
+            title=session.title(language),
+            room=session.room,
+        )
+        return text, InlineKeyboardMarkup(
+            [[InlineKeyboardButton(tr(language, "menu.programme"), callback_data=f"pg:s:{session.id}")]]
+        )
     if due.meeting is None:
         return _digest(services, due), InlineKeyboardMarkup(
             [[InlineKeyboardButton(tr(language, "menu.agenda"), callback_data="menu:agenda")]]
@@ -134,24 +148,36 @@ def render(services: Services, due: DueReminder) -> tuple[Html, InlineKeyboardMa
 
 
 def _digest(services: Services, due: DueReminder) -> Html:
+    """The day's meetings and followed sessions, in time order."""
     language = due.participant.language
     tr = services.tr
     tz = services.event.tz
-    day = due.day[0].start.astimezone(tz).date()
-    lines = [tr(language, "reminder.digest_title", day=tr.format_date(language, day))]
+    entries: list[tuple[datetime, str]] = []
     key = "reminder.digest_stand_line" if due.participant.role == Role.EXHIBITOR else "reminder.digest_line"
     for entry in due.day:
-        lines.append(
-            tr(
-                language,
-                key,
-                time=tr.format_time(language, entry.start.astimezone(tz)),
-                exhibitor=entry.exhibitor,
-                stand=entry.stand or "—",
-                table=entry.table or "—",
-                attendee=entry.attendee or "—",
-            )
+        start = entry.start.astimezone(tz)
+        text = tr(
+            language,
+            key,
+            time=tr.format_time(language, start),
+            exhibitor=entry.exhibitor,
+            stand=entry.stand or "—",
+            table=entry.table or "—",
+            attendee=entry.attendee or "—",
         )
+        entries.append((start, text))
+    for session in due.sessions:
+        text = tr(
+            language,
+            "reminder.digest_session",
+            time=tr.format_time(language, session.start),
+            title=session.title(language),
+            room=session.room,
+        )
+        entries.append((session.start, text))
+    entries.sort(key=lambda e: e[0])
+    day = entries[0][0].date()
+    lines = [tr(language, "reminder.digest_title", day=tr.format_date(language, day))] + [t for _, t in entries]
     return Html("\n".join(lines))
 
 

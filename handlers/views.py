@@ -145,8 +145,9 @@ def main_menu(tr: Translator, language: Language, organiser: bool) -> InlineKeyb
         ],
         [
             InlineKeyboardButton(tr(language, "menu.agenda"), callback_data="menu:agenda"),
-            InlineKeyboardButton(tr(language, "menu.search"), callback_data="menu:search"),
+            InlineKeyboardButton(tr(language, "menu.programme"), callback_data="menu:programme"),
         ],
+        [InlineKeyboardButton(tr(language, "menu.search"), callback_data="menu:search")],
         [InlineKeyboardButton(tr(language, "menu.profile"), callback_data="menu:profile")],
         [
             InlineKeyboardButton(tr(language, "menu.language"), callback_data="menu:language"),

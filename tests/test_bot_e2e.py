@@ -57,6 +57,7 @@ async def test_registered_users_get_the_menu_on_start(emulator: TelegramEmulator
         "🏢 Exposants",
         "✨ Pour vous",
         "📅 Mon agenda",
+        "🎤 Programme",
         "🔍 Rechercher",
         "👤 Mon profil",
         "🌐 Langue",
@@ -111,7 +112,20 @@ async def test_language_switch_is_remembered_across_a_restart(emulator: Telegram
 
 
 async def test_commands_are_published_in_both_languages(emulator: TelegramEmulator, bot: Services) -> None:
-    expected = ["start", "agenda", "exhibitors", "search", "me", "language", "mydata", "forget", "cancel", "help"]
+    expected = [
+        "start",
+        "agenda",
+        "exhibitors",
+        "search",
+        "programme",
+        "now",
+        "me",
+        "language",
+        "mydata",
+        "forget",
+        "cancel",
+        "help",
+    ]
     published = {lang: [c["command"] for c in cmds] for (_, lang), cmds in emulator.commands.items()}
     assert published == {"fr": expected, "en": expected, "": expected}
     descriptions = {

@@ -30,17 +30,19 @@ def meeting_ics(
     description: str,
     sequence: int,
     cancelled: bool,
+    uid: str | None = None,
+    minutes: int | None = None,
 ) -> bytes:
     calendar = Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
     calendar.add("method", "CANCEL" if cancelled else "REQUEST")
     vevent = VEvent()
-    vevent.add("uid", meeting_uid(meeting_id))
+    vevent.add("uid", uid or meeting_uid(meeting_id))
     vevent.add("dtstamp", datetime.now(UTC))
     local_start = start.astimezone(event.tz)
     vevent.add("dtstart", local_start)  # with TZID=<the event's zone>
-    vevent.add("dtend", local_start + timedelta(minutes=event.slot_minutes))
+    vevent.add("dtend", local_start + timedelta(minutes=minutes or event.slot_minutes))
     vevent.add("summary", summary)
     vevent.add("location", location)
     vevent.add("description", description)

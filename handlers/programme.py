@@ -1,0 +1,367 @@
+"""The programme on the phones: now and next, by half-day, by theme, session cards, "remind me", changes."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, time
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message, Update
+from telegram.constants import ParseMode
+from telegram.error import Forbidden
+
+from bot.event import Language
+from bot.i18n import Html
+from bot.runtime import Context, Services
+from bot.services.calendar import meeting_ics
+from bot.services.programme import SessionView
+from handlers import broadcasts
+from handlers.common import is_organiser, reply, user_language
+from storage.conversations import StoredConversation
+from storage.participants import Participant
+
+PATTERN = r"^pg:(home|themes|d:\d{1,2}:[01]|t:[a-z0-9_-]{1,32}|s:[a-z0-9_-]{1,32}|f:[a-z0-9_-]{1,32})$"
+CHANGE_PATTERN = r"^pgc:([a-z0-9_-]{1,32})(?::(move|room|cancel|cancelok))?$"
+FLOW = "session"
+
+
+def _when(services: Services, language: Language, session: SessionView) -> str:
+    tr = services.tr
+    return f"{tr.format_time(language, session.start)}–{tr.format_time(language, session.end)}"
+
+
+def _line(services: Services, language: Language, session: SessionView) -> Html:
+    key = "programme.line_cancelled" if session.cancelled else "programme.line"
+    return services.tr(
+        language, key, when=_when(services, language, session), title=session.title(language), room=session.room
+    )
+
+
+async def _edit_or_send(update: Update, context: Context, text: str, markup: InlineKeyboardMarkup | None) -> None:
+    query = update.callback_query
+    if query is not None and isinstance(query.message, Message) and query.message.text:
+        await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
+    else:
+        await reply(update, context, text, markup)
+
+
+def _home_keyboard(services: Services, language: Language) -> InlineKeyboardMarkup:
+    tr = services.tr
+    rows = []
+    for index, day in enumerate(services.event.days):
+        label = tr.format_date(language, day.date)
+        rows.append(
+            [
+                InlineKeyboardButton(tr(language, "programme.morning", day=label), callback_data=f"pg:d:{index}:0"),
+                InlineKeyboardButton(tr(language, "programme.afternoon", day=label), callback_data=f"pg:d:{index}:1"),
+            ]
+        )
+    rows.append([InlineKeyboardButton(tr(language, "programme.by_theme"), callback_data="pg:themes")])
+    return InlineKeyboardMarkup(rows)
+
+
+async def now_text(services: Services, language: Language) -> Html:
+    live, soon = await services.programme.now_and_next()
+    parts: list[str] = [services.tr(language, "programme.now_title")]
+    parts.append(
+        "\n".join(_line(services, language, s) for s in live) or services.tr(language, "programme.nothing_now")
+    )
+    parts.append(services.tr(language, "programme.next_title"))
+    parts.append(
+        "\n".join(_line(services, language, s) for s in soon) or services.tr(language, "programme.nothing_soon")
+    )
+    return Html("\n".join(parts))
+
+
+async def now(update: Update, context: Context) -> None:
+    """/now: what is on right now and within the hour, in one message."""
+    services = context.services
+    language = await user_language(update, context)
+    await reply(update, context, await now_text(services, language))
+
+
+async def home(update: Update, context: Context) -> None:
+    services = context.services
+    language = await user_language(update, context)
+    await _edit_or_send(update, context, await now_text(services, language), _home_keyboard(services, language))
+
+
+async def _list(update: Update, context: Context, title: str, sessions: list[SessionView]) -> None:
+    services = context.services
+    language = await user_language(update, context)
+    rows = [
+        [
+            InlineKeyboardButton(
+                f"{services.tr.format_time(language, s.start)} · {s.title(language)}"[:60], callback_data=f"pg:s:{s.id}"
+            )
+        ]
+        for s in sessions
+    ]
+    rows.append([InlineKeyboardButton(services.tr(language, "programme.back"), callback_data="pg:home")])
+    text = Html(
+        f"<b>{title}</b>\n\n"
+        + ("\n".join(_line(services, language, s) for s in sessions) or services.tr(language, "programme.empty"))
+    )
+    await _edit_or_send(update, context, text, InlineKeyboardMarkup(rows))
+
+
+async def card(update: Update, context: Context, session_id: str) -> None:
+    services = context.services
+    language = await user_language(update, context)
+    session = await services.programme.session(session_id)
+    if session is None:
+        await reply(update, context, services.tr(language, "fallback.stale_button"))
+        return
+    user = update.effective_user
+    assert user is not None
+    me = await services.registration.participant(user.id)
+    following = me is not None and session.id in {s.id for s in await services.programme.followed(me.id)}
+    presenters = [e for e in [await services.directory.exhibitors.by_slug(slug) for slug in session.exhibitors] if e]
+    text = services.tr(
+        language,
+        "programme.card",
+        title=session.title(language),
+        day=services.tr.format_date(language, session.start.date()),
+        when=_when(services, language, session),
+        room=session.room,
+        format=services.tr(language, f"programme.format.{session.format}"),
+        speakers=", ".join(session.speakers) or "—",
+        presenters=", ".join(e.name for e in presenters) or "—",
+    )
+    if session.cancelled:
+        text = Html(text + "\n\n" + services.tr(language, "programme.cancelled"))
+    rows = []
+    if not session.cancelled and me is not None:
+        key = "programme.unfollow" if following else "programme.follow"
+        rows.append([InlineKeyboardButton(services.tr(language, key), callback_data=f"pg:f:{session.id}")])
+    rows += [[InlineKeyboardButton(f"🏢 {e.name}"[:60], callback_data=f"dir:e:{e.id}")] for e in presenters]
+    rows.append([InlineKeyboardButton(services.tr(language, "programme.back"), callback_data="pg:home")])
+    await _edit_or_send(update, context, text, InlineKeyboardMarkup(rows))
+
+
+async def button(update: Update, context: Context) -> None:
+    query = update.callback_query
+    assert query is not None and context.match is not None
+    await query.answer()
+    services = context.services
+    language = await user_language(update, context)
+    action = context.match.group(1)
+    if action == "home":
+        await home(update, context)
+    elif action == "themes":
+        rows = [[InlineKeyboardButton(t.label(language), callback_data=f"pg:t:{t.id}")] for t in services.event.themes]
+        rows.append([InlineKeyboardButton(services.tr(language, "programme.back"), callback_data="pg:home")])
+        await _edit_or_send(update, context, services.tr(language, "programme.pick_theme"), InlineKeyboardMarkup(rows))
+    elif action.startswith("d:"):
+        index, half = (int(x) for x in action[2:].split(":"))
+        if index >= len(services.event.days):
+            await reply(update, context, services.tr(language, "fallback.stale_button"))
+            return
+        day = services.event.days[index].date
+        key = "programme.afternoon" if half else "programme.morning"
+        title = services.tr(language, key, day=services.tr.format_date(language, day))
+        await _list(update, context, title, await services.programme.on_day(day, bool(half)))
+    elif action.startswith("t:"):
+        theme = services.event.theme(action[2:])
+        if theme is None:
+            await reply(update, context, services.tr(language, "fallback.stale_button"))
+            return
+        await _list(update, context, theme.label(language), await services.programme.with_theme(theme.id))
+    elif action.startswith("s:"):
+        await card(update, context, action[2:])
+    else:
+        await _toggle(update, context, action[2:])
+
+
+async def _toggle(update: Update, context: Context, session_id: str) -> None:
+    services = context.services
+    user = update.effective_user
+    assert user is not None
+    me = await services.registration.participant(user.id)
+    language = await user_language(update, context)
+    session = await services.programme.session(session_id)
+    if me is None or session is None or session.cancelled:
+        await reply(
+            update, context, services.tr(language, "me.not_registered" if me is None else "fallback.stale_button")
+        )
+        return
+    following = await services.programme.toggle(me.id, session_id)
+    await card(update, context, session_id)
+    if following:
+        await send_session_ics(context, me, session, cancelled=False)
+
+
+async def send_session_ics(context: Context, person: Participant, session: SessionView, *, cancelled: bool) -> None:
+    services = context.services
+    language = person.language
+    content = meeting_ics(
+        event=services.event,
+        meeting_id=0,
+        start=session.start,
+        summary=session.title(language),
+        location=f"{services.event.venue}, {session.room}",
+        description=services.event.name(language),
+        sequence=session.sequence,
+        cancelled=cancelled,
+        uid=f"session-{session.id}@maillage",
+        minutes=int((session.end - session.start).total_seconds() // 60),
+    )
+    try:
+        await context.bot.send_document(
+            person.telegram_id,
+            InputFile(content, filename=f"maillage-{session.id}.ics", attach=False),
+            caption=services.tr(language, "meeting.ics_cancel_caption" if cancelled else "meeting.ics_caption"),
+            parse_mode=ParseMode.HTML,
+        )
+    except Forbidden:
+        await services.registration.participants.set_reachable(person.telegram_id, False)
+
+
+# ---------------------------------------------------------------------- organisers' changes
+
+
+async def changes(update: Update, context: Context) -> None:
+    """/session: pick a session to move, re-room or cancel."""
+    if not await is_organiser(update, context):
+        return
+    services = context.services
+    language = await user_language(update, context)
+    rows = [
+        [
+            InlineKeyboardButton(
+                f"{services.tr.format_time(language, s.start)} · {s.title(language)}"[:60], callback_data=f"pgc:{s.id}"
+            )
+        ]
+        for s in await services.programme.sessions()
+        if not s.cancelled
+    ]
+    await reply(update, context, services.tr(language, "programme.change_pick"), InlineKeyboardMarkup(rows))
+
+
+async def change_button(update: Update, context: Context) -> None:
+    query = update.callback_query
+    assert query is not None and context.match is not None
+    if not await is_organiser(update, context):
+        return
+    await query.answer()
+    services = context.services
+    language = await user_language(update, context)
+    session = await services.programme.session(context.match.group(1))
+    action = context.match.group(2)
+    if session is None or session.cancelled:
+        await reply(update, context, services.tr(language, "fallback.stale_button"))
+        return
+    if action is None:
+        tr = services.tr
+        rows = [
+            [InlineKeyboardButton(tr(language, "programme.change_move"), callback_data=f"pgc:{session.id}:move")],
+            [InlineKeyboardButton(tr(language, "programme.change_room"), callback_data=f"pgc:{session.id}:room")],
+            [InlineKeyboardButton(tr(language, "programme.change_cancel"), callback_data=f"pgc:{session.id}:cancel")],
+        ]
+        await _edit_or_send(update, context, _line(services, language, session), InlineKeyboardMarkup(rows))
+        return
+    if action == "cancel":
+        markup = InlineKeyboardMarkup(
+            [
+                [
+                    InlineKeyboardButton(
+                        services.tr(language, "programme.change_cancel_ok"), callback_data=f"pgc:{session.id}:cancelok"
+                    )
+                ]
+            ]
+        )
+        await _edit_or_send(
+            update,
+            context,
+            services.tr(language, "programme.change_cancel_sure", title=session.title(language)),
+            markup,
+        )
+        return
+    if action == "cancelok":
+        await apply_change(update, context, session.id, cancelled=True)
+        return
+    user = update.effective_user
+    assert user is not None
+    await services.registration.conversations.save(
+        StoredConversation(
+            telegram_id=user.id,
+            flow=FLOW,
+            step=action,
+            data={"session": session.id, "language": language},
+            prompt_pending=False,
+        )
+    )
+    await reply(update, context, services.tr(language, f"programme.ask_{action}"))
+
+
+async def on_text(update: Update, context: Context, draft: StoredConversation) -> None:
+    """The organiser typed the new time (HH:MM, same day) or the new room."""
+    services = context.services
+    message = update.effective_message
+    assert message is not None
+    language: Language = draft.data.get("language", "fr")
+    session = await services.programme.session(str(draft.data["session"]))
+    if session is None or message.text is None:
+        await reply(update, context, services.tr(language, "conversation.text_expected"))
+        return
+    if draft.step == "move":
+        match = re.fullmatch(r"\s*(\d{1,2})[:hH.](\d{2})\s*", message.text)
+        if match is None or int(match.group(1)) > 23 or int(match.group(2)) > 59:
+            await reply(update, context, services.tr(language, "broadcast.bad_time"))
+            return
+        start = datetime.combine(
+            session.start.date(), time(int(match.group(1)), int(match.group(2))), tzinfo=services.event.tz
+        )
+        await services.registration.conversations.delete(draft.telegram_id)
+        await apply_change(update, context, session.id, start=start)
+    else:
+        room = " ".join(message.text.split())[:60]
+        if not room:
+            await reply(update, context, services.tr(language, "conversation.text_expected"))
+            return
+        await services.registration.conversations.delete(draft.telegram_id)
+        await apply_change(update, context, session.id, room=room)
+
+
+async def apply_change(
+    update: Update,
+    context: Context,
+    session_id: str,
+    *,
+    start: datetime | None = None,
+    room: str | None = None,
+    cancelled: bool = False,
+) -> None:
+    """Record the change; followers are told (outbox), get an updated calendar file, and their reminders move."""
+    services = context.services
+    language = await user_language(update, context)
+    before = await services.programme.session(session_id)
+    session, follower_ids = await services.programme.change(session_id, start=start, room=room, cancelled=cancelled)
+    assert before is not None
+    followers = [p for p in [await services.registration.participants.by_id(i) for i in follower_ids] if p]
+    notices: list[tuple[Participant, str]] = []
+    for person in followers:
+        lang = person.language
+        key = "programme.notice_cancelled" if cancelled else "programme.notice_changed"
+        notices.append(
+            (
+                person,
+                services.tr(
+                    lang,
+                    key,
+                    title=session.title(lang),
+                    when=_when(services, lang, session),
+                    day=services.tr.format_date(lang, session.start.date()),
+                    room=session.room,
+                ),
+            )
+        )
+    await services.broadcasts.notify(notices, audience=f"session:{session_id}")
+    broadcasts.wake(context.application)
+    for person in followers:
+        if person.reachable:
+            await send_session_ics(context, person, session, cancelled=cancelled)
+    await reply(
+        update,
+        context,
+        services.tr(language, "programme.change_done", title=session.title(language), count=len(followers)),
+    )
