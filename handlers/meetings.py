@@ -914,7 +914,7 @@ async def agenda(update: Update, context: Context) -> None:
             )
     timed.sort(key=lambda entry: entry[0])
     lines = [services.tr(language, "agenda.title"), *(text for _, text in timed), *pending_lines]
-    await _say(update, context, Html("\n\n".join(lines)), InlineKeyboardMarkup(rows))
+    await _say(update, context, Html("\n\n".join(lines)), InlineKeyboardMarkup(rows) if rows else None)
 
 
 async def _stand_day(update: Update, context: Context, rep: Participant) -> None:

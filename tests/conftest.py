@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -117,3 +117,14 @@ class FakeClock:
 
     def __call__(self) -> datetime:
         return self.now
+
+
+def rehearsal_zone(now: datetime, span: timedelta = timedelta(hours=1)) -> str:
+    """A timezone where the next ``span`` stays within one day: compressed-time events never cross midnight."""
+    from zoneinfo import ZoneInfo
+
+    for name in ("Europe/Paris", "Asia/Tokyo", "America/New_York", "Pacific/Auckland"):
+        zone = ZoneInfo(name)
+        if now.astimezone(zone).date() == (now + span).astimezone(zone).date():
+            return name
+    raise AssertionError("unreachable: these zones are hours apart")
