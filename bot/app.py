@@ -122,8 +122,9 @@ def build_application(services: Services) -> MaillageApplication:
 
 
 def register_handlers(application: MaillageApplication) -> None:
-    private = filters.ChatType.PRIVATE
-    new_messages = filters.UpdateType.MESSAGE & private
+    # Commands and messages in private chats; an edit of an old message is not a new request
+    private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
+
 
     # Welcome, registration, invite links
     application.add_handler(CommandHandler("start", registration.start, filters=private))
@@ -198,9 +199,9 @@ def register_handlers(application: MaillageApplication) -> None:
     application.add_handler(ChatMemberHandler(membership.on_my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER))
 
     # Anything else: files, answers to the current question, or a hint. Keep these last.
-    application.add_handler(MessageHandler(new_messages & filters.COMMAND, fallback.unknown_command))
-    application.add_handler(MessageHandler(new_messages & filters.Document.ALL, organiser.import_document))
-    application.add_handler(MessageHandler(new_messages, registration.on_message))
+    application.add_handler(MessageHandler(private & filters.COMMAND, fallback.unknown_command))
+    application.add_handler(MessageHandler(private & filters.Document.ALL, organiser.import_document))
+    application.add_handler(MessageHandler(private, registration.on_message))
     application.add_handler(CallbackQueryHandler(fallback.stale_button))
 
     application.add_error_handler(errors.on_error)

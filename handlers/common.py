@@ -9,6 +9,7 @@ from telegram.constants import ParseMode
 from telegram.error import Forbidden
 
 from bot.event import Language
+from bot.i18n import to_plain
 from bot.runtime import Context
 from storage.participants import Participant
 
@@ -73,3 +74,20 @@ async def is_organiser(update: Update, context: Context) -> bool:
     else:
         await reply(update, context, text)
     return False
+
+
+async def edit_or_send(
+    update: Update, context: Context, text: str, markup: InlineKeyboardMarkup | None, *, edit: bool = True
+) -> None:
+    """Browsing edits the pressed message in place; a command or the main menu starts a new one.
+
+    Pressing a button that would show the same thing again changes nothing (Telegram refuses
+    an edit to identical content).
+    """
+    query = update.callback_query
+    if edit and query is not None and isinstance(query.message, Message) and query.message.text:
+        if query.message.text == to_plain(text) and query.message.reply_markup == markup:
+            return
+        await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
+    else:
+        await reply(update, context, text, markup)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from telegram import ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 
 from bot.event import LANGUAGES, Language, Theme
@@ -10,7 +10,7 @@ from bot.i18n import Html, to_plain
 from bot.runtime import Context
 from bot.services.directory import MAX_SEARCH_RESULTS, Page, Suggestion
 from bot.services.programme import SessionView
-from handlers.common import reply, user_language
+from handlers.common import edit_or_send, reply, user_language
 from handlers.views import shorten, theme_labels
 from storage.exhibitors import Exhibitor
 
@@ -21,19 +21,6 @@ SUGGESTIONS_PATTERN = r"^dir:sug:(\d{1,4})$"
 SEARCH_PATTERN = r"^dir:search$"
 MAX_DESCRIPTION = 2500  # keeps a card well within Telegram's 4096 characters
 SUGGESTIONS_PER_PAGE = 5
-
-
-async def _edit_or_send(
-    update: Update, context: Context, text: str, markup: InlineKeyboardMarkup, *, edit: bool = True
-) -> None:
-    """Browsing edits the message in place; a command or the main menu starts a new one."""
-    query = update.callback_query
-    if edit and query is not None and isinstance(query.message, Message) and query.message.text:
-        if query.message.text == to_plain(text) and query.message.reply_markup == markup:
-            return  # pressing "next" on the last page: nothing changes
-        await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
-    else:
-        await reply(update, context, text, markup)
 
 
 def _themes_keyboard(context: Context, language: Language, counts: list[tuple[Theme, int]]) -> InlineKeyboardMarkup:
@@ -69,7 +56,7 @@ async def themes(update: Update, context: Context, *, edit: bool = False) -> Non
         await reply(update, context, services.tr(language, "directory.empty"))
         return
     text = services.tr(language, "directory.themes", count=total)
-    await _edit_or_send(update, context, text, _themes_keyboard(context, language, counts), edit=edit)
+    await edit_or_send(update, context, text, _themes_keyboard(context, language, counts), edit=edit)
 
 
 def _list_keyboard(context: Context, language: Language, page: Page, theme_id: str) -> InlineKeyboardMarkup:
@@ -114,7 +101,7 @@ async def exhibitor_list(update: Update, context: Context) -> None:
     text = services.tr(
         language, "directory.list", title=title, page=page.number + 1, pages=page.pages, count=page.total
     )
-    await _edit_or_send(update, context, text, _list_keyboard(context, language, page, theme_id))
+    await edit_or_send(update, context, text, _list_keyboard(context, language, page, theme_id))
 
 
 def card_text(
@@ -166,7 +153,7 @@ async def send_card(
     if back is not None:
         rows.append([InlineKeyboardButton(services.tr(language, "directory.back_to_list"), callback_data=back)])
     rows.append([InlineKeyboardButton(services.tr(language, "directory.back_to_themes"), callback_data="dir:themes")])
-    await _edit_or_send(update, context, text, InlineKeyboardMarkup(rows), edit=edit)
+    await edit_or_send(update, context, text, InlineKeyboardMarkup(rows), edit=edit)
 
 
 async def card(update: Update, context: Context) -> None:
@@ -328,4 +315,4 @@ async def suggestions(update: Update, context: Context, number: int = 0, *, edit
         navigation.append(InlineKeyboardButton(tr(language, "button.next"), callback_data=f"dir:sug:{number + 1}"))
     if navigation:
         rows.append(navigation)
-    await _edit_or_send(update, context, Html("\n\n".join(lines)), InlineKeyboardMarkup(rows), edit=edit)
+    await edit_or_send(update, context, Html("\n\n".join(lines)), InlineKeyboardMarkup(rows), edit=edit)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import datetime, time
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
 from telegram.constants import ParseMode
 from telegram.error import Forbidden
 
@@ -15,7 +15,7 @@ from bot.runtime import Context, Services
 from bot.services.calendar import meeting_ics
 from bot.services.programme import SessionView
 from handlers import broadcasts
-from handlers.common import is_organiser, reply, user_language
+from handlers.common import edit_or_send, is_organiser, reply, user_language
 from storage.conversations import StoredConversation
 from storage.participants import Participant
 
@@ -34,14 +34,6 @@ def _line(services: Services, language: Language, session: SessionView) -> Html:
     return services.tr(
         language, key, when=_when(services, language, session), title=session.title(language), room=session.room
     )
-
-
-async def _edit_or_send(update: Update, context: Context, text: str, markup: InlineKeyboardMarkup | None) -> None:
-    query = update.callback_query
-    if query is not None and isinstance(query.message, Message) and query.message.text:
-        await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
-    else:
-        await reply(update, context, text, markup)
 
 
 def _home_keyboard(services: Services, language: Language) -> InlineKeyboardMarkup:
@@ -82,7 +74,7 @@ async def now(update: Update, context: Context) -> None:
 async def home(update: Update, context: Context) -> None:
     services = context.services
     language = await user_language(update, context)
-    await _edit_or_send(update, context, await now_text(services, language), _home_keyboard(services, language))
+    await edit_or_send(update, context, await now_text(services, language), _home_keyboard(services, language))
 
 
 async def _list(update: Update, context: Context, title: str, sessions: list[SessionView]) -> None:
@@ -101,7 +93,7 @@ async def _list(update: Update, context: Context, title: str, sessions: list[Ses
         f"<b>{title}</b>\n\n"
         + ("\n".join(_line(services, language, s) for s in sessions) or services.tr(language, "programme.empty"))
     )
-    await _edit_or_send(update, context, text, InlineKeyboardMarkup(rows))
+    await edit_or_send(update, context, text, InlineKeyboardMarkup(rows))
 
 
 async def card(update: Update, context: Context, session_id: str) -> None:
@@ -135,7 +127,7 @@ async def card(update: Update, context: Context, session_id: str) -> None:
         rows.append([InlineKeyboardButton(services.tr(language, key), callback_data=f"pg:f:{session.id}")])
     rows += [[InlineKeyboardButton(f"🏢 {e.name}"[:60], callback_data=f"dir:e:{e.id}")] for e in presenters]
     rows.append([InlineKeyboardButton(services.tr(language, "programme.back"), callback_data="pg:home")])
-    await _edit_or_send(update, context, text, InlineKeyboardMarkup(rows))
+    await edit_or_send(update, context, text, InlineKeyboardMarkup(rows))
 
 
 async def button(update: Update, context: Context) -> None:
@@ -150,7 +142,7 @@ async def button(update: Update, context: Context) -> None:
     elif action == "themes":
         rows = [[InlineKeyboardButton(t.label(language), callback_data=f"pg:t:{t.id}")] for t in services.event.themes]
         rows.append([InlineKeyboardButton(services.tr(language, "programme.back"), callback_data="pg:home")])
-        await _edit_or_send(update, context, services.tr(language, "programme.pick_theme"), InlineKeyboardMarkup(rows))
+        await edit_or_send(update, context, services.tr(language, "programme.pick_theme"), InlineKeyboardMarkup(rows))
     elif action.startswith("d:"):
         index, half = (int(x) for x in action[2:].split(":"))
         if index >= len(services.event.days):
@@ -257,7 +249,7 @@ async def change_button(update: Update, context: Context) -> None:
             [InlineKeyboardButton(tr(language, "programme.change_room"), callback_data=f"pgc:{session.id}:room")],
             [InlineKeyboardButton(tr(language, "programme.change_cancel"), callback_data=f"pgc:{session.id}:cancel")],
         ]
-        await _edit_or_send(update, context, _line(services, language, session), InlineKeyboardMarkup(rows))
+        await edit_or_send(update, context, _line(services, language, session), InlineKeyboardMarkup(rows))
         return
     if action == "cancel":
         markup = InlineKeyboardMarkup(
@@ -269,7 +261,7 @@ async def change_button(update: Update, context: Context) -> None:
                 ]
             ]
         )
-        await _edit_or_send(
+        await edit_or_send(
             update,
             context,
             services.tr(language, "programme.change_cancel_sure", title=session.title(language)),

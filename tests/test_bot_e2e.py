@@ -210,6 +210,12 @@ async def test_edited_messages_are_not_answered(emulator: TelegramEmulator, bot:
     user = emulator.user("Camille")
     await user.send("bonjour")
     await user.next_reply()
-    await user.send("/help")
+    mine = user.messages[0]
+    await user.edit(mine, "/help")  # an edit is not a new request
+    await user.send("/language")  # a later message is answered, and only it
     await user.next_reply()
-    assert len(user.bot_messages) == 2
+    assert [m.content.split("\n")[0] for m in user.bot_messages] == [
+        "Je n'ai pas compris ce message. Tapez /help pour voir ce que je sais faire.",
+        "Dans quelle langue voulez-vous que je vous parle ?",
+    ]
+    assert mine.text == "/help" and mine.edit_date is not None

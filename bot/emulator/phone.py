@@ -164,6 +164,12 @@ class Phone:
             message["reply_to_message"] = self.emulator._message_json(reply_to)
         return await self.emulator._user_sends(self, message, msg)
 
+    async def edit(self, message: ChatMessage, text: str) -> dict[str, Any]:
+        """Edit one of the user's own messages."""
+        if message.from_bot:
+            raise ValueError("a user can only edit their own messages")
+        return await self.emulator._user_edits(self, message, text)
+
     async def open_deep_link(self, payload: str) -> dict[str, Any]:
         """Open ``https://t.me/<bot>?start=<payload>``: the app sends ``/start payload``."""
         return await self.send(f"/start {payload}")

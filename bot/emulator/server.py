@@ -364,8 +364,23 @@ class TelegramEmulator:
             **message,
         }
         record.message_id = message_id
+        record.date = message["date"]
         phone._append(record)
         return await self._push_update({"message": message})
+
+    async def _user_edits(self, phone: Phone, record: ChatMessage, text: str) -> dict[str, Any]:
+        """The user edits one of their own messages: Telegram sends an ``edited_message``."""
+        record.text = text
+        record.edit_date = int(time.time())
+        message = {
+            "message_id": record.message_id,
+            "from": self._user_dict(phone),
+            "chat": self._chat_dict(phone),
+            "date": record.date,
+            "edit_date": record.edit_date,
+            **self._user_text_message(text),
+        }
+        return await self._push_update({"edited_message": message})
 
     def _user_text_message(self, text: str) -> dict[str, Any]:
         message: dict[str, Any] = {"text": text}
