@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.emulator.html import parse_html
 from bot.event import LANGUAGES
 from bot.i18n import Html, Translator, load_catalog, placeholders
+from bot.telegram_html import parse_html
 
 ROOT = Path(__file__).resolve().parent.parent
 CATALOGS = {language: load_catalog(language) for language in LANGUAGES}

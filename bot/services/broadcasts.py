@@ -6,8 +6,8 @@ import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from bot.emulator.html import EntityParseError, parse_html, utf16_len
 from bot.event import Event
+from bot.telegram_html import EntityParseError, parse_html, utf16_len
 from storage.db import Database
 from storage.meetings import MeetingRepository
 from storage.outbox import Broadcast, OutboxRepository

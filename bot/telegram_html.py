@@ -1,4 +1,4 @@
-"""Telegram's HTML parse mode, as strictly as Telegram applies it.
+"""Telegram's HTML parse mode, as strictly as Telegram applies it (used by the emulator, and to check announcements).
 
 ``parse_html`` turns a message written with ``parse_mode=HTML`` into the plain text
 the user sees and its entities, or raises :class:`EntityParseError` with Telegram's
