@@ -111,8 +111,8 @@ def build_application(services: Services) -> MaillageApplication:
         .request(AiohttpRequest())
         .get_updates_request(AiohttpRequest(connection_limit=2))
         .concurrent_updates(PerUserUpdateProcessor())
-        # One budget for all sends: answers never wait, broadcasts take what is left; 429s honoured
-        .rate_limiter(PacedRateLimiter())
+        # One budget for all sends: answers go first, broadcasts take what is left; 429s honoured
+        .rate_limiter(PacedRateLimiter(settings.telegram_messages_per_second))
         .context_types(ContextTypes(context=Context))
         .build()
     )
@@ -124,7 +124,6 @@ def build_application(services: Services) -> MaillageApplication:
 def register_handlers(application: MaillageApplication) -> None:
     # Commands and messages in private chats; an edit of an old message is not a new request
     private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
-
 
     # Welcome, registration, invite links
     application.add_handler(CommandHandler("start", registration.start, filters=private))

@@ -1,9 +1,11 @@
 """One budget for everything the bot sends: Telegram allows about 30 messages a second.
 
-Answers to people never wait; broadcasts take what is left of the budget, and never
-write to a chat that got a message less than a second ago. So a broadcast can run at
-full speed without pushing the bot into 429s, and a crowd is still answered at once.
-"""
+Answers to people go first: one takes a slot at once when the last second's window has
+room, or the next slot to free up (a few milliseconds while a broadcast runs), and waits
+out the second after a message to the same chat. Broadcasts take the slots answers leave
+but one, one at a time, never while an answer is waiting, and never write to a chat that
+got a message less than a second ago. So a broadcast runs at the pace Telegram allows
+without a 429, and a crowd is still answered at once."""
 
 from __future__ import annotations
 
@@ -35,7 +37,7 @@ class PacedRateLimiter(BaseRateLimiter[dict[str, Any]]):
         self.per_second = per_second
         self.max_retries = max_retries
         self._sent: deque[float] = deque()
-        self._answers: deque[float] = deque()  # the interactive part of _sent
+        self._answers_waiting = 0
         self._last_in_chat: dict[int, float] = {}
         self._lock = asyncio.Lock()
 
@@ -46,37 +48,49 @@ class PacedRateLimiter(BaseRateLimiter[dict[str, Any]]):
         pass
 
     def _expire(self, now: float) -> None:
-        for window in (self._sent, self._answers):
-            while window and now - window[0] >= WINDOW:
-                window.popleft()
+        while self._sent and now - self._sent[0] >= WINDOW:
+            self._sent.popleft()
 
-    async def _take(self, chat_id: int | None, broadcast: bool) -> None:
-        if not broadcast:
-            now = time.monotonic()
-            self._sent.append(now)
-            self._answers.append(now)
-            if chat_id is not None:
-                self._last_in_chat[chat_id] = now
-            return
+    def _until_room(self, now: float, chat_id: int | None, spare: int = 0) -> float:
+        """Seconds until the window has room for one more message to ``chat_id`` (0: room now)."""
+        self._expire(now)
+        wait = 0.0
+        if len(self._sent) >= self.per_second - spare:
+            wait = max(0.001, self._sent[-(self.per_second - spare)] + WINDOW - now)
+        last = self._last_in_chat.get(chat_id) if chat_id is not None else None
+        if last is not None and now - last < WINDOW:
+            wait = max(wait, last + WINDOW - now)
+        return wait
+
+    def _record(self, chat_id: int | None, now: float) -> None:
+        self._sent.append(now)
+        if chat_id is not None:
+            self._last_in_chat[chat_id] = now
+            if len(self._last_in_chat) > 10_000:
+                self._last_in_chat = {c: t for c, t in self._last_in_chat.items() if now - t < WINDOW}
+
+    async def _take_for_answer(self, chat_id: int | None) -> None:
+        self._answers_waiting += 1
+        try:
+            # the window frees up with time, not on an event: sleeping until then is the point
+            while (wait := self._until_room(time.monotonic(), chat_id)) > 0:  # noqa: ASYNC110
+                await asyncio.sleep(wait)
+        finally:
+            self._answers_waiting -= 1
+        self._record(chat_id, time.monotonic())
+
+    async def _take_for_broadcast(self, chat_id: int | None) -> None:
         async with self._lock:  # broadcasts queue up; answers go around them
             while True:
                 now = time.monotonic()
-                self._expire(now)
-                wait = 0.0
-                # leave room for answers: as many as came in the last second, and one more
-                if len(self._sent) >= self.per_second - 1 - len(self._answers):
-                    wait = max(0.01, self._sent[0] + WINDOW - now) if self._sent else 0.01
-                last = self._last_in_chat.get(chat_id) if chat_id is not None else None
-                if last is not None and now - last < WINDOW:
-                    wait = max(wait, last + WINDOW - now)
+                # one slot always spare: an answer arriving now finds room at once
+                wait = self._until_room(now, chat_id, spare=1)
+                if self._answers_waiting:
+                    wait = max(wait, 0.002)
                 if wait <= 0:
                     break
                 await asyncio.sleep(wait)
-            self._sent.append(now)
-            if chat_id is not None:
-                self._last_in_chat[chat_id] = now
-                if len(self._last_in_chat) > 10_000:
-                    self._last_in_chat = {c: t for c, t in self._last_in_chat.items() if now - t < WINDOW}
+            self._record(chat_id, now)
 
     async def process_request(
         self,
@@ -91,7 +105,7 @@ class PacedRateLimiter(BaseRateLimiter[dict[str, Any]]):
         chat_id = data.get("chat_id") if isinstance(data.get("chat_id"), int) else None
         for attempt in range(self.max_retries + 1):
             if endpoint in SEND_ENDPOINTS:
-                await self._take(chat_id, broadcast)
+                await (self._take_for_broadcast(chat_id) if broadcast else self._take_for_answer(chat_id))
             try:
                 return await callback(*args, **kwargs)
             except RetryAfter as error:

@@ -28,6 +28,8 @@ class Settings(BaseSettings):
     organiser_ids: Annotated[frozenset[int], NoDecode] = frozenset()
     default_language: Literal["fr", "en"] = "fr"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # Telegram's limit on messages a second for the whole bot: 30, up to 1000 for bots with paid broadcasts
+    telegram_messages_per_second: int = Field(default=30, ge=1, le=100_000)
     webhook_url: AnyHttpUrl | None = None
     webhook_secret: SecretStr | None = None
     webhook_listen: str = "127.0.0.1"

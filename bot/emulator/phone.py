@@ -8,6 +8,7 @@ deleted messages gone.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -81,6 +82,8 @@ class Phone:
         self._messages: list[ChatMessage] = []
         self._reply_keyboard: list[list[str]] | None = None
         self._cursor = 0  # index in _messages of the first bot message not yet read
+        self.bot_version = 0  # bumped whenever the bot changes what this chat shows
+        self._bot_changed = asyncio.Event()
 
     def __repr__(self) -> str:
         return f"Phone({self.first_name!r}, id={self.id})"
@@ -150,6 +153,12 @@ class Phone:
         msg = found()
         assert msg is not None
         return msg
+
+    async def wait_bot_change(self, since: int, timeout: float = 5.0) -> None:
+        """Wait until the bot has changed this chat (a message, an edit, a deletion) after ``since``."""
+        async with asyncio.timeout(timeout):
+            while self.bot_version <= since:
+                await self._bot_changed.wait()
 
     def skip_unread(self) -> None:
         self._cursor = len(self._messages)
@@ -281,6 +290,16 @@ class Phone:
 
     def _append(self, msg: ChatMessage) -> None:
         self._messages.append(msg)
+        if msg.from_bot:
+            self._bot_touched()
+        else:
+            self.emulator._chat_changed(self, "user")
+
+    def _bot_touched(self) -> None:
+        self.bot_version += 1
+        event, self._bot_changed = self._bot_changed, asyncio.Event()
+        event.set()
+        self.emulator._chat_changed(self, "bot")
 
     def _find(self, message_id: int) -> ChatMessage | None:
         for msg in self._messages:

@@ -213,6 +213,8 @@ class TelegramEmulator:
         self._global_sends: deque[float] = deque()
         self._chat_sends: dict[int, deque[float]] = {}
         self._runner: web.AppRunner | None = None
+        # called with (phone, "bot" | "user" | "blocked") whenever what a user sees changes
+        self.listeners: list[Callable[[Phone, str], None]] = []
         self._closing = False
         self._methods: dict[str, Callable[[dict[str, Any]], Awaitable[Any]]] = {
             "getMe": self._get_me,
@@ -424,6 +426,7 @@ class TelegramEmulator:
         if state.blocked == blocked:
             return
         state.blocked = blocked
+        self._chat_changed(phone, "blocked")
         old, new = ("member", "kicked") if blocked else ("kicked", "member")
         bot_member: dict[str, Any] = {"user": self._bot_user()}
         update = {
@@ -436,6 +439,10 @@ class TelegramEmulator:
             }
         }
         await self._push_update(update)
+
+    def _chat_changed(self, phone: Phone, kind: str) -> None:
+        for listener in self.listeners:
+            listener(phone, kind)
 
     async def _push_update(self, payload: dict[str, Any]) -> dict[str, Any]:
         update = {"update_id": self._next_update_id, **payload}
@@ -814,7 +821,7 @@ class TelegramEmulator:
     async def _edit_message_text(self, params: dict[str, Any]) -> dict[str, Any]:
         if "text" not in params:
             raise bad_request("text is empty")
-        _, msg = self._find_bot_message(params, "edit")
+        state, msg = self._find_bot_message(params, "edit")
         if msg.text is None:
             raise bad_request("there is no text in the message to edit")
         text, entities = self._parse_text(
@@ -826,16 +833,18 @@ class TelegramEmulator:
             raise bad_request(NOT_MODIFIED)
         msg.text, msg.html, msg.entities, msg.reply_markup = text, params["text"], entities, markup
         msg.edit_date = int(time.time())
+        state.phone._bot_touched()
         return self._message_json(msg)
 
     async def _edit_message_reply_markup(self, params: dict[str, Any]) -> dict[str, Any]:
-        _, msg = self._find_bot_message(params, "edit")
+        state, msg = self._find_bot_message(params, "edit")
         markup = params.get("reply_markup")
         self._check_reply_markup(markup)
         if _inline(markup) == _inline(msg.reply_markup):
             raise bad_request(NOT_MODIFIED)
         msg.reply_markup = markup
         msg.edit_date = int(time.time())
+        state.phone._bot_touched()
         return self._message_json(msg)
 
     async def _delete_message(self, params: dict[str, Any]) -> bool:
@@ -844,6 +853,7 @@ class TelegramEmulator:
         if msg is None:
             raise bad_request("message to delete not found")
         msg.deleted = True
+        state.phone._bot_touched()
         return True
 
     async def _answer_callback_query(self, params: dict[str, Any]) -> bool:
@@ -855,6 +865,8 @@ class TelegramEmulator:
             raise bad_request("MESSAGE_TOO_LONG")
         cb.answered = True
         cb.answer = {k: v for k, v in params.items() if k != "callback_query_id"}
+        if text:  # a toast or an alert: something the user sees
+            self._users[cb.user_id].phone._bot_touched()
         return True
 
     def _input_file(self, value: Any) -> StoredFile:

@@ -6,9 +6,11 @@ higher SEQUENCE, so calendar apps remove the meeting instead of keeping a ghost.
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
-from icalendar import Calendar, vCalAddress, vText
+from icalendar import Calendar, Timezone, vCalAddress, vText
 from icalendar import Event as VEvent
 
 from bot.event import Event
@@ -51,6 +53,19 @@ def meeting_ics(
     organizer = vCalAddress("mailto:noreply@maillage.invalid")
     organizer.params["cn"] = vText(event.name.fr)
     vevent["organizer"] = organizer
+    calendar.add_component(_timezone(event.tz.key, local_start.year))
     calendar.add_component(vevent)
-    calendar.add_missing_timezones()
     return calendar.to_ical()
+
+
+@functools.lru_cache(maxsize=16)
+def _timezone(zone: str, year: int) -> Timezone:
+    """The VTIMEZONE of ``zone``: building it walks the zone's transitions (milliseconds), so once per zone."""
+    probe = Calendar()
+    probe_event = VEvent()
+    probe_event.add("dtstart", datetime(year, 7, 1, 12, tzinfo=ZoneInfo(zone)))
+    probe.add_component(probe_event)
+    probe.add_missing_timezones()
+    (component,) = probe.walk("VTIMEZONE")
+    assert isinstance(component, Timezone)
+    return component

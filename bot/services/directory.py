@@ -64,6 +64,7 @@ class DirectoryService:
         self.exhibitors = ExhibitorRepository(db)
         self.blocks = BlockRepository(db)
         self.programme = programme
+        self._search_texts: dict[Exhibitor, tuple[str, str]] = {}
         self._clock = clock or (lambda: datetime.now(UTC))
 
     async def themes_with_counts(self) -> list[tuple[Theme, int]]:
@@ -100,9 +101,17 @@ class DirectoryService:
             if slot.start > now and slot.utc_iso not in blocked and taken.get(slot.utc_iso, 0) < exhibitor.tables
         )
 
-    def _searchable(self, exhibitor: Exhibitor) -> str:
-        labels = [f"{t.fr} {t.en}" for t in self.event.themes if t.id in exhibitor.themes]
-        return normalise(" ".join([exhibitor.name, exhibitor.description, exhibitor.stand, *labels]))
+    def _searchable(self, exhibitor: Exhibitor) -> tuple[str, str]:
+        """The text a search looks in, and the name, both normalised; kept until the exhibitor changes."""
+        cached = self._search_texts.get(exhibitor)
+        if cached is None:
+            labels = [f"{t.fr} {t.en}" for t in self.event.themes if t.id in exhibitor.themes]
+            text = normalise(" ".join([exhibitor.name, exhibitor.description, exhibitor.stand, *labels]))
+            cached = (text, normalise(exhibitor.name))
+            if len(self._search_texts) > 5_000:
+                self._search_texts.clear()
+            self._search_texts[exhibitor] = cached
+        return cached
 
     async def search(self, query: str) -> list[Exhibitor]:
         """Every word must match name, description or themes; matches in the name first."""
@@ -111,10 +120,10 @@ class DirectoryService:
             return []
         found = []
         for exhibitor in await self.exhibitors.all():
-            text = self._searchable(exhibitor)
+            text, name = self._searchable(exhibitor)
             if all(term in text for term in terms):
-                in_name = sum(term in normalise(exhibitor.name) for term in terms)
-                found.append((-in_name, normalise(exhibitor.name), exhibitor))
+                in_name = sum(term in name for term in terms)
+                found.append((-in_name, name, exhibitor))
         found.sort(key=lambda item: (item[0], item[1]))
         return [exhibitor for _, _, exhibitor in found]
 

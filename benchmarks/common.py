@@ -1,0 +1,295 @@
+"""What every benchmark shares: the bots under test as processes, timing, reports.
+
+The emulator and the simulated phones run in the benchmark's process; each bot runs
+in a process of its own, so the emulator's work is not charged to the bot.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import signal
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bot.emulator import Phone, TelegramEmulator
+from bot.emulator.phone import ChatMessage
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "benchmarks" / "results"
+EXAMPLE_EVENT = ROOT / "examples" / "event.toml"
+AIOGRAM_REQUIREMENT = "aiogram==3.31.0"
+AIOGRAM_VENV = ROOT / "benchmarks" / ".venv-aiogram"
+
+OUR_VARIABLES = (
+    "TELEGRAM_",
+    "DATABASE_URL",
+    "EVENT_FILE",
+    "ORGANISER_IDS",
+    "DEFAULT_LANGUAGE",
+    "LOG_LEVEL",
+    "WEBHOOK_",
+)
+
+
+# ---------------------------------------------------------------------- the machine and the figures
+
+
+def machine() -> dict[str, Any]:
+    model = ""
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        for line in cpuinfo.read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    return {
+        "cores": os.cpu_count(),
+        "cpu": model or platform.processor(),
+        "python": platform.python_version(),
+        "platform": platform.platform(terse=True),
+    }
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """The q-th percentile (0-100), nearest rank."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    rank = max(0, min(len(ordered) - 1, round(q / 100 * len(ordered) + 0.5) - 1))
+    return ordered[rank]
+
+
+def latency_summary(values: Sequence[float]) -> dict[str, float]:
+    return {
+        "p50_ms": round(percentile(values, 50) * 1000, 2),
+        "p95_ms": round(percentile(values, 95) * 1000, 2),
+        "p99_ms": round(percentile(values, 99) * 1000, 2),
+        "max_ms": round(max(values) * 1000, 2) if values else float("nan"),
+    }
+
+
+def median_report(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Field by field median of repeated runs (numbers only; other fields from the first run)."""
+    merged: dict[str, Any] = {}
+    for key, value in runs[0].items():
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            merged[key] = round(statistics.median(float(r[key]) for r in runs), 3)
+        else:
+            merged[key] = value
+    return merged
+
+
+def write_report(name: str, report: dict[str, Any]) -> Path:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    out = RESULTS / f"{name}.json"
+    out.write_text(json.dumps({"benchmark": name, "machine": machine(), **report}, indent=2, ensure_ascii=False))
+    return out
+
+
+def print_table(title: str, headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    cells = [[str(h) for h in headers]] + [[str(c) for c in row] for row in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
+    m = machine()
+    print(f"\n{title}\nmachine: {m['cores']} cores ({m['cpu']}), Python {m['python']}\n")
+    for n, row in enumerate(cells):
+        print("  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths, strict=True))))
+        if n == 0:
+            print("  ".join("-" * w for w in widths))
+
+
+def parser(doc: str | None) -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--quick", action="store_true", help="a small run of a few seconds, for CI")
+    p.add_argument("--runs", type=int, default=None, help="repetitions (the report gives medians)")
+    return p
+
+
+# ---------------------------------------------------------------------- the bots under test
+
+
+@dataclass(frozen=True)
+class Contender:
+    label: str
+    argv: tuple[str, ...]
+
+
+def maillage() -> Contender:
+    return Contender("Maillage (real handlers, SQLite)", (sys.executable, "-m", "bot", "run"))
+
+
+def ptb_echo() -> Contender:
+    return Contender("echo bot, PTB defaults", (sys.executable, "-m", "benchmarks.echo_bot", "ptb-defaults"))
+
+
+def aiogram_echo() -> Contender:
+    return Contender("echo bot, aiogram 3", (str(aiogram_python()), str(ROOT / "benchmarks" / "aiogram_echo.py")))
+
+
+def aiogram_python() -> Path:
+    """The Python of a virtual environment holding only aiogram, made on first use.
+
+    aiogram pins pydantic below the version the project uses, so it cannot share the
+    project's environment; a separate one also keeps the baseline a bare aiogram.
+    """
+    python = AIOGRAM_VENV / "bin" / "python"
+    marker = AIOGRAM_VENV / "installed.txt"
+    if python.exists() and marker.exists() and marker.read_text() == AIOGRAM_REQUIREMENT:
+        return python
+    subprocess.run([sys.executable, "-m", "venv", "--clear", str(AIOGRAM_VENV)], check=True)
+    subprocess.run(
+        [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", AIOGRAM_REQUIREMENT],
+        check=True,
+    )
+    marker.write_text(AIOGRAM_REQUIREMENT)
+    return python
+
+
+def bot_environment(emulator: TelegramEmulator, workdir: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(OUR_VARIABLES)}
+    env.update(
+        TELEGRAM_BOT_TOKEN=emulator.token,
+        TELEGRAM_API_BASE_URL=emulator.root_url,
+        DATABASE_URL=f"sqlite:///{workdir / 'bench.db'}",
+        EVENT_FILE=str(EXAMPLE_EVENT),
+        LOG_LEVEL="WARNING",
+        PYTHONPATH=str(ROOT),
+    )
+    env.update(extra)
+    return env
+
+
+class BotProcess:
+    """A bot under test in its own process, polling the emulator."""
+
+    def __init__(self, process: asyncio.subprocess.Process, log: Path, started: float) -> None:
+        self.process = process
+        self.log = log
+        self.started = started  # time.monotonic() at spawn
+        self.ready_after: float | None = None  # seconds from spawn to the first long poll
+
+    @classmethod
+    async def start(
+        cls, contender: Contender, emulator: TelegramEmulator, workdir: Path, timeout: float = 60, **env: str
+    ) -> BotProcess:
+        log = workdir / f"bot-{time.monotonic_ns()}.log"
+        started = time.monotonic()
+        with log.open("wb") as out:
+            process = await asyncio.create_subprocess_exec(
+                *contender.argv,
+                cwd=workdir,
+                env=bot_environment(emulator, workdir, **env),
+                stdout=out,
+                stderr=asyncio.subprocess.STDOUT,
+            )
+        bot = cls(process, log, started)
+        deadline = started + timeout
+        while not emulator.polling:
+            if process.returncode is not None or time.monotonic() > deadline:
+                await bot.stop()
+                raise RuntimeError(f"{contender.label} did not start:\n{log.read_text(errors='replace')[-3000:]}")
+            await asyncio.sleep(0.005)
+        bot.ready_after = time.monotonic() - started
+        return bot
+
+    def memory_kb(self) -> dict[str, int]:
+        """Resident memory now (VmRSS) and at its peak (VmHWM), in KiB."""
+        fields: dict[str, int] = {}
+        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+            key, _, value = line.partition(":")
+            if key in ("VmRSS", "VmHWM"):
+                fields[key] = int(value.split()[0])
+        return fields
+
+    async def stop(self) -> int:
+        if self.process.returncode is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                await asyncio.wait_for(self.process.wait(), 20)
+            except TimeoutError:
+                self.process.kill()
+        return await self.process.wait()
+
+
+# ---------------------------------------------------------------------- acting as a user
+
+
+async def timed(phone: Phone, action: Callable[[], Awaitable[Any]], timeout: float = 30.0) -> float:
+    """Do ``action`` and return the seconds until the bot visibly answers in that chat."""
+    before = phone.bot_version
+    started = time.monotonic()
+    await action()
+    await phone.wait_bot_change(before, timeout)
+    return time.monotonic() - started
+
+
+async def press_matching(phone: Phone, prefix: str, choose: Callable[[list[str]], str] | None = None) -> bool:
+    """Press a button whose callback data starts with ``prefix`` on the newest message that has one."""
+    for msg in reversed(phone.bot_messages):
+        options = [
+            b["callback_data"] for row in msg.buttons for b in row if b.get("callback_data", "").startswith(prefix)
+        ]
+        if options:
+            data = choose(options) if choose else options[0]
+            await phone.press_raw(data, msg)
+            return True
+    return False
+
+
+def _newest_with_button(phone: Phone, prefix: str, among: int = 3) -> bool:
+    return any(
+        b.get("callback_data", "").startswith(prefix)
+        for m in phone.bot_messages[-among:]
+        for row in m.buttons
+        for b in row
+    )
+
+
+async def wait_button(phone: Phone, prefix: str, timeout: float = 10.0, among: int = 3) -> bool:
+    """Wait until the newest message (or one of the ``among`` newest) offers a button whose data starts with ``prefix``.
+
+    An answer can come in two parts (an edit, then a new message): the next tap waits for
+    what it needs, as a person would.
+    """
+    deadline = time.monotonic() + timeout
+    while not _newest_with_button(phone, prefix, among):
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return False
+        try:
+            await phone.wait_bot_change(phone.bot_version, remaining)
+        except TimeoutError:
+            return False
+    return True
+
+
+def buttons_on(msg: ChatMessage, prefix: str) -> list[str]:
+    return [b["callback_data"] for row in msg.buttons for b in row if b.get("callback_data", "").startswith(prefix)]
+
+
+async def wait_for_buttons(phone: Phone, msg: ChatMessage, prefix: str, timeout: float = 10.0) -> list[str]:
+    """The buttons of ``msg`` whose data start with ``prefix``, once it shows some ([] if it never does)."""
+    deadline = time.monotonic() + timeout
+    while not (found := buttons_on(msg, prefix)):
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return []
+        try:
+            await phone.wait_bot_change(phone.bot_version, remaining)
+        except TimeoutError:
+            return []
+    return found
+
+
+def has_button(phone: Phone, prefix: str) -> bool:
+    last = phone.last_bot_message
+    return last is not None and any(b.get("callback_data", "").startswith(prefix) for row in last.buttons for b in row)

@@ -1,0 +1,319 @@
+"""Throughput: registered users drive the bot as fast as it answers them.
+
+    python -m benchmarks.throughput [--users 500] [--runs 3] [--quick]
+
+Each simulated attendee walks the bot the way a phone does, waiting for each answer
+before the next tap: opens the directory, a theme, a card, goes back, requests a
+meeting (slot, no note, send), looks at the agenda, searches. Representatives (one per
+exhibitor) accept or decline, with a reason, every request they get. The mix, counted
+in updates, is printed with the figures.
+
+Baselines on the same emulator, in the same run, with the same number of users each
+sending as many messages: a bare echo bot on PTB with its defaults, and a bare echo
+bot on aiogram 3. Reported: updates per second, the ratio of Maillage to each, and the
+time from an update to its answer (p50/p95/p99). Runs alternate between the bots and
+the report gives medians.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import random
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from benchmarks.common import (
+    BotProcess,
+    Contender,
+    aiogram_echo,
+    has_button,
+    latency_summary,
+    maillage,
+    median_report,
+    parser,
+    press_matching,
+    print_table,
+    ptb_echo,
+    timed,
+    wait_button,
+    wait_for_buttons,
+    write_report,
+)
+from benchmarks.generate import WORDS, generate
+from bot.emulator import Phone, TelegramEmulator
+
+USERS_PER_EXHIBITOR = 12  # 500 users: 40 exhibitors, each with one representative
+
+
+class Over(Exception):
+    """The paced phase's time is up."""
+
+
+class Recorder:
+    """Times every update; in the paced phase, a person's think time comes before each tap."""
+
+    def __init__(self, rng: random.Random, think: float | None = None, until: float | None = None) -> None:
+        self.rng = rng
+        self.think = think
+        self.until = until
+        self.latencies: list[float] = []
+        self.mix: Counter[str] = Counter()
+        self.timeouts = 0
+        self.missing: Counter[str] = Counter()  # buttons that never came
+
+    async def step(self, phone: Phone, category: str, action: Callable[[], Awaitable[Any]]) -> bool:
+        pause = self.rng.expovariate(1 / self.think) if self.think else 0.0
+        if self.until is not None and time.monotonic() + pause > self.until:
+            await asyncio.sleep(max(0.0, self.until - time.monotonic()))
+            raise Over
+        if pause:
+            await asyncio.sleep(pause)
+        try:
+            self.latencies.append(await timed(phone, action))
+        except TimeoutError:
+            self.timeouts += 1
+            return False
+        self.mix[category] += 1
+        return True
+
+    async def press(
+        self, phone: Phone, category: str, prefix: str, choose: Callable[[list[str]], str] | None = None, among: int = 3
+    ) -> bool:
+        if not await wait_button(phone, prefix, among=among):
+            self.missing[prefix] += 1
+            return False
+        return await self.step(phone, category, lambda: press_matching(phone, prefix, choose))
+
+
+async def attendee(phone: Phone, rng: random.Random, rec: Recorder) -> None:
+    choose = rng.choice
+
+    async def browse() -> None:
+        """The directory screen, edited in place as the user taps through it."""
+        await rec.step(phone, "directory", lambda: phone.send("/exhibitors"))
+        if not await wait_button(phone, "dir:l:", among=1):
+            rec.missing["dir:l:"] += 1
+            return
+        screen = phone.bot_messages[-1]
+        for category, prefix in (
+            ("directory", "dir:l:"),
+            ("card", "dir:e:"),
+            ("directory", "dir:themes"),
+            ("directory", "dir:l:"),
+            ("card", "dir:e:"),
+        ):
+            options = await wait_for_buttons(phone, screen, prefix)
+            if not options:
+                rec.missing[prefix] += 1
+                return
+            data = choose(options)
+            await rec.step(phone, category, functools.partial(phone.press_raw, data, screen))
+
+    async def request_meeting() -> None:
+        if not await rec.press(phone, "request", "mt:new:"):
+            return
+        if not has_button(phone, "mt:slot:"):
+            return  # no free slot, or a request is already open with this exhibitor: the bot said so
+        await rec.press(phone, "request", "mt:slot:", choose)
+        if has_button(phone, "mt:slotok:"):  # the slot clashes with a session: confirm
+            await rec.press(phone, "request", "mt:slotok:")
+        await rec.press(phone, "request", "mt:draft:skip")
+        await rec.press(phone, "request", "mt:draft:send")
+
+    await browse()
+    await request_meeting()
+    await rec.step(phone, "agenda", lambda: phone.send("/agenda"))
+    await browse()
+    await rec.step(phone, "search", lambda: phone.send(f"/search {choose(WORDS)}"))
+    await browse()
+    await rec.step(phone, "agenda", lambda: phone.send("/agenda"))
+    await rec.step(phone, "search", lambda: phone.send(f"/search {choose(WORDS)}"))
+
+
+async def representative(phone: Phone, rng: random.Random, rec: Recorder, attendees_done: asyncio.Event) -> None:
+    handled: set[int] = set()
+    while True:
+        todo = [m for m in phone.bot_messages if m.message_id not in handled and m.button_labels]
+        todo = [m for m in todo if any(b.get("callback_data", "").startswith("mt:acc:") for r in m.buttons for b in r)]
+        if not todo:
+            if attendees_done.is_set():
+                return
+            with contextlib.suppress(TimeoutError):
+                await phone.wait_bot_change(phone.bot_version, timeout=0.5)
+            continue
+        msg = todo[0]
+        handled.add(msg.message_id)
+        data = {
+            b["callback_data"].split(":")[1]: b["callback_data"] for r in msg.buttons for b in r if "callback_data" in b
+        }
+        if rng.random() < 0.5:
+            await rec.step(phone, "accept/decline", functools.partial(phone.press_raw, data["acc"], msg))
+        else:
+            await rec.step(phone, "accept/decline", functools.partial(phone.press_raw, data["dec"], msg))
+            await rec.press(phone, "accept/decline", "mt:decr:", among=5)
+
+
+async def echo_user(phone: Phone, messages: int, rec: Recorder) -> None:
+    for n in range(messages):
+        await rec.step(phone, "echo", functools.partial(phone.send, f"bonjour {n}"))
+
+
+async def until_over(script: Awaitable[None], repeat: Callable[[], Awaitable[None]] | None) -> None:
+    try:
+        await script
+        while repeat is not None:
+            await repeat()
+    except Over:
+        pass
+
+
+async def run_maillage(
+    users: int, seed: int, think: float | None = None, duration: float | None = None
+) -> dict[str, Any]:
+    """Saturation (no think time, each user's script once) or paced (think time, for ``duration`` seconds)."""
+    exhibitors = max(2, users // USERS_PER_EXHIBITOR)
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        generated = await generate(
+            workdir / "bench.db", participants=users, exhibitors=exhibitors, meetings=0, reps_per_exhibitor=1, tables=3
+        )
+        async with TelegramEmulator() as emulator:
+            attendees = [emulator.user(f"A{i}", user_id=t, started=True) for i, t in enumerate(generated.attendee_ids)]
+            reps = [
+                emulator.user(f"R{e}", user_id=ids[0], started=True) for e, ids in generated.representative_ids.items()
+            ]
+            # The emulator enforces no flood limit here and the echo bots pace nothing: Maillage's own
+            # pacing is lifted too, so that the three are measured on their work alone
+            bot = await BotProcess.start(maillage(), emulator, workdir, TELEGRAM_MESSAGES_PER_SECOND="100000")
+            rng = random.Random(seed)
+            started = time.monotonic()
+            until = started + duration if duration else None
+            rec = Recorder(random.Random(seed), think, until)
+            done = asyncio.Event()
+            rep_tasks = [
+                asyncio.create_task(until_over(representative(p, random.Random(rng.random()), rec, done), None))
+                for p in reps
+            ]
+
+            def script(phone: Phone) -> Callable[[], Awaitable[None]]:
+                own = random.Random(rng.random())
+                return lambda: attendee(phone, own, rec)
+
+            scripts = [script(p) for p in attendees]
+            await asyncio.gather(*(until_over(s(), s if duration else None) for s in scripts))
+            done.set()
+            await asyncio.gather(*rep_tasks)
+            elapsed = duration or time.monotonic() - started
+            await bot.stop()
+            refused = emulator.errors(expected=())
+    updates = len(rec.latencies)
+    return {
+        "label": maillage().label,
+        "users": users,
+        "updates": updates,
+        "seconds": round(elapsed, 3),
+        "updates_per_s": round(updates / elapsed, 1),
+        **latency_summary(rec.latencies),
+        "timeouts": rec.timeouts,
+        "buttons_missing": sum(rec.missing.values()),
+        "refused_calls": len(refused),
+        "mix": {k: round(v / updates, 3) for k, v in sorted(rec.mix.items())},
+    }
+
+
+async def run_echo(
+    contender: Contender, users: int, messages: int, think: float | None = None, duration: float | None = None
+) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory() as tmp:
+        async with TelegramEmulator() as emulator:
+            phones = [emulator.user(f"U{i}", started=True) for i in range(users)]
+            bot = await BotProcess.start(contender, emulator, Path(tmp))
+            started = time.monotonic()
+            rec = Recorder(random.Random(0), think, started + duration if duration else None)
+
+            def script(phone: Phone) -> Callable[[], Awaitable[None]]:
+                return lambda: echo_user(phone, messages, rec)
+
+            await asyncio.gather(*(until_over(s(), s if duration else None) for s in (script(p) for p in phones)))
+            elapsed = duration or time.monotonic() - started
+            await bot.stop()
+    updates = len(rec.latencies)
+    return {
+        "label": contender.label,
+        "users": users,
+        "updates": updates,
+        "seconds": round(elapsed, 3),
+        "updates_per_s": round(updates / elapsed, 1),
+        **latency_summary(rec.latencies),
+        "timeouts": rec.timeouts,
+    }
+
+
+async def main() -> None:
+    p = parser(__doc__)
+    p.add_argument("--users", type=int, default=500)
+    p.add_argument("--think", type=float, default=3.0, help="mean seconds between a person's taps, paced phase")
+    p.add_argument("--duration", type=float, default=20.0, help="seconds of the paced phase")
+    args = p.parse_args()
+    users = 40 if args.quick else args.users
+    duration = 3.0 if args.quick else args.duration
+    runs = args.runs or (1 if args.quick else 3)
+    contenders = [ptb_echo(), aiogram_echo()]
+    saturated: dict[str, list[dict[str, Any]]] = {}
+    paced: dict[str, list[dict[str, Any]]] = {}
+    for n in range(runs):
+        ours = await run_maillage(users, seed=n)
+        saturated.setdefault(ours["label"], []).append(ours)
+        per_user = max(1, round(ours["updates"] / users))
+        for contender in contenders:
+            saturated.setdefault(contender.label, []).append(await run_echo(contender, users, per_user))
+        ours = await run_maillage(users, seed=n, think=args.think, duration=duration)
+        paced.setdefault(ours["label"], []).append(ours)
+        for contender in contenders:
+            result = await run_echo(contender, users, per_user, think=args.think, duration=duration)
+            paced.setdefault(contender.label, []).append(result)
+    medians = {label: median_report(r) for label, r in saturated.items()}
+    paced_medians = {label: median_report(r) for label, r in paced.items()}
+    ours = medians[maillage().label]
+    rows = []
+    for label, r in medians.items():
+        ratio = ours["updates_per_s"] / r["updates_per_s"]
+        r["maillage_ratio"] = round(ratio, 2)
+        rows.append([label, r["updates"], r["updates_per_s"], f"{ratio:.2f}", r["p50_ms"], r["p95_ms"], r["p99_ms"]])
+    print_table(
+        f"Throughput at saturation: {users} users tapping without pause, median of {runs} run(s)",
+        ["bot", "updates", "updates/s", "Maillage ÷ this", "p50 ms", "p95 ms", "p99 ms"],
+        rows,
+    )
+    print(f"\nMaillage's mix (share of updates): {ours['mix']}")
+    print_table(
+        f"Answer times at a steady load: {users} users, one tap every {args.think:g} s on average, {duration:g} s",
+        ["bot", "updates", "updates/s", "p50 ms", "p95 ms", "p99 ms", "max ms"],
+        [
+            [k, r["updates"], r["updates_per_s"], r["p50_ms"], r["p95_ms"], r["p99_ms"], r["max_ms"]]
+            for k, r in paced_medians.items()
+        ],
+    )
+    out = write_report(
+        "throughput",
+        {
+            "users": users,
+            "runs": runs,
+            "think_s": args.think,
+            "paced_duration_s": duration,
+            "saturation": medians,
+            "steady_load": paced_medians,
+            "all_runs": {"saturation": saturated, "steady_load": paced},
+        },
+    )
+    print(f"written to {out}")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
