@@ -13,6 +13,7 @@ from telegram.ext import (
     CommandHandler,
     ContextTypes,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 
@@ -34,6 +35,7 @@ from bot.settings import Settings
 from bot.transport import AiohttpRequest
 from handlers import (
     broadcasts,
+    common,
     directory,
     errors,
     fallback,
@@ -124,6 +126,9 @@ def build_application(services: Services) -> MaillageApplication:
 def register_handlers(application: MaillageApplication) -> None:
     # Commands and messages in private chats; an edit of an old message is not a new request
     private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
+
+    # Before anything else: replies to this user do not count towards the bulk budget
+    application.add_handler(TypeHandler(Update, common.note_user_activity), group=-1)
 
     # Welcome, registration, invite links
     application.add_handler(CommandHandler("start", registration.start, filters=private))

@@ -1,11 +1,13 @@
-"""One budget for everything the bot sends: Telegram allows about 30 messages a second.
+"""One budget for what the bot sends: Telegram allows about 30 bulk messages a second.
 
-Answers to people go first: one takes a slot at once when the last second's window has
-room, or the next slot to free up (a few milliseconds while a broadcast runs), and waits
-out the second after a message to the same chat. Broadcasts take the slots answers leave
-but one, one at a time, never while an answer is waiting, and never write to a chat that
-got a message less than a second ago. So a broadcast runs at the pace Telegram allows
-without a 429, and a crowd is still answered at once."""
+Telegram's FAQ puts its limits (about 30 a second in all, one a second per chat, short
+bursts allowed) on bulk notifications. Replies (messages to someone who wrote or pressed
+a button in the last few seconds) never wait and are not counted. Messages the bot starts
+itself (reminders, requests to representatives) take a slot at once when the last
+second's window has room, or the next slot to free up. Broadcasts take every slot left,
+one at a time, never while such a message is waiting, and never write to a chat that got
+a counted message less than a second ago. So a broadcast runs at the pace Telegram
+allows without a 429, and a crowd is still answered at once."""
 
 from __future__ import annotations
 
@@ -25,6 +27,9 @@ SEND_ENDPOINTS = frozenset(
 # two windows overlap from Telegram's point of view
 WINDOW = 1.02
 BROADCAST = {"broadcast": True}
+# A message within this many seconds of the user's own is a reply (kept well inside what
+# Telegram is likely to treat so, since an answer can take a moment)
+REPLY_SECONDS = 5.0
 
 
 def retry_seconds(error: RetryAfter) -> float:
@@ -37,7 +42,8 @@ class PacedRateLimiter(BaseRateLimiter[dict[str, Any]]):
         self.per_second = per_second
         self.max_retries = max_retries
         self._sent: deque[float] = deque()
-        self._answers_waiting = 0
+        self._answers_waiting = 0  # messages the bot starts itself, waiting for a slot
+        self._heard: dict[int, float] = {}  # chat -> when its user last wrote or pressed
         self._last_in_chat: dict[int, float] = {}
         self._lock = asyncio.Lock()
 
@@ -51,25 +57,42 @@ class PacedRateLimiter(BaseRateLimiter[dict[str, Any]]):
         while self._sent and now - self._sent[0] >= WINDOW:
             self._sent.popleft()
 
-    def _until_room(self, now: float, chat_id: int | None, spare: int = 0) -> float:
+    def _until_chat_free(self, now: float, chat_id: int | None) -> float:
+        last = self._last_in_chat.get(chat_id) if chat_id is not None else None
+        return last + WINDOW - now if last is not None and now - last < WINDOW else 0.0
+
+    def _until_room(self, now: float, chat_id: int | None) -> float:
         """Seconds until the window has room for one more message to ``chat_id`` (0: room now)."""
         self._expire(now)
         wait = 0.0
-        if len(self._sent) >= self.per_second - spare:
-            wait = max(0.001, self._sent[-(self.per_second - spare)] + WINDOW - now)
-        last = self._last_in_chat.get(chat_id) if chat_id is not None else None
-        if last is not None and now - last < WINDOW:
-            wait = max(wait, last + WINDOW - now)
-        return wait
+        if len(self._sent) >= self.per_second:
+            wait = max(0.001, self._sent[-self.per_second] + WINDOW - now)
+        return max(wait, self._until_chat_free(now, chat_id))
 
-    def _record(self, chat_id: int | None, now: float) -> None:
-        self._sent.append(now)
+    def _last_in_chat_set(self, chat_id: int | None, now: float) -> None:
         if chat_id is not None:
             self._last_in_chat[chat_id] = now
             if len(self._last_in_chat) > 10_000:
                 self._last_in_chat = {c: t for c, t in self._last_in_chat.items() if now - t < WINDOW}
 
+    def _record(self, chat_id: int | None, now: float) -> None:
+        self._sent.append(now)
+        self._last_in_chat_set(chat_id, now)
+
+    def heard_from(self, chat_id: int) -> None:
+        """The user of ``chat_id`` just wrote or pressed a button: what the bot sends next is a reply."""
+        self._heard[chat_id] = time.monotonic()
+        if len(self._heard) > 10_000:
+            now = time.monotonic()
+            self._heard = {c: t for c, t in self._heard.items() if now - t < REPLY_SECONDS}
+
+    def _is_reply(self, chat_id: int | None, now: float) -> bool:
+        heard = self._heard.get(chat_id) if chat_id is not None else None
+        return heard is not None and now - heard < REPLY_SECONDS
+
     async def _take_for_answer(self, chat_id: int | None) -> None:
+        if self._is_reply(chat_id, time.monotonic()):
+            return  # a reply in a conversation: no limit of Telegram's applies
         self._answers_waiting += 1
         try:
             # the window frees up with time, not on an event: sleeping until then is the point
@@ -83,8 +106,7 @@ class PacedRateLimiter(BaseRateLimiter[dict[str, Any]]):
         async with self._lock:  # broadcasts queue up; answers go around them
             while True:
                 now = time.monotonic()
-                # one slot always spare: an answer arriving now finds room at once
-                wait = self._until_room(now, chat_id, spare=1)
+                wait = self._until_room(now, chat_id)
                 if self._answers_waiting:
                     wait = max(wait, 0.002)
                 if wait <= 0:

@@ -10,10 +10,19 @@ from telegram.error import Forbidden
 
 from bot.event import Language
 from bot.i18n import to_plain
+from bot.pacing import PacedRateLimiter
 from bot.runtime import Context
 from storage.participants import Participant
 
 log = logging.getLogger(__name__)
+
+
+async def note_user_activity(update: Update, context: Context) -> None:
+    """Tell the send budget that this user just wrote or pressed: the next messages are replies."""
+    chat = update.effective_chat
+    limiter = context.bot.rate_limiter
+    if chat is not None and isinstance(limiter, PacedRateLimiter):
+        limiter.heard_from(chat.id)
 
 
 async def user_language(update: Update, context: Context) -> Language:

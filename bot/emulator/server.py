@@ -104,6 +104,10 @@ class FloodLimits:
 
     global_per_second: int | None = None
     per_chat_per_second: int | None = None
+    # Telegram's FAQ puts its limits on bulk notifications (and allows short bursts in a chat):
+    # with this set, a message to a user who wrote to the bot (message or button) within these
+    # seconds is a reply, and neither limit applies to it nor counts it
+    replies_exempt_for: float | None = None
 
 
 @dataclass
@@ -212,6 +216,7 @@ class TelegramEmulator:
         self._webhook_wakeup = asyncio.Event()
         self._global_sends: deque[float] = deque()
         self._chat_sends: dict[int, deque[float]] = {}
+        self._last_heard: dict[int, float] = {}  # user id -> when they last wrote or pressed
         self._runner: web.AppRunner | None = None
         # called with (phone, "bot" | "user" | "blocked") whenever what a user sees changes
         self.listeners: list[Callable[[Phone, str], None]] = []
@@ -354,6 +359,7 @@ class TelegramEmulator:
 
     async def _user_sends(self, phone: Phone, message: dict[str, Any], record: ChatMessage) -> dict[str, Any]:
         state = self._users[phone.id]
+        self._last_heard[phone.id] = time.monotonic()
         if state.blocked:
             raise RuntimeError(f"{phone.first_name} blocked the bot: unblock it before writing to it")
         state.started = True
@@ -402,6 +408,7 @@ class TelegramEmulator:
 
     async def _user_presses(self, phone: Phone, message: ChatMessage | None, data: str) -> str:
         state = self._users[phone.id]
+        self._last_heard[phone.id] = time.monotonic()
         if state.blocked:
             raise RuntimeError(f"{phone.first_name} blocked the bot: unblock it before pressing buttons")
         query_id = str(secrets.randbits(63))
@@ -549,6 +556,14 @@ class TelegramEmulator:
         now = time.monotonic()
         limits = self.flood
         chat_id = params.get("chat_id")
+        last_heard = self._last_heard.get(chat_id) if isinstance(chat_id, int) else None
+        is_reply = (
+            limits.replies_exempt_for is not None
+            and last_heard is not None
+            and now - last_heard <= limits.replies_exempt_for
+        )
+        if is_reply:
+            return
         if limits.global_per_second is not None:
             _expire(self._global_sends, now)
             if len(self._global_sends) >= limits.global_per_second:

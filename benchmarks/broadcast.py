@@ -1,0 +1,136 @@
+"""Broadcast pace: an announcement to 1,000 people under Telegram's limits.
+
+    python -m benchmarks.broadcast [--recipients 1000] [--chatters 20] [--runs 3] [--quick]
+
+The emulator enforces 30 bulk messages a second for the whole bot and one message a
+second per chat, and answers 429 beyond them. Replies to someone who wrote in the last
+ten seconds are not bulk (Telegram's FAQ puts the limit on bulk notifications), but
+they do count per chat. Two phases, each run: the broadcast alone, then the broadcast
+while some of the recipients chat with the bot (/help, one every 3 s on average).
+Reported: the delivery time from the first message to the last against the floor of
+whole seconds in (recipients - 1) / 30, the 429 count, and the time the chatters waited for answers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from benchmarks.common import (
+    EXAMPLE_EVENT,
+    BotProcess,
+    latency_summary,
+    maillage,
+    median_report,
+    parser,
+    print_table,
+    timed,
+    write_report,
+)
+from benchmarks.generate import generate
+from bot.emulator import FloodLimits, Phone, TelegramEmulator
+from bot.event import load_event
+from bot.services.broadcasts import BroadcastService
+from storage.db import Database
+from storage.participants import ParticipantRepository
+
+TELEGRAM_LIMITS = FloodLimits(global_per_second=30, per_chat_per_second=1, replies_exempt_for=10)
+TEXT = "📣 <b>La plénière commence</b> dans 10 minutes, salle Jean-Jaurès."
+SIGN = "📣 La plénière commence"
+
+
+def received(phone: Phone) -> list[float]:
+    return [m.received_at for m in phone.bot_messages if m.content.startswith(SIGN)]
+
+
+async def chat(phone: Phone, rng: random.Random, stop: asyncio.Event, waits: list[float]) -> None:
+    while not stop.is_set():
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), rng.expovariate(1 / 3.0))
+        if stop.is_set():
+            return
+        with contextlib.suppress(TimeoutError):
+            waits.append(await timed(phone, lambda: phone.send("/help"), timeout=10))
+
+
+async def run(recipients: int, chatters: int, seed: int) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        generated = await generate(
+            workdir / "bench.db", participants=recipients, exhibitors=1, meetings=0, reps_per_exhibitor=0
+        )
+        async with TelegramEmulator(flood=TELEGRAM_LIMITS) as emulator:
+            phones = [emulator.user(f"P{i}", user_id=t, started=True) for i, t in enumerate(generated.attendee_ids)]
+            bot = await BotProcess.start(maillage(), emulator, workdir)
+            waits: list[float] = []
+            stop = asyncio.Event()
+            rng = random.Random(seed)
+            talkers = [
+                asyncio.create_task(chat(p, random.Random(rng.random()), stop, waits)) for p in phones[:chatters]
+            ]
+            async with Database(workdir / "bench.db") as db:
+                author = await ParticipantRepository(db).by_telegram_id(generated.attendee_ids[0])
+                assert author is not None
+                await BroadcastService(db, load_event(EXAMPLE_EVENT)).announce(author, TEXT, "all", None)
+            await emulator.wait_for(lambda: all(received(p) for p in phones), timeout=recipients / 10 + 60)
+            stop.set()
+            await asyncio.gather(*talkers)
+            await bot.stop()
+            too_many = [c for c in emulator.calls if c.error_code == 429]
+            refused = emulator.errors()
+    times = sorted(t for p in phones for t in received(p))
+    elapsed = times[-1] - times[0]
+    floor = (recipients - 1) // 30  # message k and k + 30 must be a second apart
+    return {
+        "recipients": recipients,
+        "chatters": chatters,
+        "delivered": len(times),
+        "seconds": round(elapsed, 3),
+        "floor_s": round(floor, 3),
+        "ratio_to_floor": round(elapsed / floor, 3),
+        "responses_429": len(too_many),
+        "refused_calls": len(refused),
+        "answers": len(waits),
+        **({"answer_" + k: v for k, v in latency_summary(waits).items()} if waits else {}),
+    }
+
+
+async def main() -> None:
+    p = parser(__doc__)
+    p.add_argument("--recipients", type=int, default=1000)
+    p.add_argument("--chatters", type=int, default=20)
+    args = p.parse_args()
+    recipients, chatters = (150, 5) if args.quick else (args.recipients, args.chatters)
+    runs = args.runs or (1 if args.quick else 3)
+    alone, busy = [], []
+    for n in range(runs):
+        alone.append(await run(recipients, 0, n))
+        busy.append(await run(recipients, chatters, n))
+    a, b = median_report(alone), median_report(busy)
+    print_table(
+        f"Broadcast to {recipients} under 30 bulk messages/s and 1/s per chat, median of {runs} run(s)",
+        ["phase", "seconds", "floor s", "÷ floor", "429s", "answers", "answer p50 ms", "answer p95 ms"],
+        [
+            ["broadcast alone", a["seconds"], a["floor_s"], a["ratio_to_floor"], a["responses_429"], "-", "-", "-"],
+            [
+                f"while {chatters} people chat",
+                b["seconds"],
+                b["floor_s"],
+                b["ratio_to_floor"],
+                b["responses_429"],
+                b["answers"],
+                b.get("answer_p50_ms", "-"),
+                b.get("answer_p95_ms", "-"),
+            ],
+        ],
+    )
+    out = write_report("broadcast", {"runs": runs, "alone": a, "while_chatting": b, "all_runs": [alone, busy]})
+    print(f"written to {out}")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
