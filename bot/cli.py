@@ -254,6 +254,13 @@ def cmd_invite(args: argparse.Namespace) -> int:
     return _run_async(settings, _invite(settings, args))
 
 
+def cmd_sandbox(args: argparse.Namespace) -> int:
+    from bot.sandbox.cli import run_sandbox
+
+    setup_logging("WARNING", [])
+    return run_sandbox(port=args.port, db=args.db, shift=not args.no_shift, open_browser=not args.no_browser)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m bot", description="Maillage, the networking bot of an in-person event."
@@ -283,6 +290,14 @@ def build_parser() -> argparse.ArgumentParser:
     exporter.set_defaults(func=cmd_export)
     reconcile = commands.add_parser("reconcile", help="cancel, with notice, meetings the event file no longer has")
     reconcile.set_defaults(func=cmd_reconcile)
+    sandbox = commands.add_parser(
+        "sandbox", help="rehearse offline: the bot on a simulated Telegram, phones side by side in a browser"
+    )
+    sandbox.add_argument("--port", type=int, default=8080, help="the web page's port (default 8080)")
+    sandbox.add_argument("--db", help="keep the data in this SQLite file (default: a fresh temporary one)")
+    sandbox.add_argument("--no-shift", action="store_true", help="keep the event's real dates")
+    sandbox.add_argument("--no-browser", action="store_true", help="do not offer to open a browser")
+    sandbox.set_defaults(func=cmd_sandbox)
     return parser
 
 

@@ -82,6 +82,7 @@ class Phone:
         self._messages: list[ChatMessage] = []
         self._reply_keyboard: list[list[str]] | None = None
         self._cursor = 0  # index in _messages of the first bot message not yet read
+        self.toasts: list[str] = []  # what the bot answered to button presses, as toasts or alerts
         self.bot_version = 0  # bumped whenever the bot changes what this chat shows
         self._bot_changed = asyncio.Event()
 

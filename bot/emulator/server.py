@@ -881,7 +881,9 @@ class TelegramEmulator:
         cb.answered = True
         cb.answer = {k: v for k, v in params.items() if k != "callback_query_id"}
         if text:  # a toast or an alert: something the user sees
-            self._users[cb.user_id].phone._bot_touched()
+            phone = self._users[cb.user_id].phone
+            phone.toasts.append(text)
+            phone._bot_touched()
         return True
 
     def _input_file(self, value: Any) -> StoredFile:

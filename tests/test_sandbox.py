@@ -1,0 +1,175 @@
+"""The rehearsal sandbox: its page driven in a real headless Chromium, and the command itself.
+
+Chromium is Debian's (installed by .ci/run); Playwright only drives it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import signal
+import sys
+import urllib.request
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from playwright.async_api import Page, async_playwright, expect
+
+from bot.event import load_event
+from bot.sandbox import Sandbox, rehearsal_event
+from bot.sandbox.server import EXAMPLE_EVENT
+from tests.conftest import ROOT
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+ATTENDEE, REPRESENTATIVE, ORGANISER = "#p7000001", "#p7000002", "#p7000003"
+
+
+@pytest.fixture
+async def sandbox(tmp_path: Path) -> AsyncIterator[Sandbox]:
+    event = rehearsal_event(load_event(EXAMPLE_EVENT), datetime.now(UTC))
+    box = Sandbox(db_path=tmp_path / "sandbox.db", event=event, port=0)
+    await box.start()
+    yield box
+    await box.stop()
+
+
+@pytest.fixture
+async def page(sandbox: Sandbox, tmp_path: Path) -> AsyncIterator[Page]:
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        context = await browser.new_context(viewport={"width": 1440, "height": 900}, accept_downloads=True)
+        tab = await context.new_page()
+        await tab.goto(sandbox.url)
+        yield tab
+        await browser.close()
+
+
+def bot_says(page: Page, phone: str, text: str) -> object:
+    return page.locator(f"{phone} .chat .msg.bot").filter(has_text=text).last
+
+
+async def tap(page: Page, phone: str, label: str, *, prefix: bool = False) -> None:
+    """Press the newest button of the chat labelled ``label`` (or starting with it)."""
+    pattern = re.compile(f"^{re.escape(label)}" + ("" if prefix else "$"))
+    button = page.locator(f"{phone} .chat button").filter(has_text=pattern).last
+    await button.click()
+
+
+async def type_after(page: Page, phone: str, prompt: str, text: str) -> None:
+    """Wait for the bot's question, then type the answer and press send."""
+    await expect(bot_says(page, phone, prompt)).to_be_visible()  # type: ignore[arg-type]
+    await page.locator(f"{phone} form.send input").fill(text)
+    await page.locator(f"{phone} form.send button").click()
+
+
+async def test_a_whole_rehearsal_in_the_browser(page: Page, sandbox: Sandbox, tmp_path: Path) -> None:
+    await expect(page.locator(".phone")).to_have_count(3)
+
+    # The attendee registers by clicking and typing
+    await page.locator(f"{ATTENDEE} form.send input").fill("/start")
+    await page.locator(f"{ATTENDEE} form.send button").click()
+    await tap(page, ATTENDEE, "✓ 🇫🇷 Français")
+    await tap(page, ATTENDEE, "✅ J'accepte")
+    await type_after(page, ATTENDEE, "nom complet", "Camille Martin")
+    await type_after(page, ATTENDEE, "Pour quelle organisation", "Ville de Roubaix")
+    await tap(page, ATTENDEE, "Collectivité locale")
+    await type_after(page, ATTENDEE, "fonction", "Cheffe de projet")
+    await tap(page, ATTENDEE, "▫️ Agriculture urbaine")
+    await expect(page.locator(f"{ATTENDEE} .chat button").filter(has_text="✅ Agriculture urbaine")).to_be_visible()
+    await tap(page, ATTENDEE, "Valider")
+    await type_after(page, ATTENDEE, "cherchez-vous", "Des solutions <b>contre</b> le gaspillage")
+    await tap(page, ATTENDEE, "✅ Confirmer")
+    await expect(bot_says(page, ATTENDEE, "vous êtes inscrit(e)")).to_be_visible()  # type: ignore[arg-type]
+    # what she typed that looks like HTML is shown as text, never as markup
+    assert await page.locator(f"{ATTENDEE} .chat b", has_text="contre").count() == 0
+
+    # ... scans the disco soupe's stand and asks for a meeting
+    await page.locator(f"{ATTENDEE} select.stand").select_option("disco-soupe")
+    await page.locator(f"{ATTENDEE} button.scan").click()
+    await tap(page, ATTENDEE, "📅 Demander un rendez-vous")
+    slot = page.locator(f"{ATTENDEE} .chat button").filter(has_text=re.compile(r"^\d\d:\d\d$")).first
+    await slot.click()
+    await tap(page, ATTENDEE, "Passer")
+    await tap(page, ATTENDEE, "✅ Envoyer la demande")
+
+    # The representative accepts it on the second phone
+    await expect(bot_says(page, REPRESENTATIVE, "Demande de rendez-vous")).to_be_visible()  # type: ignore[arg-type]
+    await tap(page, REPRESENTATIVE, "✅ Accepter")
+
+    # The attendee sees the confirmation and downloads the calendar file
+    await expect(bot_says(page, ATTENDEE, "confirmé")).to_be_visible()  # type: ignore[arg-type]
+    link = page.locator(f"{ATTENDEE} .chat a.file").filter(has_text=".ics").last
+    async with page.expect_download() as info:
+        await link.click()
+    download = await info.value
+    saved = tmp_path / download.suggested_filename
+    await download.save_as(saved)
+    assert saved.suffix == ".ics"
+    assert "BEGIN:VEVENT" in saved.read_text() and "Disco Soupe" in saved.read_text()
+
+    # The organiser broadcasts; it shows on the two other phones, live
+    await page.locator(f"{ORGANISER} form.send input").fill("/broadcast")
+    await page.locator(f"{ORGANISER} form.send button").click()
+    await type_after(page, ORGANISER, "Écrivez l'annonce", "La plénière commence dans 10 minutes, salle Jean-Jaurès.")
+    await tap(page, ORGANISER, "Tout le monde", prefix=True)
+    await tap(page, ORGANISER, "Maintenant")
+    await tap(page, ORGANISER, "✅ Envoyer")
+    for phone in (ATTENDEE, REPRESENTATIVE):
+        await expect(bot_says(page, phone, "La plénière commence dans 10 minutes")).to_be_visible()  # type: ignore[arg-type]
+    await page.screenshot(path=str(tmp_path / "sandbox.png"))
+
+
+async def test_a_persona_added_with_the_form_gets_a_phone(page: Page) -> None:
+    await page.locator("#persona-name").fill("Sacha Leroy")
+    await page.locator("#persona-language").select_option("en")
+    await page.locator("#add-persona button").click()
+    await expect(page.locator(".phone")).to_have_count(4)
+    phone = "#" + (await page.locator(".phone").nth(3).get_attribute("id") or "")
+    await page.locator(f"{phone} form.send input").fill("/start")
+    await page.locator(f"{phone} form.send button").click()
+    await expect(bot_says(page, phone, "Welcome")).to_be_visible()  # type: ignore[arg-type]
+    await page.locator(f"{phone} button.block").click()
+    await expect(page.locator(f"{phone} button.block")).to_have_text("Débloquer le bot")
+
+
+async def test_the_sandbox_command_serves_the_page_and_stops_on_ctrl_c(tmp_path: Path) -> None:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "sandbox",
+        "--port",
+        "0",
+        "--no-browser",
+        "--db",
+        str(tmp_path / "kept.db"),
+        cwd=ROOT,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+        stdin=asyncio.subprocess.DEVNULL,
+    )
+    assert process.stdout is not None
+    line = (await asyncio.wait_for(process.stdout.readline(), 60)).decode()
+    match = re.search(r"http://127\.0\.0\.1:\d+/", line)
+    assert match, line
+    html = await asyncio.to_thread(lambda: urllib.request.urlopen(match.group(0), timeout=10).read().decode())
+    assert "Maillage" in html and "EventSource" in html
+    process.send_signal(signal.SIGINT)
+    rest = (await asyncio.wait_for(process.stdout.read(), 30)).decode()
+    assert await process.wait() == 0, rest
+    assert "sandbox stopped" in rest
+    assert (tmp_path / "kept.db").exists()
