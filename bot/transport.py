@@ -3,7 +3,7 @@
 PTB's default transport (httpx) serialises calls through a small pool; with real
 network latency a crowd writing at once then waits on the pool. This transport
 keeps many connections open so that answers to different users go out in
-parallel (see benchmarks/transport_burst.py for the measurement behind it).
+parallel (see benchmarks/burst.py for the measurement behind it).
 """
 
 from __future__ import annotations
