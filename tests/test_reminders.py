@@ -257,6 +257,5 @@ async def test_flood_control_is_honoured(emulator: TelegramEmulator, runner: Bot
     emulator.flood = FloodLimits(per_chat_per_second=1)
     await runner.start()
     await emulator.wait_for(lambda: len(reminders_of(rep)) == 3, timeout=15)
-    assert [c for c in emulator.calls if c.error_code == 429]  # Telegram said "wait"...
     received = sorted(m.received_at for m in reminders_of(rep))
-    assert received[2] - received[0] >= 1.0  # ...and the bot waited
+    assert received[2] - received[0] >= 1.0  # the bot paced them itself (or waited when told to)
