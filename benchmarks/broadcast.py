@@ -32,13 +32,12 @@ from benchmarks.common import (
     write_report,
 )
 from benchmarks.generate import generate
-from bot.emulator import FloodLimits, Phone, TelegramEmulator
+from bot.emulator import TELEGRAM_LIMITS, Phone, TelegramEmulator
 from bot.event import load_event
 from bot.services.broadcasts import BroadcastService
 from storage.db import Database
 from storage.participants import ParticipantRepository
 
-TELEGRAM_LIMITS = FloodLimits(global_per_second=30, per_chat_per_second=1, replies_exempt_for=10)
 TEXT = "📣 <b>La plénière commence</b> dans 10 minutes, salle Jean-Jaurès."
 SIGN = "📣 La plénière commence"
 

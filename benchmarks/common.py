@@ -19,10 +19,12 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from bot.emulator import Phone, TelegramEmulator
 from bot.emulator.phone import ChatMessage
+
+T = TypeVar("T")
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results"
@@ -232,64 +234,56 @@ async def timed(phone: Phone, action: Callable[[], Awaitable[Any]], timeout: flo
     return time.monotonic() - started
 
 
-async def press_matching(phone: Phone, prefix: str, choose: Callable[[list[str]], str] | None = None) -> bool:
-    """Press a button whose callback data starts with ``prefix`` on the newest message that has one."""
-    for msg in reversed(phone.bot_messages):
-        options = [
-            b["callback_data"] for row in msg.buttons for b in row if b.get("callback_data", "").startswith(prefix)
-        ]
-        if options:
-            data = choose(options) if choose else options[0]
-            await phone.press_raw(data, msg)
-            return True
-    return False
+def buttons_on(msg: ChatMessage, prefix: str) -> list[str]:
+    """The callback data of ``msg``'s buttons that start with ``prefix``."""
+    return [b["callback_data"] for row in msg.buttons for b in row if b.get("callback_data", "").startswith(prefix)]
 
 
-def _newest_with_button(phone: Phone, prefix: str, among: int = 3) -> bool:
-    return any(
-        b.get("callback_data", "").startswith(prefix)
-        for m in phone.bot_messages[-among:]
-        for row in m.buttons
-        for b in row
-    )
+def newest_buttons(phone: Phone, prefix: str, among: int | None = 3) -> tuple[ChatMessage, list[str]] | None:
+    """The newest of the last ``among`` bot messages (all when None) with such buttons, and their data."""
+    messages = phone.bot_messages if among is None else phone.bot_messages[-among:]
+    for msg in reversed(messages):
+        if options := buttons_on(msg, prefix):
+            return msg, options
+    return None
 
 
-async def wait_button(phone: Phone, prefix: str, timeout: float = 10.0, among: int = 3) -> bool:
-    """Wait until the newest message (or one of the ``among`` newest) offers a button whose data starts with ``prefix``.
+def has_button(phone: Phone, prefix: str) -> bool:
+    return newest_buttons(phone, prefix, among=1) is not None
+
+
+async def wait_until(phone: Phone, check: Callable[[], T], timeout: float = 10.0) -> T | None:
+    """``check()`` once it is truthy, re-checked at each change the bot makes in the chat; None on timeout.
 
     An answer can come in two parts (an edit, then a new message): the next tap waits for
     what it needs, as a person would.
     """
     deadline = time.monotonic() + timeout
-    while not _newest_with_button(phone, prefix, among):
+    while not (found := check()):
         remaining = deadline - time.monotonic()
         if remaining <= 0:
-            return False
+            return None
         try:
             await phone.wait_bot_change(phone.bot_version, remaining)
         except TimeoutError:
-            return False
-    return True
+            return None
+    return found
 
 
-def buttons_on(msg: ChatMessage, prefix: str) -> list[str]:
-    return [b["callback_data"] for row in msg.buttons for b in row if b.get("callback_data", "").startswith(prefix)]
+async def wait_button(phone: Phone, prefix: str, timeout: float = 10.0, among: int = 3) -> bool:
+    return await wait_until(phone, lambda: newest_buttons(phone, prefix, among), timeout) is not None
 
 
 async def wait_for_buttons(phone: Phone, msg: ChatMessage, prefix: str, timeout: float = 10.0) -> list[str]:
     """The buttons of ``msg`` whose data start with ``prefix``, once it shows some ([] if it never does)."""
-    deadline = time.monotonic() + timeout
-    while not (found := buttons_on(msg, prefix)):
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            return []
-        try:
-            await phone.wait_bot_change(phone.bot_version, remaining)
-        except TimeoutError:
-            return []
-    return found
+    return await wait_until(phone, lambda: buttons_on(msg, prefix), timeout) or []
 
 
-def has_button(phone: Phone, prefix: str) -> bool:
-    last = phone.last_bot_message
-    return last is not None and any(b.get("callback_data", "").startswith(prefix) for row in last.buttons for b in row)
+async def press_matching(phone: Phone, prefix: str, choose: Callable[[list[str]], str] | None = None) -> bool:
+    """Press a button whose callback data starts with ``prefix`` on the newest message that has one."""
+    found = newest_buttons(phone, prefix, among=None)
+    if found is None:
+        return False
+    msg, options = found
+    await phone.press_raw(choose(options) if choose else options[0], msg)
+    return True

@@ -69,7 +69,7 @@ class PacedRateLimiter(BaseRateLimiter[dict[str, Any]]):
             wait = max(0.001, self._sent[-self.per_second] + WINDOW - now)
         return max(wait, self._until_chat_free(now, chat_id))
 
-    def _last_in_chat_set(self, chat_id: int | None, now: float) -> None:
+    def _mark_chat(self, chat_id: int | None, now: float) -> None:
         if chat_id is not None:
             self._last_in_chat[chat_id] = now
             if len(self._last_in_chat) > 10_000:
@@ -77,7 +77,7 @@ class PacedRateLimiter(BaseRateLimiter[dict[str, Any]]):
 
     def _record(self, chat_id: int | None, now: float) -> None:
         self._sent.append(now)
-        self._last_in_chat_set(chat_id, now)
+        self._mark_chat(chat_id, now)
 
     def heard_from(self, chat_id: int) -> None:
         """The user of ``chat_id`` just wrote or pressed a button: what the bot sends next is a reply."""

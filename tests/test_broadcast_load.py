@@ -9,7 +9,7 @@ import statistics
 import time
 from pathlib import Path
 
-from bot.emulator import FloodLimits, Phone, TelegramEmulator
+from bot.emulator import TELEGRAM_LIMITS, Phone, TelegramEmulator
 from bot.services.broadcasts import BroadcastService
 from storage.db import Database, utcnow
 from storage.participants import NewParticipant, ParticipantRepository, Role
@@ -18,8 +18,6 @@ from tests.processes import start_bot
 
 RECIPIENTS = 1000
 CHATTERS = 20
-# Telegram's limits as the emulator applies them: 30 bulk messages a second, 1 a second per chat
-TELEGRAM_LIMITS = FloodLimits(global_per_second=30, per_chat_per_second=1, replies_exempt_for=10)
 TEXT = "📣 <b>La plénière commence</b> dans 10 minutes, salle Jean-Jaurès."
 
 

@@ -345,6 +345,19 @@ async def test_global_flood_limit(http: aiohttp.ClientSession) -> None:
         assert statuses[30] == 429
 
 
+async def test_replies_in_a_conversation_are_not_bulk(http: aiohttp.ClientSession) -> None:
+    async with TelegramEmulator(
+        flood=FloodLimits(global_per_second=2, per_chat_per_second=1, replies_exempt_for=10)
+    ) as emu:
+        talking = emu.user("Talking")
+        await talking.send("/start")
+        quiet = [emu.user(f"Quiet{i}", started=True) for i in range(3)]
+        statuses = [(await call(http, emu, "sendMessage", chat_id=u.id, text="news"))[0] for u in quiet]
+        assert statuses == [200, 200, 429]  # the bulk budget is spent...
+        replies = [(await call(http, emu, "sendMessage", chat_id=talking.id, text=f"{n}"))[0] for n in range(3)]
+        assert replies == [200, 200, 200]  # ...but someone who just wrote is answered, in a burst
+
+
 async def test_latency_is_added_to_every_call(http: aiohttp.ClientSession) -> None:
     async with TelegramEmulator(latency=0.05) as emu:
         start = time.perf_counter()

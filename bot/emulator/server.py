@@ -110,6 +110,11 @@ class FloodLimits:
     replies_exempt_for: float | None = None
 
 
+# Telegram's limits as its FAQ describes them: about 30 bulk messages a second, one a second
+# per chat; replies in a conversation are not bulk
+TELEGRAM_LIMITS = FloodLimits(global_per_second=30, per_chat_per_second=1, replies_exempt_for=10)
+
+
 @dataclass
 class ApiCall:
     method: str
