@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import shutil
 import sqlite3
 import tempfile
 import time
@@ -26,7 +25,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from benchmarks.broadcast import TELEGRAM_LIMITS
 from benchmarks.common import (
     BotProcess,
     latency_summary,
@@ -37,7 +35,7 @@ from benchmarks.common import (
     write_report,
 )
 from benchmarks.generate import generate
-from bot.emulator import Phone, TelegramEmulator
+from bot.emulator import TELEGRAM_LIMITS, Phone, TelegramEmulator
 from storage.db import Database
 
 FIRST_DUE = 3.0  # seconds after the bot is ready
@@ -72,7 +70,8 @@ async def ready_on_empty_database() -> float:
 async def run(template: Path, telegram_ids: dict[int, int], due_count: int, spread: float) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "bench.db"
-        shutil.copy(template, path)
+        with sqlite3.connect(template) as source, sqlite3.connect(path) as copy:
+            source.backup(copy)  # the WAL's content included, unlike a file copy
         total_pending = pending(path)
         # who gets which of the reminders that will fall due: one per person, so that the
         # per-chat limit does not come into it

@@ -42,6 +42,15 @@ def _reminder(row: aiosqlite.Row) -> Reminder:
     return Reminder.model_validate(dict(row))
 
 
+class MeetingReminders(BaseModel):
+    """Who is reminded of an accepted meeting, and when its day's digest is due."""
+
+    meeting_id: int
+    slot_start: datetime
+    people: list[int]
+    digest_due: datetime | None
+
+
 class ReminderRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -56,22 +65,42 @@ class ReminderRepository:
         digest_lead: timedelta,
     ) -> list[Reminder]:
         """Create the reminders of an accepted meeting (idempotent); return its open ones and their digests."""
-        people = sorted(set(participant_ids))
+        plan = MeetingReminders(
+            meeting_id=meeting_id, slot_start=slot_start, people=sorted(set(participant_ids)), digest_due=digest_due
+        )
         async with self._db.transaction() as tx:
-            for participant_id in people:
-                for lead in leads:
-                    await tx.execute(
-                        "INSERT OR IGNORE INTO reminders (kind, meeting_id, participant_id, lead_seconds, due_at)"
-                        " VALUES ('meeting', ?, ?, ?, ?)",
-                        (meeting_id, participant_id, int(lead.total_seconds()), (slot_start - lead).isoformat()),
-                    )
-                if digest_due is not None:
-                    await tx.execute(
-                        "INSERT OR IGNORE INTO reminders (kind, meeting_id, participant_id, lead_seconds, due_at)"
-                        " VALUES ('digest', NULL, ?, ?, ?)",
-                        (participant_id, int(digest_lead.total_seconds()), digest_due.isoformat()),
-                    )
-            return await self._open_for(tx, meeting_id, people, digest_due)
+            await self._insert(tx, [plan], leads, digest_lead)
+            return await self._open_for(tx, meeting_id, plan.people, digest_due)
+
+    async def schedule_all(self, plans: list[MeetingReminders], leads: list[timedelta], digest_lead: timedelta) -> None:
+        """``schedule`` for many meetings at once, in one transaction (start-up: one commit, not thousands)."""
+        async with self._db.transaction() as tx:
+            await self._insert(tx, plans, leads, digest_lead)
+
+    @staticmethod
+    async def _insert(
+        tx: Transaction, plans: list[MeetingReminders], leads: list[timedelta], digest_lead: timedelta
+    ) -> None:
+        await tx.executemany(
+            "INSERT OR IGNORE INTO reminders (kind, meeting_id, participant_id, lead_seconds, due_at)"
+            " VALUES ('meeting', ?, ?, ?, ?)",
+            [
+                (plan.meeting_id, person, int(lead.total_seconds()), (plan.slot_start - lead).isoformat())
+                for plan in plans
+                for person in plan.people
+                for lead in leads
+            ],
+        )
+        await tx.executemany(
+            "INSERT OR IGNORE INTO reminders (kind, meeting_id, participant_id, lead_seconds, due_at)"
+            " VALUES ('digest', NULL, ?, ?, ?)",
+            [
+                (person, int(digest_lead.total_seconds()), plan.digest_due.isoformat())
+                for plan in plans
+                if plan.digest_due is not None
+                for person in plan.people
+            ],
+        )
 
     async def _open_for(
         self, tx: Transaction, meeting_id: int, people: list[int], digest_due: datetime | None

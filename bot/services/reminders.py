@@ -20,7 +20,7 @@ from storage.db import Database
 from storage.exhibitors import ExhibitorRepository
 from storage.meetings import Meeting, MeetingRepository, Status
 from storage.participants import Participant, ParticipantRepository, Role
-from storage.reminders import Reminder, ReminderRepository, ReminderState
+from storage.reminders import MeetingReminders, Reminder, ReminderRepository, ReminderState
 
 DEFAULT_LEASE = timedelta(seconds=15)
 MAX_ATTEMPTS = 20
@@ -109,18 +109,24 @@ class ReminderService:
     async def rebuild(self) -> list[Reminder]:
         """At start-up: every accepted meeting ahead has its rows, and every open row is returned."""
         now = self.clock()
+        representatives: dict[int, list[int]] = {}
+        plans = []
         for meeting in await self.meetings.accepted_after(now):
-            people = [r.id for r in await self.participants.representatives(meeting.exhibitor_id)]
+            if meeting.exhibitor_id not in representatives:
+                reps = await self.participants.representatives(meeting.exhibitor_id)
+                representatives[meeting.exhibitor_id] = [r.id for r in reps]
+            people = list(representatives[meeting.exhibitor_id])
             if meeting.attendee_id is not None:
                 people.append(meeting.attendee_id)
-            await self.reminders.schedule(
-                meeting.id,
-                meeting.slot_start,
-                people,
-                self.event.reminders.leads,
-                self.event.digest_due(meeting.slot_start),
-                self.event.reminders.digest_lead,
+            plans.append(
+                MeetingReminders(
+                    meeting_id=meeting.id,
+                    slot_start=meeting.slot_start,
+                    people=sorted(set(people)),
+                    digest_due=self.event.digest_due(meeting.slot_start),
+                )
             )
+        await self.reminders.schedule_all(plans, self.event.reminders.leads, self.event.reminders.digest_lead)
         return await self.reminders.open_reminders()
 
     async def claim(self, reminder_id: int) -> DueReminder | None:
