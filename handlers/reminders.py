@@ -1,4 +1,4 @@
-"""Reminders on PTB's JobQueue, one job per reminder row, rebuilt from the database at start-up."""
+"""Reminders on PTB's JobQueue, one job per reminder row due within the hour, rebuilt from the database at start-up."""
 
 from __future__ import annotations
 
@@ -28,6 +28,12 @@ LATE_PATTERN = r"^rm:late:(\d{1,12})$"
 JOB_OPTIONS = {"misfire_grace_time": None, "coalesce": True, "replace_existing": True}
 
 
+# Jobs exist only for reminders due within the horizon, topped up every few minutes: a
+# big event's tens of thousands of reminders would otherwise all sit in memory from the start
+HORIZON = timedelta(hours=1)
+TOP_UP_EVERY = timedelta(minutes=5)
+
+
 def _job_name(reminder_id: int) -> str:
     return f"reminder-{reminder_id}"
 
@@ -53,7 +59,7 @@ def _when(services: Services, reminder: Reminder) -> datetime:
 
 
 async def start(application: MaillageApplication) -> int:
-    """Follow every change of the rows, then rebuild a job for every reminder not yet sent."""
+    """Follow every change of the rows, then build a job for every reminder due within the horizon."""
     services: Services = application.bot_data["services"]
 
     def follow(scheduled: list[Reminder], cancelled: list[int]) -> None:
@@ -64,11 +70,29 @@ async def start(application: MaillageApplication) -> int:
 
     services.reminders.subscribe(follow)
     services.programme.subscribe(follow)
-    open_reminders = await services.reminders.rebuild()
-    for reminder in open_reminders:
-        schedule_job(application, reminder.id, _when(services, reminder))
-    log.info("%d reminders scheduled", len(open_reminders))
-    return len(open_reminders)
+    await services.reminders.rebuild()
+    count = await schedule_upcoming(application)
+    assert application.job_queue is not None
+    application.job_queue.run_repeating(top_up, interval=TOP_UP_EVERY, first=TOP_UP_EVERY, name="reminders-top-up")
+    log.info("%d reminders scheduled", count)
+    return count
+
+
+async def schedule_upcoming(application: Application[Any, Any, Any, Any, Any, Any]) -> int:
+    """Jobs for the reminders due within the horizon that have none yet; returns how many were added."""
+    services: Services = application.bot_data["services"]
+    assert application.job_queue is not None
+    scheduler = application.job_queue.scheduler
+    added = 0
+    for reminder in await services.reminders.upcoming(datetime.now(UTC) + HORIZON):
+        if scheduler.get_job(_job_name(reminder.id)) is None:
+            schedule_job(application, reminder.id, _when(services, reminder))
+            added += 1
+    return added
+
+
+async def top_up(context: Context) -> None:
+    await schedule_upcoming(context.application)
 
 
 async def fire(context: Context) -> None:

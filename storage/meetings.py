@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import sqlite3
-from datetime import datetime
+from collections.abc import Collection
+from datetime import UTC, datetime
 from enum import StrEnum
 
 import aiosqlite
@@ -91,16 +92,39 @@ class MeetingRepository:
         )
         return [_meeting(r) for r in rows]
 
-    async def accepted_after(self, moment: datetime) -> list[Meeting]:
+    async def accepted_after(self, moment: datetime, after_id: int = 0, limit: int = -1) -> list[Meeting]:
+        """Accepted meetings from ``moment`` on, by id, from ``after_id`` (for pages of ``limit``)."""
         rows = await self._db.fetch_all(
-            f"SELECT {_COLUMNS} FROM meetings WHERE status = 'accepted' AND slot_start > ? ORDER BY slot_start",
-            (iso(moment),),
+            f"SELECT {_COLUMNS} FROM meetings WHERE status = 'accepted' AND slot_start > ? AND id > ?"
+            " ORDER BY id LIMIT ?",
+            (iso(moment), after_id, limit),
         )
         return [_meeting(r) for r in rows]
 
-    async def open_meetings(self) -> list[Meeting]:
+    async def accepted_in(self, slot_starts: Collection[datetime]) -> list[Meeting]:
+        marks = ",".join("?" * len(slot_starts)) or "NULL"
         rows = await self._db.fetch_all(
-            f"SELECT {_COLUMNS} FROM meetings WHERE status IN ('pending', 'accepted') ORDER BY slot_start, id"
+            f"SELECT {_COLUMNS} FROM meetings WHERE status = 'accepted' AND slot_start IN ({marks}) ORDER BY id",
+            [iso(s.astimezone(UTC)) for s in slot_starts],
+        )
+        return [_meeting(r) for r in rows]
+
+    async def open_at(self, slot_start: datetime, exhibitor_id: int | None = None) -> list[Meeting]:
+        """Open meetings in this slot (at one exhibitor's stand, or anywhere)."""
+        rows = await self._db.fetch_all(
+            f"SELECT {_COLUMNS} FROM meetings WHERE status IN ('pending', 'accepted') AND slot_start = ?"
+            " AND (? IS NULL OR exhibitor_id = ?) ORDER BY id",
+            (iso(slot_start.astimezone(UTC)), exhibitor_id, exhibitor_id),
+        )
+        return [_meeting(r) for r in rows]
+
+    async def open_outside(self, slot_starts: Collection[datetime]) -> list[Meeting]:
+        """Open meetings in none of these slots."""
+        marks = ",".join("?" * len(slot_starts)) or "NULL"
+        rows = await self._db.fetch_all(
+            f"SELECT {_COLUMNS} FROM meetings WHERE status IN ('pending', 'accepted')"
+            f" AND slot_start NOT IN ({marks}) ORDER BY slot_start, id",
+            [iso(s.astimezone(UTC)) for s in slot_starts],
         )
         return [_meeting(r) for r in rows]
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 import aiosqlite
@@ -170,6 +170,15 @@ class ReminderRepository:
         async with self._db.transaction() as tx:
             rows = await tx.fetch_all("DELETE FROM reminders WHERE meeting_id = ? RETURNING id", (meeting_id,))
         return [int(r[0]) for r in rows]
+
+    async def open_due_before(self, moment: datetime) -> list[Reminder]:
+        """Pending reminders due before ``moment``, and every claimed one (its lease may run out)."""
+        rows = await self._db.fetch_all(
+            f"SELECT {_COLUMNS} FROM reminders"
+            " WHERE state = 'claimed' OR (state = 'pending' AND due_at < ?) ORDER BY due_at",
+            (moment.astimezone(UTC).isoformat(),),
+        )
+        return [_reminder(r) for r in rows]
 
     async def open_reminders(self) -> list[Reminder]:
         rows = await self._db.fetch_all(

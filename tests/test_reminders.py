@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -259,3 +260,36 @@ async def test_flood_control_is_honoured(emulator: TelegramEmulator, runner: Bot
     await emulator.wait_for(lambda: len(reminders_of(rep)) == 3, timeout=15)
     received = sorted(m.received_at for m in reminders_of(rep))
     assert received[2] - received[0] >= 1.0  # the bot paced them itself (or waited when told to)
+
+
+async def test_a_reminder_beyond_the_horizon_is_picked_up_later(
+    emulator: TelegramEmulator, runner: BotRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Jobs are built only for the next hour (here: 2 s); the periodic top-up brings in the rest."""
+    import handlers.reminders
+
+    monkeypatch.setattr(handlers.reminders, "HORIZON", timedelta(seconds=2))
+    monkeypatch.setattr(handlers.reminders, "TOP_UP_EVERY", timedelta(seconds=0.5))
+    services = await runner.start()
+    rep = emulator.user("Jo", language_code="en")
+    stand = await ExhibitorRepository(services.db).create(NewExhibitor(slug="s0", name="Stand 0", stand="B0", tables=1))
+    await register_representative(rep, stand.invite_token)
+    rep_id = (await services.registration.participant(rep.id)).id  # type: ignore[union-attr]
+    await runner.stop_all()
+    now = datetime.now(UTC)
+    async with Database(runner.db_path) as db, db.transaction() as tx:
+        meeting = await tx.fetch_one(
+            "INSERT INTO meetings (exhibitor_id, slot_start, status, table_no, created_at, updated_at)"
+            " VALUES (?, ?, 'accepted', 1, ?, ?) RETURNING id",
+            (stand.id, services.event.slots[0].start.astimezone(UTC).isoformat(), now.isoformat(), now.isoformat()),
+        )
+        assert meeting is not None
+        await tx.execute(
+            "INSERT INTO reminders (kind, meeting_id, participant_id, lead_seconds, due_at)"
+            " VALUES ('meeting', ?, ?, 900, ?)",
+            (meeting[0], rep_id, (now + timedelta(seconds=5)).isoformat()),
+        )
+    due = time.monotonic() + (now + timedelta(seconds=5) - datetime.now(UTC)).total_seconds()
+    await runner.start()
+    await emulator.wait_for(lambda: len(reminders_of(rep)) == 1, timeout=15)
+    assert reminders_of(rep)[0].received_at >= due - 0.1  # on time, not early

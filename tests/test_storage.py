@@ -129,3 +129,55 @@ async def test_two_processes_share_the_file(tmp_path: Path) -> None:
     async with Database(path) as one, Database(path) as two:
         await asyncio.gather(*(add_participant(one if i % 2 else two, i) for i in range(100)))
         assert await ParticipantRepository(one).count() == 100
+
+
+async def test_meetings_by_slot_are_selected_in_sql(db: Database) -> None:
+    """The queries behind closing a slot, the event-file check and the slot audience of a broadcast."""
+    from datetime import UTC, datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from storage.exhibitors import ExhibitorRepository, NewExhibitor
+    from storage.meetings import MeetingRepository
+
+    stands = [
+        await ExhibitorRepository(db).create(NewExhibitor(slug=f"s{n}", name=f"Stand {n}", tables=2)) for n in range(2)
+    ]
+    people = ParticipantRepository(db)
+    ids = []
+    async with db.transaction() as tx:
+        for n in range(3):
+            new = NewParticipant(
+                telegram_id=900 + n, role=Role.ATTENDEE, language="fr", full_name=f"P{n}", consent_at=utcnow()
+            )
+            ids.append(await people.create(new, tx))
+    ten = datetime(2027, 3, 16, 9, 0, tzinfo=UTC)
+    quarter_past = ten + timedelta(minutes=15)
+    rows = [  # attendee, stand, slot, status
+        (ids[0], stands[0].id, ten, "accepted"),
+        (ids[1], stands[1].id, ten, "pending"),
+        (ids[2], stands[0].id, quarter_past, "accepted"),
+        (ids[2], stands[1].id, ten, "declined"),
+    ]
+    async with db.transaction() as tx:
+        for attendee, stand, slot, status in rows:
+            await tx.execute(
+                "INSERT INTO meetings (attendee_id, exhibitor_id, slot_start, status, table_no, created_at, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    attendee,
+                    stand,
+                    slot.isoformat(),
+                    status,
+                    1 if status == "accepted" else None,
+                    ten.isoformat(),
+                    ten.isoformat(),
+                ),
+            )
+    meetings = MeetingRepository(db)
+    paris_ten = ten.astimezone(ZoneInfo("Europe/Paris"))  # any zone: compared as the same instant
+    assert {m.attendee_id for m in await meetings.open_at(paris_ten)} == {ids[0], ids[1]}
+    assert [m.attendee_id for m in await meetings.open_at(ten, stands[1].id)] == [ids[1]]
+    assert [m.attendee_id for m in await meetings.open_outside([ten])] == [ids[2]]
+    assert [m.attendee_id for m in await meetings.accepted_in([quarter_past, ten])] == [ids[0], ids[2]]
+    assert [m.id for m in await meetings.accepted_after(ten - timedelta(hours=1), after_id=0, limit=1)] == [1]
+    assert [m.id for m in await meetings.accepted_after(ten - timedelta(hours=1), after_id=1)] == [3]

@@ -68,13 +68,10 @@ class BroadcastService:
         slots = self.event.slots[first : last + 1]
         if not slots:
             raise BroadcastError("broadcast.bad_audience")
-        starts = {s.start.astimezone(UTC) for s in slots}
-        people: set[int] = set()
-        for meeting in await self.meetings.accepted_after(datetime.min.replace(tzinfo=UTC)):
-            if meeting.slot_start in starts:
-                if meeting.attendee_id is not None:
-                    people.add(meeting.attendee_id)
-                people.update(r.id for r in await self.participants.representatives(meeting.exhibitor_id))
+        meetings = await self.meetings.accepted_in([s.start for s in slots])
+        people = {m.attendee_id for m in meetings if m.attendee_id is not None}
+        for exhibitor_id in {m.exhibitor_id for m in meetings}:
+            people.update(r.id for r in await self.participants.representatives(exhibitor_id))
         return [p for p in everyone if p.id in people]
 
     async def announce(self, author: Participant, text: str, audience: str, send_at: datetime | None) -> Broadcast:

@@ -303,17 +303,12 @@ class MeetingService:
     async def block_slot(self, slot: Slot, exhibitor_id: int | None) -> list[Meeting]:
         """Close a slot to meetings (for everyone, or one exhibitor); its open meetings are cancelled."""
         await self.blocks.block(slot.start.astimezone(UTC), exhibitor_id)
-        hit = [
-            m.id
-            for m in await self.meetings.open_meetings()
-            if m.slot_start == slot.start.astimezone(UTC) and (exhibitor_id is None or m.exhibitor_id == exhibitor_id)
-        ]
+        hit = [m.id for m in await self.meetings.open_at(slot.start, exhibitor_id)]
         return await self._cancel_by_organisers(hit, "blocked")
 
     async def outside_grid(self) -> list[Meeting]:
         """Open meetings whose slot the event file no longer has (it changed since they were made)."""
-        grid = {s.start.astimezone(UTC) for s in self.event.slots}
-        return [m for m in await self.meetings.open_meetings() if m.slot_start not in grid]
+        return await self.meetings.open_outside([s.start for s in self.event.slots])
 
     async def reconcile(self) -> list[Meeting]:
         return await self._cancel_by_organisers([m.id for m in await self.outside_grid()], "other")

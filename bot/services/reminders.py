@@ -51,6 +51,9 @@ class DueReminder:
     sessions: list[SessionView] = field(default_factory=list)  # for a digest: the day's followed sessions
 
 
+REBUILD_PAGE = 2_000  # meetings read and written at a time: memory stays flat however big the event
+
+
 class ReminderService:
     def __init__(
         self,
@@ -106,28 +109,34 @@ class ReminderService:
         self._changed([], await self.reminders.clear_for_meeting(meeting.id))
         return await self.schedule_meeting(meeting)
 
-    async def rebuild(self) -> list[Reminder]:
-        """At start-up: every accepted meeting ahead has its rows, and every open row is returned."""
+    async def rebuild(self) -> None:
+        """At start-up: every accepted meeting ahead has its rows (a page of meetings at a time)."""
         now = self.clock()
         representatives: dict[int, list[int]] = {}
-        plans = []
-        for meeting in await self.meetings.accepted_after(now):
-            if meeting.exhibitor_id not in representatives:
-                reps = await self.participants.representatives(meeting.exhibitor_id)
-                representatives[meeting.exhibitor_id] = [r.id for r in reps]
-            people = list(representatives[meeting.exhibitor_id])
-            if meeting.attendee_id is not None:
-                people.append(meeting.attendee_id)
-            plans.append(
-                MeetingReminders(
-                    meeting_id=meeting.id,
-                    slot_start=meeting.slot_start,
-                    people=sorted(set(people)),
-                    digest_due=self.event.digest_due(meeting.slot_start),
+        last_id = 0
+        while page := await self.meetings.accepted_after(now, after_id=last_id, limit=REBUILD_PAGE):
+            plans = []
+            for meeting in page:
+                if meeting.exhibitor_id not in representatives:
+                    reps = await self.participants.representatives(meeting.exhibitor_id)
+                    representatives[meeting.exhibitor_id] = [r.id for r in reps]
+                people = set(representatives[meeting.exhibitor_id])
+                if meeting.attendee_id is not None:
+                    people.add(meeting.attendee_id)
+                plans.append(
+                    MeetingReminders(
+                        meeting_id=meeting.id,
+                        slot_start=meeting.slot_start,
+                        people=sorted(people),
+                        digest_due=self.event.digest_due(meeting.slot_start),
+                    )
                 )
-            )
-        await self.reminders.schedule_all(plans, self.event.reminders.leads, self.event.reminders.digest_lead)
-        return await self.reminders.open_reminders()
+            await self.reminders.schedule_all(plans, self.event.reminders.leads, self.event.reminders.digest_lead)
+            last_id = page[-1].id
+
+    async def upcoming(self, until: datetime) -> list[Reminder]:
+        """Open reminders due before ``until`` (claimed ones included, whose lease may run out)."""
+        return await self.reminders.open_due_before(until)
 
     async def claim(self, reminder_id: int) -> DueReminder | None:
         """Claim a due reminder; None when it is not to be sent (taken, cancelled, too late, unreachable)."""
