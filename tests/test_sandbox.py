@@ -173,3 +173,24 @@ async def test_the_sandbox_command_serves_the_page_and_stops_on_ctrl_c(tmp_path:
     assert await process.wait() == 0, rest
     assert "sandbox stopped" in rest
     assert (tmp_path / "kept.db").exists()
+
+
+async def test_the_page_api_refuses_bad_requests_politely(sandbox: Sandbox) -> None:
+    import aiohttp
+
+    async with aiohttp.ClientSession(sandbox.url) as http:
+        async with http.post("/api/personas", data="not json") as response:
+            assert response.status == 400 and "JSON" in await response.text()
+        async with http.post("/api/personas", json={"name": "X"}) as response:
+            assert response.status == 400  # a name of two letters or more
+        async with http.post("/api/personas/p1/send", json={"text": "hi"}) as response:
+            assert response.status == 404
+        async with http.post("/api/personas/p7000001/press", json={"message_id": 999, "data": "x"}) as response:
+            assert response.status == 404
+        async with http.post("/api/personas/p7000002/block", json={"blocked": True}) as response:
+            assert response.status == 200
+        async with http.post("/api/personas/p7000002/send", json={"text": "/help"}) as response:
+            assert response.status == 409  # the bot is blocked: unblock it first
+        async with http.get("/files/nothing") as response:
+            assert response.status == 404
+    assert sandbox.emulator.is_blocked(7_000_002)

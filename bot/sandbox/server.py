@@ -333,10 +333,7 @@ class Sandbox:
         persona = self.personas.get(request.match_info["key"])
         if persona is None:
             raise web.HTTPNotFound(text="no such persona")
-        try:
-            body = await request.json()
-        except json.JSONDecodeError:
-            raise web.HTTPBadRequest(text="a JSON body is expected") from None
+        body = await _json_body(request)
         phone = persona.phone
         action = request.match_info["action"]
         try:
@@ -362,10 +359,10 @@ class Sandbox:
 
     async def _add_persona(self, request: web.Request) -> web.Response:
         assert self.services is not None
-        body = await request.json()
+        body = await _json_body(request)
         name = " ".join(str(body.get("name", "")).split())[:60]
-        language = body.get("language") if body.get("language") in ("fr", "en") else "fr"
-        role = body.get("role") if body.get("role") in ("attendee", "representative", "organiser") else "attendee"
+        language = str(body.get("language")) if body.get("language") in ("fr", "en") else "fr"
+        role = str(body.get("role")) if body.get("role") in ("attendee", "representative", "organiser") else "attendee"
         if len(name) < 2:
             raise web.HTTPBadRequest(text="a name of two letters or more, please")
         first, _, last = name.partition(" ")
@@ -400,3 +397,13 @@ class Sandbox:
             "image/png" if stored.content.startswith(b"\x89PNG") else "application/octet-stream"
         )
         return web.Response(body=stored.content, content_type=mime, headers=headers)
+
+
+async def _json_body(request: web.Request) -> dict[str, Any]:
+    try:
+        body = await request.json()
+    except json.JSONDecodeError:
+        raise web.HTTPBadRequest(text="a JSON object is expected") from None
+    if not isinstance(body, dict):
+        raise web.HTTPBadRequest(text="a JSON object is expected")
+    return body
