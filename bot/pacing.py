@@ -23,9 +23,8 @@ from telegram.ext import BaseRateLimiter
 SEND_ENDPOINTS = frozenset(
     {"sendMessage", "sendDocument", "sendPhoto", "sendMediaGroup", "sendSticker", "copyMessage", "forwardMessage"}
 )
-# Slightly longer than Telegram's one-second window, so that network jitter cannot make
-# two windows overlap from Telegram's point of view
-WINDOW = 1.02
+# Telegram's one-second window, and a little more for the clocks' difference
+WINDOW = 1.01
 BROADCAST = {"broadcast": True}
 # A message within this many seconds of the user's own is a reply (kept well inside what
 # Telegram is likely to treat so, since an answer can take a moment)
@@ -41,7 +40,8 @@ class PacedRateLimiter(BaseRateLimiter[dict[str, Any]]):
     def __init__(self, per_second: int = 30, max_retries: int = 3) -> None:
         self.per_second = per_second
         self.max_retries = max_retries
-        self._sent: deque[float] = deque()
+        self._sent: deque[float] = deque()  # when counted messages were answered, oldest first
+        self._in_flight = 0  # counted messages sent but not yet answered: they count until then
         self._answers_waiting = 0  # messages the bot starts itself, waiting for a slot
         self._heard: dict[int, float] = {}  # chat -> when its user last wrote or pressed
         self._last_in_chat: dict[int, float] = {}
@@ -65,8 +65,12 @@ class PacedRateLimiter(BaseRateLimiter[dict[str, Any]]):
         """Seconds until the window has room for one more message to ``chat_id`` (0: room now)."""
         self._expire(now)
         wait = 0.0
-        if len(self._sent) >= self.per_second:
-            wait = max(0.001, self._sent[-self.per_second] + WINDOW - now)
+        # how many counted messages must leave the window before one more fits
+        excess = self._in_flight + len(self._sent) - self.per_second + 1
+        if excess > len(self._sent):
+            wait = 0.005  # every slot is in flight: they are answered within a round trip
+        elif excess > 0:
+            wait = max(0.001, self._sent[excess - 1] + WINDOW - now)
         return max(wait, self._until_chat_free(now, chat_id))
 
     def _mark_chat(self, chat_id: int | None, now: float) -> None:
@@ -76,8 +80,18 @@ class PacedRateLimiter(BaseRateLimiter[dict[str, Any]]):
                 self._last_in_chat = {c: t for c, t in self._last_in_chat.items() if now - t < WINDOW}
 
     def _record(self, chat_id: int | None, now: float) -> None:
-        self._sent.append(now)
+        self._in_flight += 1
         self._mark_chat(chat_id, now)
+
+    def _answered(self) -> None:
+        """A counted message came back: it stays in the window for a second from now.
+
+        Counting from the answer rather than from the moment the slot was taken is what
+        keeps a stalled event loop, or a slow network, from bunching messages together
+        on Telegram's side.
+        """
+        self._in_flight -= 1
+        self._sent.append(time.monotonic())
 
     def heard_from(self, chat_id: int) -> None:
         """The user of ``chat_id`` just wrote or pressed a button: what the bot sends next is a reply."""
@@ -90,9 +104,10 @@ class PacedRateLimiter(BaseRateLimiter[dict[str, Any]]):
         heard = self._heard.get(chat_id) if chat_id is not None else None
         return heard is not None and now - heard < REPLY_SECONDS
 
-    async def _take_for_answer(self, chat_id: int | None) -> None:
+    async def _take_for_answer(self, chat_id: int | None) -> bool:
+        """Wait for a slot unless this is a reply; whether the message counts."""
         if self._is_reply(chat_id, time.monotonic()):
-            return  # a reply in a conversation: no limit of Telegram's applies
+            return False  # a reply in a conversation: no limit of Telegram's applies
         self._answers_waiting += 1
         try:
             # the window frees up with time, not on an event: sleeping until then is the point
@@ -101,8 +116,9 @@ class PacedRateLimiter(BaseRateLimiter[dict[str, Any]]):
         finally:
             self._answers_waiting -= 1
         self._record(chat_id, time.monotonic())
+        return True
 
-    async def _take_for_broadcast(self, chat_id: int | None) -> None:
+    async def _take_for_broadcast(self, chat_id: int | None) -> bool:
         async with self._lock:  # broadcasts queue up; answers go around them
             while True:
                 now = time.monotonic()
@@ -113,6 +129,7 @@ class PacedRateLimiter(BaseRateLimiter[dict[str, Any]]):
                     break
                 await asyncio.sleep(wait)
             self._record(chat_id, now)
+            return True
 
     async def process_request(
         self,
@@ -126,12 +143,16 @@ class PacedRateLimiter(BaseRateLimiter[dict[str, Any]]):
         broadcast = bool(rate_limit_args and rate_limit_args.get("broadcast"))
         chat_id = data.get("chat_id") if isinstance(data.get("chat_id"), int) else None
         for attempt in range(self.max_retries + 1):
+            counted = False
             if endpoint in SEND_ENDPOINTS:
-                await (self._take_for_broadcast(chat_id) if broadcast else self._take_for_answer(chat_id))
+                counted = await (self._take_for_broadcast(chat_id) if broadcast else self._take_for_answer(chat_id))
             try:
                 return await callback(*args, **kwargs)
             except RetryAfter as error:
                 if broadcast or attempt == self.max_retries:
                     raise  # the outbox reschedules the delivery itself
                 await asyncio.sleep(retry_seconds(error) + 0.1)
+            finally:
+                if counted:
+                    self._answered()
         raise AssertionError("unreachable")
