@@ -123,10 +123,24 @@ def parser(doc: str | None) -> argparse.ArgumentParser:
 class Contender:
     label: str
     argv: tuple[str, ...]
+    env: tuple[tuple[str, str], ...] = ()
 
 
 def maillage() -> Contender:
     return Contender("Maillage (real handlers, SQLite)", (sys.executable, "-m", "bot", "run"))
+
+
+def maillage_at(revision: str, tree: Path) -> Contender:
+    """Maillage as it was at ``revision``, its source laid out in ``tree`` (see :func:`checkout`)."""
+    return Contender(f"Maillage at {revision}", (sys.executable, "-m", "bot", "run"), (("PYTHONPATH", str(tree)),))
+
+
+def checkout(revision: str, into: Path) -> Path:
+    """The project's files at ``revision`` (git archive), for a before/after comparison in one run."""
+    into.mkdir(parents=True, exist_ok=True)
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", revision], check=True, capture_output=True)
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive.stdout, check=True)
+    return into
 
 
 def ptb_echo() -> Contender:
@@ -189,7 +203,7 @@ class BotProcess:
             process = await asyncio.create_subprocess_exec(
                 *contender.argv,
                 cwd=workdir,
-                env=bot_environment(emulator, workdir, **env),
+                env=bot_environment(emulator, workdir, **dict(contender.env), **env),
                 stdout=out,
                 stderr=asyncio.subprocess.STDOUT,
             )

@@ -1,6 +1,6 @@
 """Throughput: registered users drive the bot as fast as it answers them.
 
-    python -m benchmarks.throughput [--users 500] [--runs 3] [--quick]
+    python -m benchmarks.throughput [--users 500] [--runs 3] [--quick] [--against REV]
 
 Each simulated attendee walks the bot the way a phone does, waiting for each answer
 before the next tap: opens the directory, a theme, a card, goes back, requests a
@@ -12,7 +12,8 @@ Baselines on the same emulator, in the same run, with the same number of users e
 sending as many messages: a bare echo bot on PTB with its defaults, and a bare echo
 bot on aiogram 3. Reported: updates per second, the ratio of Maillage to each, and the
 time from an update to its answer (p50/p95/p99). Runs alternate between the bots and
-the report gives medians.
+the report gives medians. ``--against REV`` adds Maillage as it was at a git revision,
+run alternately with today's: a before/after comparison in the same run.
 """
 
 from __future__ import annotations
@@ -32,9 +33,11 @@ from benchmarks.common import (
     BotProcess,
     Contender,
     aiogram_echo,
+    checkout,
     has_button,
     latency_summary,
     maillage,
+    maillage_at,
     median_report,
     parser,
     press_matching,
@@ -174,9 +177,10 @@ async def until_over(script: Awaitable[None], repeat: Callable[[], Awaitable[Non
 
 
 async def run_maillage(
-    users: int, seed: int, think: float | None = None, duration: float | None = None
+    users: int, seed: int, think: float | None = None, duration: float | None = None, contender: Contender | None = None
 ) -> dict[str, Any]:
     """Saturation (no think time, each user's script once) or paced (think time, for ``duration`` seconds)."""
+    contender = contender or maillage()
     exhibitors = max(2, users // USERS_PER_EXHIBITOR)
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
@@ -190,7 +194,7 @@ async def run_maillage(
             ]
             # The emulator enforces no flood limit here and the echo bots pace nothing: Maillage's own
             # pacing is lifted too, so that the three are measured on their work alone
-            bot = await BotProcess.start(maillage(), emulator, workdir, TELEGRAM_MESSAGES_PER_SECOND="100000")
+            bot = await BotProcess.start(contender, emulator, workdir, TELEGRAM_MESSAGES_PER_SECOND="100000")
             rng = random.Random(seed)
             started = time.monotonic()
             until = started + duration if duration else None
@@ -214,7 +218,7 @@ async def run_maillage(
             refused = emulator.errors(expected=())
     updates = len(rec.latencies)
     return {
-        "label": maillage().label,
+        "label": contender.label,
         "users": users,
         "updates": updates,
         "seconds": round(elapsed, 3),
@@ -260,7 +264,14 @@ async def main() -> None:
     p.add_argument("--users", type=int, default=500)
     p.add_argument("--think", type=float, default=3.0, help="mean seconds between a person's taps, paced phase")
     p.add_argument("--duration", type=float, default=20.0, help="seconds of the paced phase")
+    p.add_argument("--against", metavar="REV", help="also run Maillage as it was at this git revision")
     args = p.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        earlier = maillage_at(args.against, checkout(args.against, Path(tmp))) if args.against else None
+        await measure(args, earlier)
+
+
+async def measure(args: Any, earlier: Contender | None) -> None:
     users = 40 if args.quick else args.users
     duration = 3.0 if args.quick else args.duration
     runs = args.runs or (1 if args.quick else 3)
@@ -270,11 +281,16 @@ async def main() -> None:
     for n in range(runs):
         ours = await run_maillage(users, seed=n)
         saturated.setdefault(ours["label"], []).append(ours)
+        if earlier:
+            saturated.setdefault(earlier.label, []).append(await run_maillage(users, seed=n, contender=earlier))
         per_user = max(1, round(ours["updates"] / users))
         for contender in contenders:
             saturated.setdefault(contender.label, []).append(await run_echo(contender, users, per_user))
         ours = await run_maillage(users, seed=n, think=args.think, duration=duration)
         paced.setdefault(ours["label"], []).append(ours)
+        if earlier:
+            result = await run_maillage(users, seed=n, think=args.think, duration=duration, contender=earlier)
+            paced.setdefault(earlier.label, []).append(result)
         for contender in contenders:
             result = await run_echo(contender, users, per_user, think=args.think, duration=duration)
             paced.setdefault(contender.label, []).append(result)

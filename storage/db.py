@@ -2,8 +2,12 @@
 
 Writes go through one connection behind an asyncio lock, each in a short
 ``BEGIN IMMEDIATE ... COMMIT`` transaction, so concurrent updates never interleave
-two transactions on one connection and never wait on SQLite's own lock. Reads use
-a second connection; WAL lets them run while a write is in progress.
+two transactions on one connection and never wait on SQLite's own lock.
+
+Reads run on a small pool of read-only connections, one per reader thread; WAL lets
+them run while a write is in progress. Each read (execute, fetch, close) is one step
+in its thread: no statement stays open between awaits, so no read keeps an old WAL
+snapshot alive, and a read that starts after a commit always sees it.
 """
 
 from __future__ import annotations
@@ -11,7 +15,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import sqlite3
+import threading
 from collections.abc import AsyncIterator, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -24,6 +31,7 @@ import aiosqlite
 log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 5000
+READER_THREADS = 2
 _MIGRATION_RE = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 
 
@@ -81,11 +89,64 @@ class Transaction:
             return list(await cursor.fetchall())
 
 
+class _ReaderPool:
+    """Read-only connections, one per thread of a small pool; each read runs whole in one thread."""
+
+    def __init__(self, path: Path, threads: int) -> None:
+        self._path = path
+        self._executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="sqlite-read")
+        self._local = threading.local()
+        self._opened: list[sqlite3.Connection] = []
+        self._opened_lock = threading.Lock()
+
+    def _conn(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
+            conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA foreign_keys=ON")
+            conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+            conn.execute("PRAGMA query_only=ON")
+            self._local.conn = conn
+            with self._opened_lock:
+                self._opened.append(conn)
+        return conn
+
+    def _fetch_all(self, sql: str, params: Sequence[Any] | dict[str, Any]) -> list[sqlite3.Row]:
+        cursor = self._conn().execute(sql, params)
+        try:
+            return cursor.fetchall()
+        finally:
+            cursor.close()
+
+    def _fetch_one(self, sql: str, params: Sequence[Any] | dict[str, Any]) -> sqlite3.Row | None:
+        cursor = self._conn().execute(sql, params)
+        try:
+            row: sqlite3.Row | None = cursor.fetchone()
+            return row
+        finally:
+            cursor.close()  # resets the statement: its read transaction ends here
+
+    async def fetch_all(self, sql: str, params: Sequence[Any] | dict[str, Any]) -> list[sqlite3.Row]:
+        return await asyncio.get_running_loop().run_in_executor(self._executor, self._fetch_all, sql, params)
+
+    async def fetch_one(self, sql: str, params: Sequence[Any] | dict[str, Any]) -> sqlite3.Row | None:
+        return await asyncio.get_running_loop().run_in_executor(self._executor, self._fetch_one, sql, params)
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=True)
+        with self._opened_lock:
+            for conn in self._opened:
+                conn.close()
+            self._opened.clear()
+
+
 class Database:
-    def __init__(self, path: Path | str) -> None:
+    def __init__(self, path: Path | str, *, reader_threads: int = READER_THREADS) -> None:
         self.path = Path(path)
         self._writer: aiosqlite.Connection | None = None
-        self._reader: aiosqlite.Connection | None = None
+        self._readers: _ReaderPool | None = None
+        self._reader_threads = reader_threads
         self._write_lock = asyncio.Lock()
 
     async def connect(self, *, migrate: bool = True) -> None:
@@ -96,8 +157,7 @@ class Database:
             await self._writer.execute("PRAGMA journal_mode=WAL")
             if migrate:
                 await self.migrate()
-            self._reader = await self._open()
-            await self._reader.execute("PRAGMA query_only=ON")
+            self._readers = _ReaderPool(self.path, self._reader_threads)
         except BaseException:
             await self.close()  # an open connection's thread would keep the process alive
             raise
@@ -112,10 +172,12 @@ class Database:
         return conn
 
     async def close(self) -> None:
-        for conn in (self._reader, self._writer):
-            if conn is not None:
-                await conn.close()
-        self._reader = self._writer = None
+        if self._readers is not None:
+            readers, self._readers = self._readers, None
+            await asyncio.get_running_loop().run_in_executor(None, readers.close)
+        if self._writer is not None:
+            writer, self._writer = self._writer, None
+            await writer.close()
 
     async def __aenter__(self) -> Database:
         await self.connect()
@@ -140,22 +202,20 @@ class Database:
                 await self._writer.execute("COMMIT")
 
     async def fetch_one(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> aiosqlite.Row | None:
-        async with self._read_conn().execute(sql, params) as cursor:
-            return await cursor.fetchone()
+        return await self._read_pool().fetch_one(sql, params)
 
     async def fetch_all(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[aiosqlite.Row]:
-        async with self._read_conn().execute(sql, params) as cursor:
-            return list(await cursor.fetchall())
+        return await self._read_pool().fetch_all(sql, params)
 
-    def _read_conn(self) -> aiosqlite.Connection:
-        if self._reader is None:
+    def _read_pool(self) -> _ReaderPool:
+        if self._readers is None:
             raise RuntimeError("database is not connected")
-        return self._reader
+        return self._readers
 
     # ------------------------------------------------------------------ migrations
 
     async def schema_version(self) -> int:
-        conn = self._writer or self._reader
+        conn = self._writer
         assert conn is not None
         async with conn.execute(
             "SELECT name FROM sqlite_master WHERE type='table' AND name='schema_migrations'"

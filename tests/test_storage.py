@@ -181,3 +181,29 @@ async def test_meetings_by_slot_are_selected_in_sql(db: Database) -> None:
     assert [m.attendee_id for m in await meetings.accepted_in([quarter_past, ten])] == [ids[0], ids[2]]
     assert [m.id for m in await meetings.accepted_after(ten - timedelta(hours=1), after_id=0, limit=1)] == [1]
     assert [m.id for m in await meetings.accepted_after(ten - timedelta(hours=1), after_id=1)] == [3]
+
+
+async def test_a_read_started_after_a_commit_always_sees_it(db: Database) -> None:
+    """Commit, then read back, from many coroutines at once: never an older snapshot.
+
+    Readers that keep a query open (between execute and fetch, as any awaited read
+    does) must not hold an old WAL snapshot for the others: on a shared read
+    connection that pins every read to the oldest open one.
+    """
+    repo = ParticipantRepository(db)
+    misses = 0
+
+    async def commit_then_read(worker: int) -> None:
+        nonlocal misses
+        for n in range(250):
+            telegram_id = worker * 10_000 + n
+            await add_participant(db, telegram_id)
+            if await repo.by_telegram_id(telegram_id) is None:
+                misses += 1
+
+    async def keep_reading() -> None:
+        for _ in range(400):
+            await db.fetch_all("SELECT id FROM participants LIMIT 50")
+
+    await asyncio.gather(*(commit_then_read(w) for w in range(8)), *(keep_reading() for _ in range(4)))
+    assert misses == 0, f"{misses} of 2000 reads missed the write just committed"
