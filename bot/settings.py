@@ -30,6 +30,8 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     # Telegram's limit on messages a second for the whole bot: 30, up to 1000 for bots with paid broadcasts
     telegram_messages_per_second: int = Field(default=30, ge=1, le=100_000)
+    # how long an organiser invite link (python -m bot invite organiser) stays valid
+    organiser_invite_days: int = Field(default=7, ge=1, le=365)
     webhook_url: AnyHttpUrl | None = None
     webhook_secret: SecretStr | None = None
     webhook_listen: str = "127.0.0.1"

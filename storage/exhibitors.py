@@ -8,7 +8,7 @@ from datetime import datetime
 import aiosqlite
 from pydantic import BaseModel, ConfigDict
 
-from storage.db import Database, utcnow
+from storage.db import Database, Transaction, utcnow
 
 
 class TablesInUseError(Exception):
@@ -225,12 +225,14 @@ class ExhibitorRepository:
                 )
         return await self.by_ids(created_ids), await self.by_ids(updated_ids)
 
-    async def rotate_invite(self, exhibitor_id: int) -> str:
+    async def rotate_invite(self, exhibitor_id: int, tx: Transaction | None = None) -> str:
         """A new invite token: the old link stops working at once."""
+        if tx is None:
+            async with self._db.transaction() as own:
+                return await self.rotate_invite(exhibitor_id, own)
         token = new_invite_token()
-        async with self._db.transaction() as tx:
-            await tx.execute(
-                "UPDATE exhibitors SET invite_token = ?, updated_at = ? WHERE id = ?",
-                (token, utcnow().isoformat(), exhibitor_id),
-            )
+        await tx.execute(
+            "UPDATE exhibitors SET invite_token = ?, updated_at = ? WHERE id = ?",
+            (token, utcnow().isoformat(), exhibitor_id),
+        )
         return token

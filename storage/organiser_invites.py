@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from datetime import datetime
 
 from storage.db import Database, Transaction, utcnow
 
@@ -19,16 +20,19 @@ class OrganiserInviteRepository:
             )
         return token
 
-    async def is_open(self, token: str) -> bool:
+    async def is_open(self, token: str, created_after: datetime) -> bool:
+        """Not used yet, and made after ``created_after`` (older links have expired)."""
         row = await self._db.fetch_one(
-            "SELECT 1 FROM organiser_invites WHERE token = ? AND claimed_at IS NULL", (token,)
+            "SELECT 1 FROM organiser_invites WHERE token = ? AND claimed_at IS NULL AND created_at > ?",
+            (token, created_after.isoformat()),
         )
         return row is not None
 
-    async def claim(self, token: str, participant_id: int, tx: Transaction) -> bool:
-        """Use the invitation up, within the registration's transaction; False if already used."""
+    async def claim(self, token: str, participant_id: int, created_after: datetime, tx: Transaction) -> bool:
+        """Use the invitation up, within the registration's transaction; False if used or expired."""
         changed = await tx.execute(
-            "UPDATE organiser_invites SET claimed_by = ?, claimed_at = ? WHERE token = ? AND claimed_at IS NULL",
-            (participant_id, utcnow().isoformat(), token),
+            "UPDATE organiser_invites SET claimed_by = ?, claimed_at = ?"
+            " WHERE token = ? AND claimed_at IS NULL AND created_at > ?",
+            (participant_id, utcnow().isoformat(), token, created_after.isoformat()),
         )
         return changed == 1

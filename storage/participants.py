@@ -186,22 +186,40 @@ class ParticipantRepository:
             (utcnow().isoformat(), participant_id),
         )
 
-    async def revoke_representative(self, participant_id: int) -> Participant | None:
-        """Back to attendee, keeping the exhibitor's name as organisation. None if not a representative."""
+    async def revoke_representative(self, participant_id: int, tx: Transaction) -> int | None:
+        """Back to attendee, keeping the exhibitor's name as organisation; the stand they left, or None."""
+        row = await tx.fetch_one(
+            "SELECT exhibitor_id FROM participants WHERE id = ? AND role = 'exhibitor'", (participant_id,)
+        )
+        if row is None:
+            return None
+        await tx.execute(
+            """
+            UPDATE participants
+            SET role = 'attendee',
+                organisation = COALESCE(organisation, (SELECT substr(name, 1, 120) FROM exhibitors e
+                                                       WHERE e.id = participants.exhibitor_id)),
+                exhibitor_id = NULL,
+                updated_at = ?
+            WHERE id = ?
+            """,
+            (utcnow().isoformat(), participant_id),
+        )
+        return int(row[0])
+
+    async def organisers(self) -> list[Participant]:
+        rows = await self._db.fetch_all(
+            f"SELECT {_COLUMNS}, {_THEMES} AS themes FROM participants WHERE role = 'organiser' ORDER BY full_name, id"
+        )
+        return [_participant(r) for r in rows]
+
+    async def revoke_organiser(self, participant_id: int) -> bool:
         async with self._db.transaction() as tx:
             changed = await tx.execute(
-                """
-                UPDATE participants
-                SET role = 'attendee',
-                    organisation = COALESCE(organisation, (SELECT substr(name, 1, 120) FROM exhibitors e
-                                                           WHERE e.id = participants.exhibitor_id)),
-                    exhibitor_id = NULL,
-                    updated_at = ?
-                WHERE id = ? AND role = 'exhibitor'
-                """,
+                "UPDATE participants SET role = 'attendee', updated_at = ? WHERE id = ? AND role = 'organiser'",
                 (utcnow().isoformat(), participant_id),
             )
-        return await self.by_id(participant_id) if changed else None
+        return changed == 1
 
     async def delete(self, telegram_id: int) -> None:
         """Everything about this person goes: profile, themes (cascade), conversation."""

@@ -125,6 +125,15 @@ class ReminderRepository:
             )
         return [int(r[0]) for r in rows]
 
+    async def cancel_for_stand(self, participant_id: int, exhibitor_id: int, tx: Transaction) -> list[int]:
+        """Someone no longer at the stand: their reminders of its meetings that have not gone out never will."""
+        rows = await tx.fetch_all(
+            "UPDATE reminders SET state = 'cancelled' WHERE participant_id = ? AND state IN ('pending', 'claimed')"
+            " AND meeting_id IN (SELECT id FROM meetings WHERE exhibitor_id = ?) RETURNING id",
+            (participant_id, exhibitor_id),
+        )
+        return [int(r[0]) for r in rows]
+
     async def schedule_session(
         self, session_id: str, participant_ids: list[int], dues: list[tuple[int, datetime]]
     ) -> list[Reminder]:

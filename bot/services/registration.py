@@ -9,8 +9,9 @@ one transaction; profile editing writes each field as soon as it is valid.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -23,6 +24,7 @@ from storage.db import Database, utcnow
 from storage.exhibitors import Exhibitor, ExhibitorRepository
 from storage.organiser_invites import OrganiserInviteRepository
 from storage.participants import NewParticipant, OrgType, Participant, ParticipantRepository, Role
+from storage.reminders import ReminderRepository
 
 SUMMARY = "summary"
 STEPS: dict[Role, tuple[Field, ...]] = {
@@ -73,6 +75,16 @@ class Invitation:
         if len(code) > 1 and code[0] in "xo":
             return cls(code[0], code[1:])
         return None
+
+
+@dataclass(frozen=True)
+class Revocation:
+    """A representative removed from a stand: who is told what, and what was undone."""
+
+    person: Participant  # as they are now: an attendee
+    exhibitor: Exhibitor  # with its new invite token: the link the person had no longer works
+    colleagues: list[Participant]  # the stand's other representatives
+    cancelled_reminders: list[int]
 
 
 class Draft(BaseModel):
@@ -131,14 +143,25 @@ def _from_stored(stored: StoredConversation) -> Conversation:
 
 
 class RegistrationService:
-    def __init__(self, db: Database, event: Event, organiser_ids: frozenset[int]) -> None:
+    def __init__(
+        self,
+        db: Database,
+        event: Event,
+        organiser_ids: frozenset[int],
+        *,
+        organiser_invite_days: int = 7,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
         self._db = db
         self.event = event
         self.organiser_ids = organiser_ids
+        self.organiser_invite_lifetime = timedelta(days=organiser_invite_days)
+        self._clock = clock or utcnow
         self.participants = ParticipantRepository(db)
         self.exhibitors = ExhibitorRepository(db)
         self.organiser_invites = OrganiserInviteRepository(db)
         self.conversations = ConversationRepository(db)
+        self.reminders = ReminderRepository(db)
 
     # ------------------------------------------------------------------ who is who
 
@@ -167,9 +190,12 @@ class RegistrationService:
             if exhibitor is None:
                 raise InvitationInvalid
             return exhibitor
-        if not await self.organiser_invites.is_open(invitation.token):
+        if not await self.organiser_invites.is_open(invitation.token, self._invites_made_after()):
             raise InvitationInvalid
         return None
+
+    def _invites_made_after(self) -> datetime:
+        return self._clock() - self.organiser_invite_lifetime
 
     def role_for(self, telegram_id: int, invitation: Invitation | None) -> Role:
         if invitation is not None:
@@ -325,7 +351,7 @@ class RegistrationService:
         async with self._db.transaction() as tx:
             participant_id = await self.participants.create(new, tx)
             if draft.organiser_token is not None and not await self.organiser_invites.claim(
-                draft.organiser_token, participant_id, tx
+                draft.organiser_token, participant_id, self._invites_made_after(), tx
             ):
                 raise InvitationInvalid  # rolls the whole registration back
             await self.conversations.delete_in(tx, telegram_id)
@@ -378,13 +404,41 @@ class RegistrationService:
         await self.participants.make_representative(telegram_id, exhibitor.id)
         return exhibitor
 
+    async def revoke_representative(self, participant_id: int) -> Revocation | None:
+        """Remove someone from their stand for good: their invite link is replaced (the colleagues get the
+        new one), their reminders of the stand's meetings are dropped. None if they were no representative."""
+        async with self._db.transaction() as tx:
+            exhibitor_id = await self.participants.revoke_representative(participant_id, tx)
+            if exhibitor_id is None:
+                return None
+            await self.exhibitors.rotate_invite(exhibitor_id, tx)
+            cancelled = await self.reminders.cancel_for_stand(participant_id, exhibitor_id, tx)
+        person = await self.participants.by_id(participant_id)
+        exhibitor = await self.exhibitors.by_id(exhibitor_id)
+        assert person is not None and exhibitor is not None
+        colleagues = await self.participants.representatives(exhibitor_id)
+        return Revocation(person, exhibitor, colleagues, cancelled)
+
+    async def organisers(self) -> list[Participant]:
+        """Organisers who joined through an invite link (those in ORGANISER_IDS are set by the deployment)."""
+        return [p for p in await self.participants.organisers() if p.telegram_id not in self.organiser_ids]
+
+    async def revoke_organiser(self, participant_id: int) -> Participant | None:
+        """Back to attendee; None if they were no invited organiser."""
+        person = await self.participants.by_id(participant_id)
+        if person is None or person.telegram_id in self.organiser_ids:
+            return None
+        if not await self.participants.revoke_organiser(participant_id):
+            return None
+        return await self.participants.by_id(participant_id)
+
     async def join_organisers(self, telegram_id: int, token: str) -> None:
         """A registered participant becomes an organiser through a (single-use) invite link."""
         participant = await self.participants.by_telegram_id(telegram_id)
         if participant is None:
             raise InvitationInvalid
         async with self._db.transaction() as tx:
-            if not await self.organiser_invites.claim(token, participant.id, tx):
+            if not await self.organiser_invites.claim(token, participant.id, self._invites_made_after(), tx):
                 raise InvitationInvalid
             await self.participants.make_organiser(participant.id, tx)
 
