@@ -32,6 +32,7 @@ from bot.services.registration import RegistrationService
 from bot.services.reminders import ReminderService
 from bot.services.reports import ReportService
 from bot.settings import Settings
+from bot.telegram_bot import MaillageBot
 from bot.transport import AiohttpRequest
 from handlers import (
     broadcasts,
@@ -44,6 +45,7 @@ from handlers import (
     membership,
     menu,
     organiser,
+    paging,
     profile,
     programme,
     registration,
@@ -81,7 +83,9 @@ def build_services(
     sweep_seconds: float = 20.0,
 ) -> Services:
     """``clock`` and ``sweep_seconds`` let tests compress time."""
-    registration_service = RegistrationService(db, event, settings.organiser_ids)
+    registration_service = RegistrationService(
+        db, event, settings.organiser_ids, organiser_invite_days=settings.organiser_invite_days, clock=clock
+    )
     reminders_service = ReminderService(db, event, clock)
     programme = ProgrammeService(db, event, clock)
     reminders_service.programme = programme
@@ -105,16 +109,19 @@ def build_services(
 
 def build_application(services: Services) -> MaillageApplication:
     settings = services.settings
-    application = (
-        Application.builder()
-        .token(settings.token)
-        .base_url(settings.api_base_url)
-        .base_file_url(settings.api_base_file_url)
-        .request(AiohttpRequest())
-        .get_updates_request(AiohttpRequest(connection_limit=2))
-        .concurrent_updates(PerUserUpdateProcessor())
+    bot = MaillageBot(
+        settings.token,
+        base_url=settings.api_base_url,
+        base_file_url=settings.api_base_file_url,
+        request=AiohttpRequest(),
+        get_updates_request=AiohttpRequest(connection_limit=2),
         # One budget for all sends: answers go first, broadcasts take what is left; 429s honoured
-        .rate_limiter(PacedRateLimiter(settings.telegram_messages_per_second))
+        rate_limiter=PacedRateLimiter(settings.telegram_messages_per_second),
+    )
+    application: MaillageApplication = (
+        Application.builder()  # type: ignore[assignment]  # PTB types the builder's result by its bot class
+        .bot(bot)
+        .concurrent_updates(PerUserUpdateProcessor())
         .context_types(ContextTypes(context=Context))
         .build()
     )
@@ -138,8 +145,9 @@ def register_handlers(application: MaillageApplication) -> None:
     application.add_handler(CallbackQueryHandler(registration.join, pattern=registration.JOIN_PATTERN))
     application.add_handler(CommandHandler("cancel", registration.cancel, filters=private))
 
-    # Main menu and help
+    # Main menu and help; the page number between ‹ and › of any paged list does nothing
     application.add_handler(CallbackQueryHandler(menu.open_entry, pattern=menu.PATTERN))
+    application.add_handler(CallbackQueryHandler(paging.noop, pattern=paging.NOOP_PATTERN))
     application.add_handler(CommandHandler("help", start.help_command, filters=private))
 
     # Exhibitor directory
@@ -160,6 +168,7 @@ def register_handlers(application: MaillageApplication) -> None:
 
     # Meetings
     application.add_handler(CommandHandler("agenda", meetings.agenda, filters=private))
+    application.add_handler(CallbackQueryHandler(meetings.agenda_page, pattern=meetings.AGENDA_PAGE_PATTERN))
     application.add_handler(CallbackQueryHandler(meetings.start_request, pattern=meetings.NEW_PATTERN))
     application.add_handler(CallbackQueryHandler(meetings.pick_day, pattern=meetings.PICK_PATTERN))
     application.add_handler(CallbackQueryHandler(meetings.choose_slot, pattern=meetings.SLOT_PATTERN))
@@ -191,13 +200,18 @@ def register_handlers(application: MaillageApplication) -> None:
     # Organisers
     application.add_handler(CommandHandler("broadcast", broadcasts.start, filters=private))
     application.add_handler(CommandHandler("broadcasts", broadcasts.history, filters=private))
+    application.add_handler(CallbackQueryHandler(broadcasts.history_page, pattern=broadcasts.HISTORY_PAGE_PATTERN))
     application.add_handler(CallbackQueryHandler(broadcasts.button, pattern=broadcasts.BUTTON_PATTERN))
     application.add_handler(CommandHandler("stats", reports.stats, filters=private))
     application.add_handler(CommandHandler("export", reports.export, filters=private))
     application.add_handler(CommandHandler("block", reports.block, filters=private))
     application.add_handler(CallbackQueryHandler(reports.block_button, pattern=reports.BLOCK_PATTERN))
     application.add_handler(CommandHandler("reps", organiser.representatives, filters=private))
+    application.add_handler(CallbackQueryHandler(organiser.representatives_page, pattern=organiser.REPS_PAGE_PATTERN))
     application.add_handler(CallbackQueryHandler(organiser.revoke, pattern=organiser.REVOKE_PATTERN))
+    application.add_handler(CommandHandler("organisers", organiser.organisers, filters=private))
+    application.add_handler(CallbackQueryHandler(organiser.organisers_page, pattern=organiser.ORGS_PAGE_PATTERN))
+    application.add_handler(CallbackQueryHandler(organiser.revoke_organiser, pattern=organiser.REVOKE_ORG_PATTERN))
 
     # Blocked and unblocked
     application.add_handler(ChatMemberHandler(membership.on_my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 import re
 import string
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from importlib import resources
 
@@ -18,6 +18,8 @@ from babel.dates import format_date, format_datetime, format_time
 from babel.messages.pofile import read_po
 
 from bot.event import LANGUAGES, Language
+
+MESSAGE_TEXT = 4096  # Telegram's limit on a message's text, once entities are parsed
 
 
 class Html(str):
@@ -75,3 +77,29 @@ class Translator:
         """``mardi 16 mars, 10:30`` / ``Tuesday 16 March, 10:30``, in the zone of ``value``."""
         pattern = "EEEE d MMMM, HH:mm"
         return format_datetime(value, pattern, tzinfo=value.tzinfo, locale=language)
+
+
+def telegram_length(text: str) -> int:
+    """Characters Telegram counts in a text once its tags are parsed (UTF-16 code units)."""
+    return len(to_plain(text).encode("utf-16-le")) // 2
+
+
+def clip_lines(
+    tr: Translator, language: Language, lines: Sequence[str], *, budget: int = MESSAGE_TEXT - 200, joiner: str = "\n"
+) -> Html:
+    """As many of ``lines`` as fit in one message, then "…and N more" for the rest."""
+    kept: list[str] = []
+    used = 0
+    for n, line in enumerate(lines):
+        size = telegram_length(line) + len(joiner)
+        if used + size > budget:
+            kept.append(tr(language, "paging.more", count=len(lines) - n))
+            break
+        kept.append(line)
+        used += size
+    return Html(joiner.join(kept))
+
+
+def clip_text(text: str, limit: int) -> str:
+    """Plain user text cut to ``limit`` characters, with an ellipsis when cut."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"

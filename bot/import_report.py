@@ -6,11 +6,12 @@ import csv
 import io
 
 from bot.event import Language
-from bot.i18n import Html, Translator
+from bot.i18n import MESSAGE_TEXT, Html, Translator, clip_lines, clip_text
 from bot.services.directory import ImportReport
 from storage.exhibitors import Exhibitor
 
-MAX_ERRORS_SHOWN = 40
+MAX_VALUE_SHOWN = 80  # characters of a cell quoted in an error
+MAX_COLUMN_SHOWN = 40
 
 
 def invite_link(username: str, exhibitor: Exhibitor) -> str:
@@ -22,20 +23,27 @@ def stand_link(username: str, exhibitor: Exhibitor) -> str:
 
 
 def render_report(tr: Translator, language: Language, report: ImportReport) -> Html:
-    if report.ok:
-        text = tr(language, "import.done", created=len(report.created), updated=len(report.updated))
-    else:
-        lines = [tr(language, "import.failed", count=len(report.errors))]
-        for error in report.errors[:MAX_ERRORS_SHOWN]:
-            lines.append(
-                tr(language, "import.error_line", line=error.line, reason=tr(language, error.key, **error.params))
-            )
-        if len(report.errors) > MAX_ERRORS_SHOWN:
-            lines.append(tr(language, "import.more_errors", count=len(report.errors) - MAX_ERRORS_SHOWN))
-        text = Html("\n".join(lines))
+    """One message whatever the file: long cells are cut, and the error list ends with "…and N more"."""
+    ignored = ""
     if report.ignored_columns:
-        text = Html(text + "\n" + tr(language, "import.ignored_columns", columns=", ".join(report.ignored_columns)))
-    return text
+        columns = ", ".join(clip_text(c, MAX_COLUMN_SHOWN) for c in report.ignored_columns[:20])
+        if len(report.ignored_columns) > 20:
+            columns += ", …"
+        ignored = "\n" + tr(language, "import.ignored_columns", columns=columns)
+    if report.ok:
+        return Html(tr(language, "import.done", created=len(report.created), updated=len(report.updated)) + ignored)
+    head = tr(language, "import.failed", count=len(report.errors))
+    lines = [
+        tr(
+            language,
+            "import.error_line",
+            line=error.line,
+            reason=tr(language, error.key, **{k: clip_text(str(v), MAX_VALUE_SHOWN) for k, v in error.params.items()}),
+        )
+        for error in report.errors
+    ]
+    budget = MESSAGE_TEXT - 100 - len(head) - len(ignored)
+    return Html(head + "\n" + clip_lines(tr, language, lines, budget=budget) + ignored)
 
 
 def links_csv(username: str, exhibitors: list[Exhibitor]) -> bytes:

@@ -19,7 +19,8 @@ from bot.i18n import Html
 from bot.pacing import BROADCAST, retry_seconds
 from bot.runtime import Context, MaillageApplication, Services
 from bot.services.broadcasts import BroadcastError, check_text
-from handlers.common import is_organiser, reply, user_language
+from handlers.common import edit_or_send, is_organiser, reply, user_language
+from handlers.paging import navigation
 from storage.conversations import StoredConversation
 from storage.outbox import Delivery
 
@@ -36,6 +37,10 @@ MAX_ATTEMPTS = 8
 
 
 # ---------------------------------------------------------------------- the conversation
+
+
+HISTORY_PAGE = 10
+HISTORY_PAGE_PATTERN = r"^bch:(\d{1,4})$"
 
 
 async def start(update: Update, context: Context) -> None:
@@ -256,16 +261,32 @@ async def _send(update: Update, context: Context, draft: StoredConversation) -> 
 
 
 async def history(update: Update, context: Context) -> None:
+    """/broadcasts: the announcements, newest first, ten a page."""
     if not await is_organiser(update, context):
         return
+    await _show_history(update, context, 0)
+
+
+async def history_page(update: Update, context: Context) -> None:
+    query = update.callback_query
+    assert query is not None and context.match is not None
+    if not await is_organiser(update, context):
+        return
+    await query.answer()
+    await _show_history(update, context, int(context.match.group(1)))
+
+
+async def _show_history(update: Update, context: Context, number: int) -> None:
     services = context.services
     language = await user_language(update, context)
-    broadcasts = await services.broadcasts.outbox.recent()
-    if not broadcasts:
-        await reply(update, context, services.tr(language, "broadcast.none_yet"))
+    total = await services.broadcasts.outbox.count_announcements()
+    if not total:
+        await edit_or_send(update, context, services.tr(language, "broadcast.none_yet"), None)
         return
+    pages = -(-total // HISTORY_PAGE)
+    number = max(0, min(number, pages - 1))
     lines = [services.tr(language, "broadcast.history_title")]
-    for broadcast in broadcasts:
+    for broadcast in await services.broadcasts.outbox.recent(HISTORY_PAGE, number * HISTORY_PAGE):
         progress = await services.broadcasts.outbox.progress(broadcast.id)
         lines.append(
             services.tr(
@@ -278,7 +299,8 @@ async def history(update: Update, context: Context) -> None:
                 unreachable=progress.unreachable,
             )
         )
-    await reply(update, context, Html("\n".join(lines)))
+    rows = [navigation(services.tr, language, number, pages, "bch:{page}")] if pages > 1 else []
+    await edit_or_send(update, context, Html("\n".join(lines)), InlineKeyboardMarkup(rows) if rows else None)
 
 
 # ---------------------------------------------------------------------- the outbox worker

@@ -6,7 +6,7 @@ from telegram import ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, Upd
 from telegram.constants import ParseMode
 
 from bot.event import LANGUAGES, Language, Theme
-from bot.i18n import Html, to_plain
+from bot.i18n import Html, clip_lines, to_plain
 from bot.runtime import Context
 from bot.services.directory import MAX_SEARCH_RESULTS, Page, Suggestion
 from bot.services.programme import SessionView
@@ -20,6 +20,7 @@ CARD_PATTERN = r"^dir:e:(\d{1,9})(?::([a-z0-9_-]{0,32}):(\d{1,4}))?$"
 SUGGESTIONS_PATTERN = r"^dir:sug:(\d{1,4})$"
 SEARCH_PATTERN = r"^dir:search$"
 MAX_DESCRIPTION = 2500  # keeps a card well within Telegram's 4096 characters
+MAX_SESSIONS_TEXT = 800  # the stand's sessions on its card; the rest as "…and N more"
 SUGGESTIONS_PER_PAGE = 5
 
 
@@ -127,16 +128,18 @@ def card_text(
     if exhibitor.website:
         parts.append(tr(language, "directory.card.website", website=exhibitor.website))
     parts.append(tr(language, "directory.card.free_slots", count=free_slots))
-    for session in sessions or []:
-        parts.append(
-            tr(
-                language,
-                "directory.card.session",
-                time=tr.format_time(language, session.start),
-                title=session.title(language),
-                room=session.room,
-            )
+    lines = [
+        tr(
+            language,
+            "directory.card.session",
+            time=tr.format_time(language, session.start),
+            title=session.title(language),
+            room=session.room,
         )
+        for session in sessions or []
+    ]
+    if lines:
+        parts.append(clip_lines(tr, language, lines, budget=MAX_SESSIONS_TEXT))
     return Html("\n".join(parts))
 
 

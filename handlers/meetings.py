@@ -16,7 +16,8 @@ from bot.i18n import Html
 from bot.runtime import Context, MaillageApplication, Services
 from bot.services.calendar import meeting_ics
 from bot.services.meetings import MeetingError, MeetingView, NotAllowed
-from handlers.common import user_language
+from handlers.common import edit_or_send, user_language
+from handlers.paging import Entry, markup, page_of
 from storage.conversations import StoredConversation
 from storage.meetings import Meeting, Status
 from storage.participants import Participant, Role
@@ -37,6 +38,8 @@ PROPOSAL_ANSWER_PATTERN = r"^mt:pa:(\d{1,12}):(yes|no)$"
 MOVE_ANSWER_PATTERN = r"^mt:mv:(\d{1,12}):(yes|no)$"
 ATTENDANCE_PATTERN = r"^mt:att:(\d{1,12}):(met|no_show)$"
 NOOP_PATTERN = r"^mt:noop$"
+AGENDA_PAGE_PATTERN = r"^ag:p:(\d{1,4})$"
+AGENDA_PAGE_DATA = "ag:p:{page}"
 TIMES_PER_ROW = 4
 
 
@@ -844,88 +847,96 @@ async def move_answer(update: Update, context: Context) -> None:
 
 
 async def agenda(update: Update, context: Context) -> None:
+    await _show_agenda(update, context, 0, edit=False)
+
+
+async def agenda_page(update: Update, context: Context) -> None:
+    query = update.callback_query
+    assert query is not None and context.match is not None
+    await query.answer()
+    await _show_agenda(update, context, int(context.match.group(1)), edit=True)
+
+
+async def _show_agenda(update: Update, context: Context, number: int, *, edit: bool) -> None:
+    """/agenda, a page at a time: one's meetings and followed sessions, or the stand's day for representatives."""
     services = context.services
     me = await _me(update, context)
     if me is None:
         await _say(update, context, services.tr(await _language(update, context), "me.not_registered"))
         return
-    language = me.language
     if me.role == Role.EXHIBITOR and me.exhibitor_id is not None:
-        await _stand_day(update, context, me)
+        header, entries = await _stand_day(context, me)
+    else:
+        header, entries = await _attendee_day(context, me)
+    if not entries:
+        await edit_or_send(update, context, services.tr(me.language, "agenda.empty"), None, edit=edit)
         return
+    page = page_of(services.tr, me.language, header, entries, number, AGENDA_PAGE_DATA)
+    await edit_or_send(update, context, page.text, markup(page), edit=edit)
+
+
+async def _attendee_day(context: Context, me: Participant) -> tuple[Html, list[Entry]]:
+    services = context.services
+    language = me.language
     meetings = await services.meetings.agenda_of_attendee(me)
     sessions = [s for s in await services.programme.followed(me.id) if not s.cancelled]
-    if not meetings and not sessions:
-        await _say(update, context, services.tr(language, "agenda.empty"))
-        return
-    timed: list[tuple[datetime, str]] = [  # accepted meetings and followed sessions, in time order
+    timed: list[tuple[datetime, Entry]] = [  # accepted meetings and followed sessions, in time order
         (
             s.start,
-            services.tr(
-                language,
-                "agenda.session",
-                when=services.tr.format_slot(language, s.start),
-                title=s.title(language),
-                room=s.room,
+            Entry(
+                services.tr(
+                    language,
+                    "agenda.session",
+                    when=services.tr.format_slot(language, s.start),
+                    title=s.title(language),
+                    room=s.room,
+                )
             ),
         )
         for s in sessions
     ]
-    pending_lines: list[str] = []
-    rows = []
+    pending: list[Entry] = []
     for meeting in meetings:
         view = await services.meetings.view(meeting)
         when = slot_label(services, language, view.slot, meeting.slot_start)
         time = services.tr.format_time(language, meeting.slot_start.astimezone(services.event.tz))
         if meeting.status == Status.ACCEPTED:
             reps = await services.meetings.representatives(view.exhibitor.id)
-            timed.append(
-                (
-                    meeting.slot_start,
-                    services.tr(
-                        language,
-                        "agenda.accepted",
-                        when=when,
-                        exhibitor=view.exhibitor.name,
-                        stand=view.exhibitor.stand or "—",
-                        table=meeting.table_no or "—",
-                        people=", ".join(r.full_name for r in reps) or "—",
-                    ),
-                )
+            text = services.tr(
+                language,
+                "agenda.accepted",
+                when=when,
+                exhibitor=view.exhibitor.name,
+                stand=view.exhibitor.stand or "—",
+                table=meeting.table_no or "—",
+                people=", ".join(r.full_name for r in reps) or "—",
             )
-            rows.append(
-                [
-                    InlineKeyboardButton(
-                        services.tr(language, "agenda.cancel", time=time, exhibitor=view.exhibitor.name[:30]),
-                        callback_data=f"mt:can:{meeting.id}",
-                    )
-                ]
-            )
+            label = services.tr(language, "agenda.cancel", time=time, exhibitor=view.exhibitor.name[:30])
+            button = InlineKeyboardButton(label, callback_data=f"mt:can:{meeting.id}")
+            timed.append((meeting.slot_start, Entry(text, [[button]])))
         else:
             key = "agenda.proposed" if meeting.awaiting == "attendee" else "agenda.pending"
-            pending_lines.append(services.tr(language, key, when=when, exhibitor=view.exhibitor.name))
-            rows.append(
-                [
-                    InlineKeyboardButton(
-                        services.tr(language, "agenda.withdraw", time=time, exhibitor=view.exhibitor.name[:30]),
-                        callback_data=f"mt:wd:{meeting.id}",
-                    )
-                ]
+            label = services.tr(language, "agenda.withdraw", time=time, exhibitor=view.exhibitor.name[:30])
+            pending.append(
+                Entry(
+                    services.tr(language, key, when=when, exhibitor=view.exhibitor.name),
+                    [[InlineKeyboardButton(label, callback_data=f"mt:wd:{meeting.id}")]],
+                )
             )
     timed.sort(key=lambda entry: entry[0])
-    lines = [services.tr(language, "agenda.title"), *(text for _, text in timed), *pending_lines]
-    await _say(update, context, Html("\n\n".join(lines)), InlineKeyboardMarkup(rows) if rows else None)
+    return services.tr(language, "agenda.title"), [entry for _, entry in timed] + pending
 
 
-async def _stand_day(update: Update, context: Context, rep: Participant) -> None:
+async def _stand_day(context: Context, rep: Participant) -> tuple[Html, list[Entry]]:
+    """The stand's day, slot by slot and table by table, then the requests waiting for an answer."""
     services = context.services
     language = rep.language
     exhibitor = await services.directory.exhibitor(rep.exhibitor_id or 0)
     assert exhibitor is not None
     accepted = await services.meetings.stand_day(exhibitor.id)
     pending = await services.meetings.meetings.for_exhibitor(exhibitor.id, (Status.PENDING,))
-    lines = [services.tr(language, "agenda.stand_title", exhibitor=exhibitor.name, tables=exhibitor.tables)]
-    rows = []
+    header = services.tr(language, "agenda.stand_title", exhibitor=exhibitor.name, tables=exhibitor.tables)
+    entries: list[Entry] = []
     by_slot: dict[str, list[Meeting]] = {}
     for meeting in accepted:
         by_slot.setdefault(meeting.slot_start.isoformat(), []).append(meeting)
@@ -933,6 +944,7 @@ async def _stand_day(update: Update, context: Context, rep: Participant) -> None
         first = meetings[0]
         when = slot_label(services, language, services.meetings.slot_at(first.slot_start), first.slot_start)
         parts = []
+        rows = []
         for meeting in meetings:
             view = await services.meetings.view(meeting)
             parts.append(
@@ -954,24 +966,23 @@ async def _stand_day(update: Update, context: Context, rep: Participant) -> None
                     ),
                 ]
             )
-        lines.append(Html(f"<b>{when}</b>\n" + "\n".join(parts)))
+        entries.append(Entry(Html(f"<b>{when}</b>\n" + "\n".join(parts)), rows))
     if not accepted:
-        lines.append(services.tr(language, "agenda.stand_empty"))
+        entries.append(Entry(services.tr(language, "agenda.stand_empty")))
     if pending:
-        lines.append(services.tr(language, "agenda.stand_pending", count=len(pending)))
-        for meeting in pending[:10]:
+        entries.append(Entry(services.tr(language, "agenda.stand_pending", count=len(pending))))
+        for meeting in pending:
             view = await services.meetings.view(meeting)
             time = services.tr.format_time(language, meeting.slot_start.astimezone(services.event.tz))
             name = view.attendee.full_name if view.attendee else "—"
-            rows.append(
-                [
-                    InlineKeyboardButton(
-                        services.tr(language, "agenda.answer", time=time, name=name[:30]),
-                        callback_data=f"mt:show:{meeting.id}",
-                    )
-                ]
+            label = services.tr(language, "agenda.answer", time=time, name=name[:30])
+            entries.append(
+                Entry(
+                    services.tr(language, "agenda.pending_line", when=time, who=name),
+                    [[InlineKeyboardButton(label, callback_data=f"mt:show:{meeting.id}")]],
+                )
             )
-    await _say(update, context, Html("\n\n".join(lines)), InlineKeyboardMarkup(rows) if rows else None)
+    return header, entries
 
 
 # ---------------------------------------------------------------------- attendance

@@ -7,44 +7,60 @@ import logging
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
 from telegram.constants import ParseMode
 
-from bot.i18n import Html
-from bot.import_report import links_csv, render_report
+from bot.import_report import invite_link, links_csv, render_report
 from bot.runtime import Context
 from handlers import registration as registration_handlers
-from handlers.common import is_organiser, notify, reply, user_language
+from handlers.common import edit_or_send, is_organiser, notify, reply, user_language
+from handlers.paging import Entry, markup, page_of
+from handlers.reminders import unschedule_job
 from handlers.views import shorten
+from storage.participants import Role
 
 log = logging.getLogger(__name__)
 
+REPS_PAGE_PATTERN = r"^reps:p:(\d{1,4})$"
 REVOKE_PATTERN = r"^reps:revoke:(\d{1,12})(?::(yes|no))?$"
+ORGS_PAGE_PATTERN = r"^orgs:p:(\d{1,4})$"
+REVOKE_ORG_PATTERN = r"^orgs:revoke:(\d{1,12})(?::(yes|no))?$"
 MAX_IMPORT_BYTES = 2 * 1024 * 1024
 
 
 async def representatives(update: Update, context: Context) -> None:
+    """/reps: every representative, by stand, a page at a time, each with a revoke button."""
     if not await is_organiser(update, context):
         return
+    await _show_representatives(update, context, 0)
+
+
+async def representatives_page(update: Update, context: Context) -> None:
+    query = update.callback_query
+    assert query is not None and context.match is not None
+    if not await is_organiser(update, context):
+        return
+    await query.answer()
+    await _show_representatives(update, context, int(context.match.group(1)))
+
+
+async def _show_representatives(update: Update, context: Context, number: int) -> None:
     services = context.services
     language = await user_language(update, context)
     tr = services.tr
     exhibitors = {e.id: e for e in await services.registration.exhibitors.all()}
     reps = await services.registration.participants.representatives()
     if not reps:
-        await reply(update, context, tr(language, "reps.none"))
+        await edit_or_send(update, context, tr(language, "reps.none"), None)
         return
-    lines = [tr(language, "reps.header")]
-    rows = []
+    entries = []
     for rep in sorted(reps, key=lambda r: (exhibitors[r.exhibitor_id or 0].name, r.full_name)):
         exhibitor = exhibitors[rep.exhibitor_id or 0]
-        lines.append(tr(language, "reps.line", name=rep.full_name, exhibitor=exhibitor.name, job=rep.job_title or ""))
-        rows.append(
-            [
-                InlineKeyboardButton(
-                    tr(language, "reps.revoke_button", name=shorten(rep.full_name)),
-                    callback_data=f"reps:revoke:{rep.id}",
-                )
-            ]
+        line = tr(language, "reps.line", name=rep.full_name, exhibitor=exhibitor.name, job=rep.job_title or "")
+        button = InlineKeyboardButton(
+            tr(language, "reps.revoke_button", name=shorten(rep.full_name)), callback_data=f"reps:revoke:{rep.id}"
         )
-    await reply(update, context, Html("\n".join(lines)), InlineKeyboardMarkup(rows))
+        entries.append(Entry(line, [[button]]))
+    header = tr(language, "reps.header", count=len(reps))
+    page = page_of(tr, language, header, entries, number, "reps:p:{page}")
+    await edit_or_send(update, context, page.text, markup(page))
 
 
 async def revoke(update: Update, context: Context) -> None:
@@ -77,14 +93,97 @@ async def revoke(update: Update, context: Context) -> None:
     if answer == "no":
         await query.edit_message_text(tr(language, "reps.kept"), parse_mode=ParseMode.HTML)
         return
-    revoked = await services.registration.participants.revoke_representative(rep.id)
-    if revoked is None:
+    revocation = await services.registration.revoke_representative(rep.id)
+    if revocation is None:
         await query.edit_message_text(tr(language, "reps.gone"), parse_mode=ParseMode.HTML)
         return
+    for reminder_id in revocation.cancelled_reminders:
+        unschedule_job(context.application, reminder_id)
+    link = invite_link(context.bot.username, revocation.exhibitor)
     await query.edit_message_text(
-        tr(language, "reps.revoked", name=rep.full_name, exhibitor=exhibitor.name), parse_mode=ParseMode.HTML
+        tr(language, "reps.revoked", name=rep.full_name, exhibitor=exhibitor.name, link=link),
+        parse_mode=ParseMode.HTML,
     )
-    await notify(context, revoked, tr(revoked.language, "reps.revoked_notice", exhibitor=exhibitor.name))
+    person = revocation.person
+    await notify(context, person, tr(person.language, "reps.revoked_notice", exhibitor=exhibitor.name))
+    for colleague in revocation.colleagues:
+        text = tr(colleague.language, "reps.colleague_revoked", name=rep.full_name, exhibitor=exhibitor.name, link=link)
+        await notify(context, colleague, text)
+
+
+async def organisers(update: Update, context: Context) -> None:
+    """/organisers: the organisers who joined by invite link, each with a revoke button."""
+    if not await is_organiser(update, context):
+        return
+    await _show_organisers(update, context, 0)
+
+
+async def organisers_page(update: Update, context: Context) -> None:
+    query = update.callback_query
+    assert query is not None and context.match is not None
+    if not await is_organiser(update, context):
+        return
+    await query.answer()
+    await _show_organisers(update, context, int(context.match.group(1)))
+
+
+async def _show_organisers(update: Update, context: Context, number: int) -> None:
+    services = context.services
+    tr = services.tr
+    language = await user_language(update, context)
+    invited = await services.registration.organisers()
+    if not invited:
+        await edit_or_send(update, context, tr(language, "orgs.none"), None)
+        return
+    entries = [
+        Entry(
+            tr(language, "orgs.line", name=person.full_name, organisation=person.organisation or "—"),
+            [
+                [
+                    InlineKeyboardButton(
+                        tr(language, "reps.revoke_button", name=shorten(person.full_name)),
+                        callback_data=f"orgs:revoke:{person.id}",
+                    )
+                ]
+            ],
+        )
+        for person in invited
+    ]
+    page = page_of(tr, language, tr(language, "orgs.header", count=len(invited)), entries, number, "orgs:p:{page}")
+    await edit_or_send(update, context, page.text, markup(page))
+
+
+async def revoke_organiser(update: Update, context: Context) -> None:
+    query = update.callback_query
+    assert query is not None and context.match is not None
+    if not await is_organiser(update, context):
+        return
+    await query.answer()
+    services = context.services
+    tr = services.tr
+    language = await user_language(update, context)
+    participant_id, answer = int(context.match.group(1)), context.match.group(2)
+    person = await services.registration.participants.by_id(participant_id)
+    if person is None or person.role != Role.ORGANISER or person.telegram_id in services.registration.organiser_ids:
+        await query.edit_message_text(tr(language, "orgs.gone"), parse_mode=ParseMode.HTML)
+        return
+    if answer is None:
+        buttons = [
+            InlineKeyboardButton(tr(language, "reps.revoke_yes"), callback_data=f"orgs:revoke:{person.id}:yes"),
+            InlineKeyboardButton(tr(language, "button.no"), callback_data=f"orgs:revoke:{person.id}:no"),
+        ]
+        text = tr(language, "orgs.revoke_confirm", name=person.full_name)
+        await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=InlineKeyboardMarkup([buttons]))
+        return
+    if answer == "no":
+        await query.edit_message_text(tr(language, "reps.kept"), parse_mode=ParseMode.HTML)
+        return
+    revoked = await services.registration.revoke_organiser(person.id)
+    if revoked is None:
+        await query.edit_message_text(tr(language, "orgs.gone"), parse_mode=ParseMode.HTML)
+        return
+    await query.edit_message_text(tr(language, "orgs.revoked", name=person.full_name), parse_mode=ParseMode.HTML)
+    await notify(context, revoked, tr(revoked.language, "orgs.revoked_notice"))
 
 
 async def import_document(update: Update, context: Context) -> None:

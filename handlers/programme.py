@@ -10,16 +10,18 @@ from telegram.constants import ParseMode
 from telegram.error import Forbidden
 
 from bot.event import Language
-from bot.i18n import Html
+from bot.i18n import MESSAGE_TEXT, Html, clip_lines, escape, to_plain
 from bot.runtime import Context, Services
 from bot.services.calendar import meeting_ics
 from bot.services.programme import SessionView
 from handlers import broadcasts
 from handlers.common import edit_or_send, is_organiser, reply, user_language
+from handlers.paging import Entry, markup, page_of
 from storage.conversations import StoredConversation
 from storage.participants import Participant
 
-PATTERN = r"^pg:(home|themes|d:\d{1,2}:[01]|t:[a-z0-9_-]{1,32}|s:[a-z0-9_-]{1,32}|f:[a-z0-9_-]{1,32})$"
+_ID = r"[a-z0-9_-]{1,32}"
+PATTERN = rf"^pg:(home|themes|d:\d{{1,2}}:[01](?::\d{{1,3}})?|t:{_ID}(?::\d{{1,3}})?|s:{_ID}|f:{_ID})$"
 CHANGE_PATTERN = r"^pgc:([a-z0-9_-]{1,32})(?::(move|room|cancel|cancelok))?$"
 FLOW = "session"
 
@@ -54,12 +56,15 @@ def _home_keyboard(services: Services, language: Language) -> InlineKeyboardMark
 async def now_text(services: Services, language: Language) -> Html:
     live, soon = await services.programme.now_and_next()
     parts: list[str] = [services.tr(language, "programme.now_title")]
+    half = MESSAGE_TEXT // 2 - 200  # what is on now and what comes next share the message
+    lines = [_line(services, language, s) for s in live]
     parts.append(
-        "\n".join(_line(services, language, s) for s in live) or services.tr(language, "programme.nothing_now")
+        clip_lines(services.tr, language, lines, budget=half) or services.tr(language, "programme.nothing_now")
     )
     parts.append(services.tr(language, "programme.next_title"))
+    lines = [_line(services, language, s) for s in soon]
     parts.append(
-        "\n".join(_line(services, language, s) for s in soon) or services.tr(language, "programme.nothing_soon")
+        clip_lines(services.tr, language, lines, budget=half) or services.tr(language, "programme.nothing_soon")
     )
     return Html("\n".join(parts))
 
@@ -77,23 +82,33 @@ async def home(update: Update, context: Context) -> None:
     await edit_or_send(update, context, await now_text(services, language), _home_keyboard(services, language))
 
 
-async def _list(update: Update, context: Context, title: str, sessions: list[SessionView]) -> None:
+async def _list(
+    update: Update, context: Context, title: str, sessions: list[SessionView], data: str, number: int
+) -> None:
+    """Sessions a page at a time; ``data`` is the list's callback data with a ``{page}`` placeholder."""
     services = context.services
     language = await user_language(update, context)
-    rows = [
-        [
-            InlineKeyboardButton(
-                f"{services.tr.format_time(language, s.start)} · {s.title(language)}"[:60], callback_data=f"pg:s:{s.id}"
-            )
-        ]
+    entries = [
+        Entry(
+            _line(services, language, s),
+            [
+                [
+                    InlineKeyboardButton(
+                        f"{services.tr.format_time(language, s.start)} · {s.title(language)}"[:60],
+                        callback_data=f"pg:s:{s.id}",
+                    )
+                ]
+            ],
+        )
         for s in sessions
     ]
-    rows.append([InlineKeyboardButton(services.tr(language, "programme.back"), callback_data="pg:home")])
-    text = Html(
-        f"<b>{title}</b>\n\n"
-        + ("\n".join(_line(services, language, s) for s in sessions) or services.tr(language, "programme.empty"))
-    )
-    await edit_or_send(update, context, text, InlineKeyboardMarkup(rows))
+    back = [[InlineKeyboardButton(services.tr(language, "programme.back"), callback_data="pg:home")]]
+    if not entries:
+        text = Html(f"<b>{escape(title)}</b>\n\n" + services.tr(language, "programme.empty"))
+        await edit_or_send(update, context, text, InlineKeyboardMarkup(back))
+        return
+    page = page_of(services.tr, language, Html(f"<b>{escape(title)}</b>"), entries, number, data, footer=back)
+    await edit_or_send(update, context, page.text, markup(page))
 
 
 async def card(update: Update, context: Context, session_id: str) -> None:
@@ -144,20 +159,25 @@ async def button(update: Update, context: Context) -> None:
         rows.append([InlineKeyboardButton(services.tr(language, "programme.back"), callback_data="pg:home")])
         await edit_or_send(update, context, services.tr(language, "programme.pick_theme"), InlineKeyboardMarkup(rows))
     elif action.startswith("d:"):
-        index, half = (int(x) for x in action[2:].split(":"))
+        index, half, *number = (int(x) for x in action[2:].split(":"))
         if index >= len(services.event.days):
             await reply(update, context, services.tr(language, "fallback.stale_button"))
             return
         day = services.event.days[index].date
         key = "programme.afternoon" if half else "programme.morning"
-        title = services.tr(language, key, day=services.tr.format_date(language, day))
-        await _list(update, context, title, await services.programme.on_day(day, bool(half)))
+        title = to_plain(services.tr(language, key, day=services.tr.format_date(language, day)))
+        sessions = await services.programme.on_day(day, bool(half))
+        await _list(update, context, title, sessions, f"pg:d:{index}:{half}:{{page}}", number[0] if number else 0)
     elif action.startswith("t:"):
-        theme = services.event.theme(action[2:])
+        theme_id, _, number_text = action[2:].partition(":")
+        theme = services.event.theme(theme_id)
         if theme is None:
             await reply(update, context, services.tr(language, "fallback.stale_button"))
             return
-        await _list(update, context, theme.label(language), await services.programme.with_theme(theme.id))
+        sessions = await services.programme.with_theme(theme.id)
+        await _list(
+            update, context, theme.label(language), sessions, f"pg:t:{theme.id}:{{page}}", int(number_text or 0)
+        )
     elif action.startswith("s:"):
         await card(update, context, action[2:])
     else:

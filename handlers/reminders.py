@@ -11,7 +11,7 @@ from telegram.constants import ParseMode
 from telegram.error import Forbidden, NetworkError, RetryAfter, TimedOut
 from telegram.ext import Application
 
-from bot.i18n import Html
+from bot.i18n import MESSAGE_TEXT, Html, clip_lines
 from bot.pacing import retry_seconds
 from bot.runtime import Context, MaillageApplication, Services
 from bot.services.reminders import DueReminder
@@ -46,7 +46,7 @@ def schedule_job(application: Application[Any, Any, Any, Any, Any, Any], reminde
     )
 
 
-def unschedule_job(application: MaillageApplication, reminder_id: int) -> None:
+def unschedule_job(application: Application[Any, Any, Any, Any, Any, Any], reminder_id: int) -> None:
     assert application.job_queue is not None
     for job in application.job_queue.get_jobs_by_name(_job_name(reminder_id)):
         job.schedule_removal()
@@ -201,8 +201,8 @@ def _digest(services: Services, due: DueReminder) -> Html:
         entries.append((session.start, text))
     entries.sort(key=lambda e: e[0])
     day = entries[0][0].date()
-    lines = [tr(language, "reminder.digest_title", day=tr.format_date(language, day))] + [t for _, t in entries]
-    return Html("\n".join(lines))
+    title = tr(language, "reminder.digest_title", day=tr.format_date(language, day))
+    return Html(title + "\n" + clip_lines(tr, language, [t for _, t in entries], budget=MESSAGE_TEXT - 300))
 
 
 async def late(update: Update, context: Context) -> None:

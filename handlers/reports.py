@@ -7,14 +7,15 @@ from telegram.constants import ParseMode
 
 from bot.charts import meetings_per_slot_png
 from bot.event import Language
-from bot.i18n import Html
+from bot.i18n import Html, clip_lines, clip_text, escape
 from bot.notices import cancellation_notices
 from bot.runtime import Context
 from bot.services.reports import EXPORTS, Statistics
 from handlers import broadcasts
 from handlers.common import is_organiser, reply, user_language
+from handlers.paging import paged_rows
 
-BLOCK_PATTERN = r"^blk:(\d{1,4})(?::(all|\d{1,9}|ok:(?:all|\d{1,9})))?$"
+BLOCK_PATTERN = r"^blk:(\d{1,4})(?::(all|\d{1,9}|p:\d{1,3}|ok:(?:all|\d{1,9})))?$"
 STATUSES = ("accepted", "pending", "declined", "cancelled", "expired")
 
 
@@ -40,10 +41,12 @@ def stats_text(context: Context, language: Language, stats: Statistics) -> Html:
         or "—"
     )
     statuses = ", ".join(f"{tr(language, f'stats.status.{s}')} {stats.by_status.get(s, 0)}" for s in STATUSES)
-    unanswered = (
-        "\n".join(f"  • {name} : {n}" if language == "fr" else f"  • {name}: {n}" for name, n in stats.unanswered)
-        or "  —"
-    )
+    unanswered_lines = [
+        f"  • {escape(clip_text(name, 60))} : {n}" if language == "fr" else f"  • {escape(clip_text(name, 60))}: {n}"
+        for name, n in stats.unanswered
+    ]
+    # the stands keeping most people waiting first; the rest as a count, whatever the size of the event
+    unanswered = Html(clip_lines(tr, language, unanswered_lines, budget=1200) or "  —")
     themes = ", ".join(f"{t.label(language)} {stats.per_theme.get(t.id, 0)}" for t in event.themes)
     busiest = sorted(stats.per_slot.items(), key=lambda kv: -kv[1].get("accepted", 0))[:3]
     slots = ", ".join(f"{s:%H:%M} ({c.get('accepted', 0)})" for s, c in busiest if c.get("accepted", 0)) or "—"
@@ -129,12 +132,14 @@ async def block_button(update: Update, context: Context) -> None:
         await reply(update, context, services.tr(language, "fallback.stale_button"))
         return
     when = services.tr.format_slot(language, slot.start.astimezone(services.event.tz))
-    if choice is None:
-        rows = [[InlineKeyboardButton(services.tr(language, "block.everyone"), callback_data=f"blk:{index}:all")]]
-        rows += [
+    if choice is None or choice.startswith("p:"):
+        everyone = [InlineKeyboardButton(services.tr(language, "block.everyone"), callback_data=f"blk:{index}:all")]
+        stands = [
             [InlineKeyboardButton(e.name[:40], callback_data=f"blk:{index}:{e.id}")]
-            for e in (await services.directory.exhibitors.all())[:90]
+            for e in await services.directory.exhibitors.all()
         ]
+        number = int(choice[2:]) if choice else 0
+        rows = [everyone, *paged_rows(services.tr, language, stands, number, f"blk:{index}:p:{{page}}")]
         await query.edit_message_text(
             services.tr(language, "block.ask_scope", when=when),
             parse_mode=ParseMode.HTML,

@@ -98,11 +98,16 @@ class OutboxRepository:
         row = await self._db.fetch_one(f"SELECT {_BROADCAST} FROM broadcasts WHERE id = ?", (broadcast_id,))
         return _broadcast(row) if row else None
 
-    async def recent(self, limit: int = 10) -> list[Broadcast]:
+    async def recent(self, limit: int = 10, offset: int = 0) -> list[Broadcast]:
         rows = await self._db.fetch_all(
-            f"SELECT {_BROADCAST} FROM broadcasts WHERE kind = 'announcement' ORDER BY id DESC LIMIT ?", (limit,)
+            f"SELECT {_BROADCAST} FROM broadcasts WHERE kind = 'announcement' ORDER BY id DESC LIMIT ? OFFSET ?",
+            (limit, offset),
         )
         return [_broadcast(r) for r in rows]
+
+    async def count_announcements(self) -> int:
+        row = await self._db.fetch_one("SELECT COUNT(*) FROM broadcasts WHERE kind = 'announcement'")
+        return int(row[0]) if row else 0
 
     async def unfinished(self) -> list[Broadcast]:
         rows = await self._db.fetch_all(f"SELECT {_BROADCAST} FROM broadcasts WHERE finished_at IS NULL ORDER BY id")
