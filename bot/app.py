@@ -20,6 +20,7 @@ from telegram.ext import (
 from bot.concurrency import PerUserUpdateProcessor
 from bot.event import LANGUAGES, Event
 from bot.i18n import Translator
+from bot.jobs import purge
 from bot.pacing import PacedRateLimiter
 from bot.runtime import SERVICES_KEY, Context, MaillageApplication, Services
 from bot.services.broadcasts import BroadcastService
@@ -96,7 +97,7 @@ def build_services(
         tr=Translator.load(),
         languages=LanguageService(ParticipantRepository(db), ConversationRepository(db), settings.default_language),
         registration=registration_service,
-        privacy=PrivacyService(db, registration_service, event),
+        privacy=PrivacyService(db, registration_service, event, clock),
         directory=DirectoryService(db, event, clock, programme),
         meetings=MeetingService(db, event, clock, reminders_service, programme),
         reminders=reminders_service,
@@ -164,6 +165,7 @@ def register_handlers(application: MaillageApplication) -> None:
     application.add_handler(CommandHandler("programme", programme.home, filters=private))
     application.add_handler(CallbackQueryHandler(programme.button, pattern=programme.PATTERN))
     application.add_handler(CommandHandler("session", programme.changes, filters=private))
+    application.add_handler(CallbackQueryHandler(programme.changes_page, pattern=programme.CHANGE_PAGE_PATTERN))
     application.add_handler(CallbackQueryHandler(programme.change_button, pattern=programme.CHANGE_PATTERN))
 
     # Meetings
@@ -232,6 +234,7 @@ async def on_startup(application: MaillageApplication) -> None:
     meetings.schedule(application, services.sweep_seconds)
     await reminders.start(application)
     broadcasts.start_worker(application)
+    purge.schedule(application)
 
 
 async def on_shutdown(application: MaillageApplication) -> None:

@@ -12,6 +12,7 @@ from typing import Any
 from telegram.error import InvalidToken, NetworkError
 
 from bot.event import Event, EventError, load_event
+from bot.files import write_private
 from bot.logs import setup_logging
 from bot.settings import ConfigError, Settings, load_settings
 from storage.db import SchemaTooNewError
@@ -157,10 +158,40 @@ async def _export(settings: Settings, what: str, plain: bool) -> bytes:
 def cmd_export(args: argparse.Namespace) -> int:
     settings = load_settings()
     content = asyncio.run(_export(settings, args.what, args.plain))
-    Path(args.out).write_bytes(content)
+    write_private(Path(args.out), content)
     kind = "comma-separated UTF-8" if args.plain else "French Excel: UTF-8 with BOM, ;"
     print(f"{args.what} written to {args.out} ({kind})")
     return 0
+
+
+async def _purge(settings: Settings, dry_run: bool) -> int:
+    from bot.services.privacy import PrivacyService
+    from bot.services.registration import RegistrationService
+    from storage.db import Database
+
+    event = load_event(settings.event_file)
+    async with Database(settings.database_path) as db:
+        privacy = PrivacyService(db, RegistrationService(db, event, settings.organiser_ids), event)
+        due = privacy.purge_due().astimezone(event.tz)
+        figures = await privacy.purge_preview()
+        what = (
+            f"{figures.participants} participants, {figures.conversations} conversations in progress, "
+            f"{figures.deliveries} messages, {figures.meeting_notes} meeting notes, {figures.reminders} reminders"
+        )
+        if dry_run:
+            print(f"would delete {what} (purge due on {due:%Y-%m-%d %H:%M %Z}); nothing deleted")
+            return 0
+        done = await privacy.purge_if_due()
+    if done is None:
+        print(f"not yet: personal data is kept until {due:%Y-%m-%d %H:%M %Z} ([privacy] purge_after_days)")
+        return 0
+    print(f"deleted {what}; anonymous counts kept for the statistics")
+    return 0
+
+
+def cmd_purge(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    return _run_async(settings, _purge(settings, args.dry_run))
 
 
 async def _bot_username(settings: Settings) -> str:
@@ -290,6 +321,9 @@ def build_parser() -> argparse.ArgumentParser:
     exporter.set_defaults(func=cmd_export)
     reconcile = commands.add_parser("reconcile", help="cancel, with notice, meetings the event file no longer has")
     reconcile.set_defaults(func=cmd_reconcile)
+    purge = commands.add_parser("purge", help="delete personal data once [privacy] purge_after_days have passed")
+    purge.add_argument("--dry-run", action="store_true", help="say what would be deleted, delete nothing")
+    purge.set_defaults(func=cmd_purge)
     sandbox = commands.add_parser(
         "sandbox", help="rehearse offline: the bot on a simulated Telegram, phones side by side in a browser"
     )

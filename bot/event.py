@@ -110,6 +110,11 @@ class Limits(_Strict):
     default_tables_per_exhibitor: int = Field(default=1, ge=1, le=50)
 
 
+class Privacy(_Strict):
+    # personal data is deleted this many days after the event's last day (the consent text says so)
+    purge_after_days: int = Field(default=90, ge=1, le=3650)
+
+
 SessionFormat = Literal["pitch", "pecha_kucha", "plenary", "workshop"]
 
 
@@ -160,6 +165,7 @@ class Event(_Strict):
     themes: list[Theme] = Field(min_length=1)
     reminders: Reminders = Reminders()
     limits: Limits = Limits()
+    privacy: Privacy = Privacy()
     sessions: list[Session] = []
 
     @field_validator("timezone")
@@ -236,6 +242,12 @@ class Event(_Strict):
     @cached_property
     def slots(self) -> tuple[Slot, ...]:
         return tuple(slot for day in self.days for slot in self._day_slots(day))
+
+    def purge_due(self) -> datetime:
+        """When personal data goes: ``purge_after_days`` after the end of the event's last day."""
+        last = max(day.date for day in self.days)
+        end_of_day = datetime.combine(last + timedelta(days=1), time(0), tzinfo=self.tz)
+        return (end_of_day + timedelta(days=self.privacy.purge_after_days)).astimezone(ZoneInfo("UTC"))
 
     def digest_due(self, moment: datetime) -> datetime | None:
         """When the day's agenda goes out for the event day of ``moment``: before its first slot."""

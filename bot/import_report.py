@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import csv
-import io
-
 from bot.event import Language
 from bot.i18n import MESSAGE_TEXT, Html, Translator, clip_lines, clip_text
 from bot.services.directory import ImportReport
+from bot.spreadsheet import csv_bytes
 from storage.exhibitors import Exhibitor
 
 MAX_VALUE_SHOWN = 80  # characters of a cell quoted in an error
@@ -48,17 +46,6 @@ def render_report(tr: Translator, language: Language, report: ImportReport) -> H
 
 def links_csv(username: str, exhibitors: list[Exhibitor]) -> bytes:
     """Each exhibitor's representatives' invite link and stand link, for French Excel."""
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=";")
-    writer.writerow(["slug", "name", "stand", "representatives_invite_link", "stand_link"])
-    for exhibitor in exhibitors:
-        writer.writerow(
-            [
-                exhibitor.slug,
-                exhibitor.name,
-                exhibitor.stand,
-                invite_link(username, exhibitor),
-                stand_link(username, exhibitor),
-            ]
-        )
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
+    header = ["slug", "name", "stand", "representatives_invite_link", "stand_link"]
+    rows = [[e.slug, e.name, e.stand, invite_link(username, e), stand_link(username, e)] for e in exhibitors]
+    return csv_bytes(header, rows, excel=True)

@@ -29,3 +29,8 @@ def setup_logging(level: str, secrets: list[str]) -> None:
     # httpx logs every request URL, and Telegram URLs carry the token
     for noisy in ("httpx", "httpcore", "apscheduler", "aiohttp.access"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))
+    # PTB's DEBUG records hold whole updates and API calls: what people wrote, their names.
+    # DEBUG is for Maillage's own records, which give ids and lengths, never texts
+    # (aiosqlite's DEBUG records hold every statement's parameters)
+    for verbose in ("telegram", "aiosqlite"):
+        logging.getLogger(verbose).setLevel(max(logging.INFO, logging.getLevelName(level)))

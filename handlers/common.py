@@ -71,13 +71,12 @@ async def is_organiser(update: Update, context: Context) -> bool:
         return True
     language = await user_language(update, context)
     text = context.services.tr(language, "organiser.only")
-    log.warning(
-        "user %s tried an organiser action: %r",
-        user.id,
-        update.callback_query.data
-        if update.callback_query
-        else update.effective_message and update.effective_message.text,
-    )
+    if update.callback_query is not None:
+        log.warning("user %s tried an organiser button: %r", user.id, update.callback_query.data)
+    else:
+        typed = update.effective_message.text if update.effective_message else None
+        command = typed.split(maxsplit=1)[0][:40] if typed else None
+        log.warning("user %s tried an organiser command %r (%d characters)", user.id, command, len(typed or ""))
     if update.callback_query is not None:
         await update.callback_query.answer(text, show_alert=True)
     else:

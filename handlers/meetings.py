@@ -316,16 +316,20 @@ async def choose_slot(update: Update, context: Context) -> None:
         )
         await _say(update, context, services.tr(me.language, "meeting.clash", titles=titles), markup)
         return
+    index = services.meetings.slot_index(slot)
+    current = await services.registration.conversations.get(me.telegram_id)
+    if (
+        current is not None
+        and current.flow == FLOW
+        and current.step == "note"
+        and (current.data.get("exhibitor_id"), current.data.get("slot")) == (exhibitor.id, index)
+    ):
+        return  # a second tap on the same time: its question is already on the screen
     draft = StoredConversation(
         telegram_id=me.telegram_id,
         flow=FLOW,
         step="note",
-        data={
-            "exhibitor_id": exhibitor.id,
-            "slot": services.meetings.slot_index(slot),
-            "note": None,
-            "language": me.language,
-        },
+        data={"exhibitor_id": exhibitor.id, "slot": index, "note": None, "language": me.language},
         prompt_pending=False,
     )
     await services.registration.conversations.save(draft)
@@ -393,6 +397,12 @@ async def _show_summary(update: Update, context: Context, draft: StoredConversat
     await _say(update, context, text, markup)
 
 
+def _already_done(action: str, draft: StoredConversation | None) -> bool:
+    """Skip pressed again once the summary is shown, or Send once the request is gone out."""
+    at_summary = draft is not None and draft.flow == FLOW and draft.step == "confirm"
+    return (action == "skip" and at_summary) or (action == "send" and draft is None)
+
+
 async def draft_button(update: Update, context: Context) -> None:
     query = update.callback_query
     assert query is not None and context.match is not None
@@ -401,6 +411,8 @@ async def draft_button(update: Update, context: Context) -> None:
     action = context.match.group(1)
     draft = await services.registration.conversations.get(query.from_user.id)
     language = await _language(update, context)
+    if _already_done(action, draft):
+        return  # a second tap: the first one has done what the button says
     if draft is None or draft.flow != FLOW:
         if action == "cancel":  # from the slot picker, before any draft exists
             await query.edit_message_reply_markup(reply_markup=None)

@@ -74,6 +74,8 @@ async def revoke(update: Update, context: Context) -> None:
     language = await user_language(update, context)
     participant_id, answer = int(context.match.group(1)), context.match.group(2)
     rep = await services.registration.participants.by_id(participant_id)
+    if rep is not None and rep.role != Role.EXHIBITOR and answer == "yes":
+        return  # revoked already: by a tap a moment ago, whose answer the message shows
     exhibitor = await services.registration.exhibitors.by_id(rep.exhibitor_id) if rep and rep.exhibitor_id else None
     if rep is None or exhibitor is None:
         await query.edit_message_text(tr(language, "reps.gone"), parse_mode=ParseMode.HTML)
@@ -164,6 +166,8 @@ async def revoke_organiser(update: Update, context: Context) -> None:
     language = await user_language(update, context)
     participant_id, answer = int(context.match.group(1)), context.match.group(2)
     person = await services.registration.participants.by_id(participant_id)
+    if person is not None and person.role != Role.ORGANISER and answer == "yes":
+        return  # revoked already: by a tap a moment ago, whose answer the message shows
     if person is None or person.role != Role.ORGANISER or person.telegram_id in services.registration.organiser_ids:
         await query.edit_message_text(tr(language, "orgs.gone"), parse_mode=ParseMode.HTML)
         return

@@ -16,12 +16,13 @@ from bot.services.calendar import meeting_ics
 from bot.services.programme import SessionView
 from handlers import broadcasts
 from handlers.common import edit_or_send, is_organiser, reply, user_language
-from handlers.paging import Entry, markup, page_of
+from handlers.paging import Entry, markup, page_of, paged_rows
 from storage.conversations import StoredConversation
 from storage.participants import Participant
 
 _ID = r"[a-z0-9_-]{1,32}"
 PATTERN = rf"^pg:(home|themes|d:\d{{1,2}}:[01](?::\d{{1,3}})?|t:{_ID}(?::\d{{1,3}})?|s:{_ID}|f:{_ID})$"
+CHANGE_PAGE_PATTERN = r"^pgcp:(\d{1,3})$"
 CHANGE_PATTERN = r"^pgc:([a-z0-9_-]{1,32})(?::(move|room|cancel|cancelok))?$"
 FLOW = "session"
 
@@ -235,6 +236,19 @@ async def changes(update: Update, context: Context) -> None:
     """/session: pick a session to move, re-room or cancel."""
     if not await is_organiser(update, context):
         return
+    await _pick_session(update, context, 0)
+
+
+async def changes_page(update: Update, context: Context) -> None:
+    query = update.callback_query
+    assert query is not None and context.match is not None
+    if not await is_organiser(update, context):
+        return
+    await query.answer()
+    await _pick_session(update, context, int(context.match.group(1)))
+
+
+async def _pick_session(update: Update, context: Context, number: int) -> None:
     services = context.services
     language = await user_language(update, context)
     rows = [
@@ -246,7 +260,8 @@ async def changes(update: Update, context: Context) -> None:
         for s in await services.programme.sessions()
         if not s.cancelled
     ]
-    await reply(update, context, services.tr(language, "programme.change_pick"), InlineKeyboardMarkup(rows))
+    keyboard = InlineKeyboardMarkup(paged_rows(services.tr, language, rows, number, "pgcp:{page}"))
+    await edit_or_send(update, context, services.tr(language, "programme.change_pick"), keyboard)
 
 
 async def change_button(update: Update, context: Context) -> None:

@@ -69,7 +69,8 @@ def language_prompt(
 
 def consent_prompt(context: Context, language: Language, ctx: str) -> tuple[Html, InlineKeyboardMarkup]:
     tr = context.services.tr
-    text = tr(language, "registration.consent", event=context.services.event.name(language))
+    event = context.services.event
+    text = tr(language, "registration.consent", event=event.name(language), days=event.privacy.purge_after_days)
     markup = InlineKeyboardMarkup(
         [
             [InlineKeyboardButton(tr(language, "button.accept"), callback_data=f"reg:consent:yes:{language}:{ctx}")],

@@ -165,6 +165,9 @@ async def block_button(update: Update, context: Context) -> None:
     exhibitor_id = None if target == "all" else int(target)
     cancelled = await services.meetings.block_slot(slot, exhibitor_id)
     await query.edit_message_reply_markup(reply_markup=None)
+    if cancelled is None:
+        await reply(update, context, services.tr(language, "block.already", when=when))
+        return
     notices = await cancellation_notices(services.tr, services.event, services.meetings, cancelled, "block.notice")
     await services.broadcasts.notify(notices, audience="block")
     broadcasts.wake(context.application)

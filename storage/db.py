@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import re
 import sqlite3
 import threading
@@ -58,6 +59,22 @@ def bundled_migrations() -> list[Migration]:
     if versions != list(range(1, len(found) + 1)):
         raise RuntimeError(f"migrations must be numbered 1..n without gaps, found {versions}")
     return found
+
+
+def _make_private(path: Path) -> None:
+    """The folder (when the bot creates it) and the database file are the owner's alone: SQLite
+    gives the -wal and -shm files the database file's permissions."""
+    if not path.parent.exists():
+        path.parent.mkdir(parents=True, mode=0o700)
+        path.parent.chmod(0o700)  # mkdir's mode goes through the umask
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    _restrict_files(path)
+
+
+def _restrict_files(path: Path) -> None:
+    for name in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        if name.exists() and name.stat().st_mode & 0o077:
+            name.chmod(0o600)
 
 
 def utcnow() -> datetime:
@@ -151,13 +168,14 @@ class Database:
 
     async def connect(self, *, migrate: bool = True) -> None:
         if str(self.path) != ":memory:":
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            _make_private(self.path)
         try:
             self._writer = await self._open()
             await self._writer.execute("PRAGMA journal_mode=WAL")
             if migrate:
                 await self.migrate()
             self._readers = _ReaderPool(self.path, self._reader_threads)
+            _restrict_files(self.path)
         except BaseException:
             await self.close()  # an open connection's thread would keep the process alive
             raise

@@ -83,6 +83,13 @@ class MeetingRepository:
         )
         return [_meeting(r) for r in rows]
 
+    async def answered_by_person(self, participant_id: int) -> list[Meeting]:
+        """Requests this representative answered (accepted, declined, proposed another time)."""
+        rows = await self._db.fetch_all(
+            f"SELECT {_COLUMNS} FROM meetings WHERE answered_by = ? ORDER BY slot_start, id", (participant_id,)
+        )
+        return [_meeting(r) for r in rows]
+
     async def for_exhibitor(self, exhibitor_id: int, statuses: tuple[Status, ...] = OPEN) -> list[Meeting]:
         marks = ",".join("?" * len(statuses))
         rows = await self._db.fetch_all(

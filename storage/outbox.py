@@ -70,6 +70,7 @@ class OutboxRepository:
         send_at: datetime,
         author_id: int | None,
         recipients: list[tuple[int | None, int, str]],  # (participant id, chat id, text)
+        about: list[tuple[int, str] | None] | None = None,  # per recipient: who the text names, and how
     ) -> Broadcast:
         """The broadcast and every delivery, in one transaction: all or nothing."""
         now = utcnow().isoformat()
@@ -80,10 +81,14 @@ class OutboxRepository:
                 (author_id, kind, audience, send_at.isoformat(), now),
             )
             assert row is not None
+            named = about or [None] * len(recipients)
             await tx.executemany(
-                "INSERT INTO deliveries (broadcast_id, participant_id, chat_id, text, not_before)"
-                " VALUES (?, ?, ?, ?, ?)",
-                [(row["id"], pid, chat, text, send_at.isoformat()) for pid, chat, text in recipients],
+                "INSERT INTO deliveries (broadcast_id, participant_id, chat_id, text, not_before, about_id, about_name)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (row["id"], pid, chat, text, send_at.isoformat(), *(who or (None, None)))
+                    for (pid, chat, text), who in zip(recipients, named, strict=True)
+                ],
             )
         return _broadcast(row)
 
@@ -104,6 +109,13 @@ class OutboxRepository:
             (limit, offset),
         )
         return [_broadcast(r) for r in rows]
+
+    async def delivered_to(self, participant_id: int) -> list[dict[str, str | None]]:
+        """The announcements and notices for this person: their text, state and when they went out."""
+        rows = await self._db.fetch_all(
+            "SELECT text, state, sent_at FROM deliveries WHERE participant_id = ? ORDER BY id", (participant_id,)
+        )
+        return [{"text": r["text"], "state": r["state"], "sent_at": r["sent_at"]} for r in rows]
 
     async def count_announcements(self) -> int:
         row = await self._db.fetch_one("SELECT COUNT(*) FROM broadcasts WHERE kind = 'announcement'")

@@ -72,6 +72,22 @@ _COLUMNS = (
 _THEMES = "(SELECT group_concat(theme_id, ',') FROM participant_themes t WHERE t.participant_id = participants.id)"
 
 
+REDACTED_NAME = "…"
+
+
+async def erase_traces(tx: Transaction, participant_ids: list[int]) -> None:
+    """What these people left in rows that outlive them: their notes on meetings, their name in notices."""
+    for start in range(0, len(participant_ids), 500):
+        chunk = participant_ids[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        await tx.execute(f"UPDATE meetings SET note = NULL WHERE attendee_id IN ({marks})", chunk)
+        await tx.execute(
+            f"UPDATE deliveries SET text = replace(text, about_name, ?), about_id = NULL, about_name = NULL"
+            f" WHERE about_id IN ({marks})",
+            [REDACTED_NAME, *chunk],
+        )
+
+
 def _participant(row: aiosqlite.Row) -> Participant:
     data = dict(row)
     data["themes"] = tuple(sorted(data.pop("themes").split(","))) if data.get("themes") else ()
@@ -222,10 +238,24 @@ class ParticipantRepository:
         return changed == 1
 
     async def delete(self, telegram_id: int) -> None:
-        """Everything about this person goes: profile, themes (cascade), conversation."""
+        """Everything about this person goes: profile, themes, reminders, messages to them (cascades),
+        conversation, the notes they wrote, and their name in messages to others."""
         async with self._db.transaction() as tx:
             await tx.execute("DELETE FROM conversations WHERE telegram_id = ?", (telegram_id,))
+            row = await tx.fetch_one("SELECT id FROM participants WHERE telegram_id = ?", (telegram_id,))
+            if row is not None:
+                await erase_traces(tx, [int(row[0])])
             await tx.execute("DELETE FROM participants WHERE telegram_id = ?", (telegram_id,))
+
+    async def purge_all(self, tx: Transaction) -> int:
+        """The purge after the event: every participant and all they left; returns how many there were."""
+        ids = [int(r[0]) for r in await tx.fetch_all("SELECT id FROM participants")]
+        await erase_traces(tx, ids)
+        await tx.execute("DELETE FROM conversations")
+        await tx.execute("DELETE FROM deliveries")  # chat ids are personal data; the texts are sent
+        await tx.execute("DELETE FROM organiser_invites")
+        await tx.execute("DELETE FROM participants")
+        return len(ids)
 
     async def count(self) -> int:
         row = await self._db.fetch_one("SELECT COUNT(*) FROM participants")

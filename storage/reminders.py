@@ -228,6 +228,12 @@ class ReminderRepository:
                 (reminder_id,),
             )
 
+    async def for_participant(self, participant_id: int) -> list[Reminder]:
+        rows = await self._db.fetch_all(
+            f"SELECT {_COLUMNS} FROM reminders WHERE participant_id = ? ORDER BY due_at, id", (participant_id,)
+        )
+        return [_reminder(r) for r in rows]
+
     async def count_by_state(self) -> dict[str, int]:
         rows = await self._db.fetch_all("SELECT state, COUNT(*) FROM reminders GROUP BY state")
         return {r[0]: int(r[1]) for r in rows}

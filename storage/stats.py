@@ -14,12 +14,21 @@ class StatsRepository:
     async def _pairs(self, sql: str) -> dict[str, int]:
         return {str(r[0]): int(r[1]) for r in await self._db.fetch_all(sql)}
 
+    async def _with_archived(self, metric: str, live: str) -> dict[str, int]:
+        """Live counts plus those kept from people purged after the event."""
+        return await self._pairs(
+            f"SELECT key, SUM(n) FROM ({live} UNION ALL"
+            f" SELECT key, count FROM archived_counts WHERE metric = '{metric}') GROUP BY key ORDER BY key"
+        )
+
     async def participants_by_role(self) -> dict[str, int]:
-        return await self._pairs("SELECT role, COUNT(*) FROM participants GROUP BY role")
+        return await self._with_archived("role", "SELECT role AS key, COUNT(*) AS n FROM participants GROUP BY role")
 
     async def attendees_by_org_type(self) -> dict[str, int]:
-        return await self._pairs(
-            "SELECT COALESCE(org_type, 'unknown'), COUNT(*) FROM participants WHERE role = 'attendee' GROUP BY 1"
+        return await self._with_archived(
+            "org_type",
+            "SELECT COALESCE(org_type, 'unknown') AS key, COUNT(*) AS n FROM participants"
+            " WHERE role = 'attendee' GROUP BY 1",
         )
 
     async def meetings_by_status(self) -> dict[str, int]:

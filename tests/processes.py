@@ -82,7 +82,7 @@ async def start_bot(tmp_path: Path, emulator: TelegramEmulator, **extra: str) ->
     return bot
 
 
-async def run_command(tmp_path: Path, emulator: TelegramEmulator, *args: str) -> tuple[int, str]:
+async def run_command(tmp_path: Path, emulator: TelegramEmulator, *args: str, **extra: str) -> tuple[int, str]:
     """Another ``python -m bot`` command (invite, ...) against the same emulator and database."""
     process = await asyncio.create_subprocess_exec(
         sys.executable,
@@ -90,7 +90,7 @@ async def run_command(tmp_path: Path, emulator: TelegramEmulator, *args: str) ->
         "bot",
         *args,
         cwd=tmp_path,
-        env=bot_environment(tmp_path, emulator),
+        env=bot_environment(tmp_path, emulator, **extra),
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
     )

@@ -220,7 +220,7 @@ async def test_three_hundred_sessions(emulator: TelegramEmulator, tmp_path: Path
     runner = BotRunner(emulator, tmp_path / "maillage.db", event, [])
     during = datetime(2027, 3, 16, 9, 40, tzinfo=event.tz).astimezone(UTC)
     try:
-        await runner.start(clock=FakeClock(during))
+        await runner.start(clock=FakeClock(during), organiser_ids=str(BOSS))
         sam = emulator.user("Sam", started=True)
         from tests.helpers import register_attendee
 
@@ -243,6 +243,17 @@ async def test_three_hundred_sessions(emulator: TelegramEmulator, tmp_path: Path
         await emulator.wait_for(lambda: home.text.startswith("Mobilité"))
         assert len(set(await page_through(sam, home, r"Atelier (\d+) :"))) == 300
         no_apology(sam)
+        # an organiser picking a session to change: the sessions page too
+        boss = emulator.user("Hélène", user_id=BOSS, started=True)
+        from tests.helpers import register_organiser
+
+        await register_organiser(boss)
+        boss.skip_unread()
+        await boss.send("/session")
+        pick = await boss.next_reply()
+        assert await page_through(boss, pick, r"(?!)") == []
+        assert any("Atelier 299" in label for label in pick.button_labels)
+        no_apology(boss)
     finally:
         await runner.stop_all()
 

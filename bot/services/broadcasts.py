@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from typing import NamedTuple
 
 from bot.event import Event
+from bot.i18n import escape
 from bot.telegram_html import EntityParseError, parse_html, utf16_len
 from storage.db import Database
 from storage.meetings import MeetingRepository
@@ -37,6 +39,12 @@ def check_text(text: str) -> str:
     if utf16_len(parsed.text.strip()) > MAX_TEXT:
         raise BroadcastError("broadcast.too_long", maximum=MAX_TEXT, length=utf16_len(parsed.text.strip()))
     return text
+
+
+class Notice(NamedTuple):
+    recipient: Participant
+    text: str
+    about: Participant | None = None  # someone the text names: /forget takes their name out of it
 
 
 class BroadcastService:
@@ -84,11 +92,18 @@ class BroadcastService:
             "announcement", audience, when, author.id, [(p.id, p.telegram_id, text) for p in recipients]
         )
 
-    async def notify(self, messages: list[tuple[Participant, str]], audience: str = "notice") -> Broadcast | None:
+    async def notify(
+        self, messages: Sequence[Notice | tuple[Participant, str]], audience: str = "notice"
+    ) -> Broadcast | None:
         """Notices (a blocked slot, a reconciled event): delivered by the outbox, crash or not."""
-        reachable = [(p, text) for p, text in messages if p.reachable]
+        reachable = [n for n in (Notice(*m) for m in messages) if n.recipient.reachable]
         if not reachable:
             return None
         return await self.outbox.create(
-            "notice", audience, self.clock(), None, [(p.id, p.telegram_id, text) for p, text in reachable]
+            "notice",
+            audience,
+            self.clock(),
+            None,
+            [(n.recipient.id, n.recipient.telegram_id, n.text) for n in reachable],
+            [(n.about.id, escape(n.about.full_name)) if n.about else None for n in reachable],
         )

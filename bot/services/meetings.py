@@ -300,9 +300,12 @@ class MeetingService:
             raise MeetingError("meeting.not_active")
         return recorded
 
-    async def block_slot(self, slot: Slot, exhibitor_id: int | None) -> list[Meeting]:
-        """Close a slot to meetings (for everyone, or one exhibitor); its open meetings are cancelled."""
-        await self.blocks.block(slot.start.astimezone(UTC), exhibitor_id)
+    async def block_slot(self, slot: Slot, exhibitor_id: int | None) -> list[Meeting] | None:
+        """Close a slot to meetings (for everyone, or one exhibitor); its open meetings are cancelled.
+
+        None when it was closed for them already (a second tap on the same confirmation)."""
+        if not await self.blocks.block(slot.start.astimezone(UTC), exhibitor_id):
+            return None
         hit = [m.id for m in await self.meetings.open_at(slot.start, exhibitor_id)]
         return await self._cancel_by_organisers(hit, "blocked")
 

@@ -2,19 +2,50 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from bot.event import Event
 from bot.services.registration import RegistrationService
+from storage.conversations import ConversationRepository
 from storage.db import Database, utcnow
 from storage.meetings import MeetingRepository, Status
+from storage.outbox import OutboxRepository
+from storage.programme import ProgrammeRepository
+from storage.purge import PurgeFigures, PurgeRepository
+from storage.reminders import ReminderRepository
+
+MEETING_FIELDS = {
+    "slot_start",
+    "status",
+    "table_no",
+    "note",
+    "decline_reason",
+    "cancelled_by",
+    "cancel_reason",
+    "attendance_attendee",
+    "attendance_exhibitor",
+}
 
 
 class PrivacyService:
-    def __init__(self, db: Database, registration: RegistrationService, event: Event) -> None:
+    def __init__(
+        self,
+        db: Database,
+        registration: RegistrationService,
+        event: Event,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
         self._registration = registration
         self._event = event
         self._meetings = MeetingRepository(db)
+        self._conversations = ConversationRepository(db)
+        self._reminders = ReminderRepository(db)
+        self._outbox = OutboxRepository(db)
+        self._programme = ProgrammeRepository(db)
+        self._purges = PurgeRepository(db)
+        self._clock = clock or utcnow
 
     async def export(self, telegram_id: int) -> dict[str, Any] | None:
         """Everything stored about this person, or None when nothing is."""
@@ -33,15 +64,8 @@ class PrivacyService:
                 profile["exhibitor"] = {"slug": exhibitor.slug, "name": exhibitor.name} if exhibitor else None
             data["profile"] = profile
         if participant is not None:
-            data["meetings"] = [
-                {
-                    "exhibitor": (await self._registration.exhibitors.by_id(m.exhibitor_id)).name,  # type: ignore[union-attr]
-                    **m.model_dump(
-                        mode="json", include={"slot_start", "status", "table_no", "note", "attendance_attendee"}
-                    ),
-                }
-                for m in await self._meetings.for_attendee(participant.id, tuple(Status))
-            ]
+            data.update(await self._activity(participant.id))
+        stored = await self._conversations.get(telegram_id)
         if conversation is not None:
             draft = conversation.draft.model_dump(mode="json", exclude={"prompt_message_id", "back_to_summary"})
             data["conversation_in_progress"] = {
@@ -49,8 +73,52 @@ class PrivacyService:
                 "step": conversation.step,
                 "answers": draft,
             }
+        elif stored is not None:  # a meeting request, a broadcast, a session change being written
+            data["conversation_in_progress"] = {"flow": stored.flow, "step": stored.step, "answers": stored.data}
         return data
+
+    async def _activity(self, participant_id: int) -> dict[str, Any]:
+        """Meetings, answers, followed sessions, reminders and messages: everything tied to the person."""
+        names = {e.id: e.name for e in await self._registration.exhibitors.all()}
+        sessions = await self._programme.followed_by(participant_id)
+        return {
+            "meetings": [
+                {"exhibitor": names.get(m.exhibitor_id), **m.model_dump(mode="json", include=MEETING_FIELDS)}
+                for m in await self._meetings.for_attendee(participant_id, tuple(Status))
+            ],
+            "meetings_answered_as_representative": [
+                {"exhibitor": names.get(m.exhibitor_id), **m.model_dump(mode="json", include=MEETING_FIELDS)}
+                for m in await self._meetings.answered_by_person(participant_id)
+            ],
+            "followed_sessions": [
+                {"id": s.id, "title": s.title.fr, "start": s.start.isoformat()}
+                for s in self._event.programme
+                if s.id in sessions
+            ],
+            "reminders": [
+                r.model_dump(mode="json", include={"kind", "meeting_id", "session_id", "due_at", "state"})
+                for r in await self._reminders.for_participant(participant_id)
+            ],
+            "messages_sent_to_you": await self._outbox.delivered_to(participant_id),
+        }
 
     async def forget(self, telegram_id: int) -> None:
         """Delete the person's data; what referred to them goes with it."""
         await self._registration.forget(telegram_id)
+
+    # ------------------------------------------------------------------ the purge after the event
+
+    def purge_due(self) -> datetime:
+        return self._event.purge_due()
+
+    async def purge_preview(self) -> PurgeFigures:
+        return await self._purges.figures()
+
+    async def purge_if_due(self) -> PurgeFigures | None:
+        """Delete all personal data once ``purge_after_days`` have passed since the event; None before."""
+        if self._clock() < self.purge_due():
+            return None
+        figures = await self._purges.figures()
+        if figures.participants == 0 and figures.conversations == 0 and figures.deliveries == 0:
+            return None
+        return await self._purges.purge(self._clock())

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from bot.event import Event
+from bot.spreadsheet import csv_bytes
 from storage.db import Database
 from storage.stats import StatsRepository
 
@@ -110,9 +109,5 @@ class ReportService:
         if what == "meetings":
             for row in rows:
                 row["slot_start"] = datetime.fromisoformat(row["slot_start"]).astimezone(self.event.tz).isoformat()
-        out = io.StringIO()
-        writer = csv.DictWriter(out, fieldnames=COLUMNS[what], delimiter=";" if excel else ",")
-        writer.writeheader()  # even with no rows: the file still says what it holds
-        writer.writerows(rows)
-        text = out.getvalue()
-        return ("\ufeff" + text).encode("utf-8") if excel else text.encode("utf-8")
+        # the header comes even with no rows: the file still says what it holds
+        return csv_bytes(COLUMNS[what], rows, excel=excel)

@@ -1,0 +1,32 @@
+"""The purge the consent text promises: personal data goes ``purge_after_days`` after the event."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any
+
+from telegram.ext import Application, CallbackContext
+
+from bot.runtime import SERVICES_KEY, Services
+
+log = logging.getLogger(__name__)
+
+EVERY = timedelta(hours=6)  # "daily" with margin: a restart never pushes it a day later
+FIRST = timedelta(seconds=1)
+
+
+async def purge_if_due(context: CallbackContext[Any, Any, Any, Any]) -> None:
+    services: Services = context.application.bot_data[SERVICES_KEY]
+    figures = await services.privacy.purge_if_due()
+    if figures is not None:
+        log.info(
+            "personal data purged as the event file says: %d participants, %d messages",
+            figures.participants,
+            figures.deliveries,
+        )
+
+
+def schedule(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    assert application.job_queue is not None
+    application.job_queue.run_repeating(purge_if_due, interval=EVERY, first=FIRST, name="privacy-purge")

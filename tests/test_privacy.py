@@ -1,0 +1,232 @@
+"""Privacy as promised: safe exports, /forget everywhere, a complete /mydata, the purge, private files, quiet logs."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import json
+import stat
+from datetime import timedelta
+from pathlib import Path
+
+from bot.emulator import Phone, TelegramEmulator
+from bot.event import Event
+from bot.runtime import Services
+from storage.db import Database
+from storage.exhibitors import ExhibitorRepository, NewExhibitor
+from tests.conftest import EXAMPLE_EVENT, BotRunner, FakeClock
+from tests.helpers import next_with, register_attendee, register_organiser, register_representative
+from tests.processes import run_command, start_bot
+from tests.test_meetings import BEFORE_THE_DAY, open_card, request
+from tests.test_registration import rows_mentioning
+
+BOSS = 7777
+FORMULAS = ('=HYPERLINK("http://evil.example","clic")', "+33 Ville", "-5", "@SUM(A1:A9)")
+
+
+def read_csv(content: bytes, delimiter: str = ";") -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(content.decode("utf-8-sig")), delimiter=delimiter))
+
+
+def no_formula(rows: list[dict[str, str]]) -> None:
+    for row in rows:
+        for value in row.values():
+            assert not (value or "").startswith(("=", "+", "-", "@", "\t", "\r")), row
+
+
+async def setup_day(emulator: TelegramEmulator, runner: BotRunner) -> tuple[Services, Phone, Phone, Phone]:
+    """An organiser, a stand with a representative, and Camille with an accepted meeting at 10:00."""
+    boss = emulator.user("Hélène", user_id=BOSS)
+    services = await runner.start(organiser_ids=str(BOSS), clock=FakeClock(BEFORE_THE_DAY))
+    await register_organiser(boss)
+    exhibitor = await ExhibitorRepository(services.db).create(
+        NewExhibitor(slug="disco-soupe", name="Disco Soupe", stand="A1", tables=2, themes=["circular-economy"])
+    )
+    lucie = emulator.user("Lucie")
+    await register_representative(lucie, exhibitor.invite_token)
+    camille = emulator.user("Camille", last_name="Zyxwvutsr")
+    await register_attendee(camille, organisation="Mairie de Qwertyville")
+    await request(camille, "10:00", note="Une note très reconnaissable")
+    await lucie.press("✅ Accepter", await next_with(lucie, "Demande de rendez-vous"))
+    await camille.wait_for_text("Ajoutez-le à votre agenda")
+    return services, boss, lucie, camille
+
+
+async def test_exports_never_hold_a_live_formula(emulator: TelegramEmulator, tmp_path: Path, event: Event) -> None:
+    runner = BotRunner(emulator, tmp_path / "data" / "maillage.db", event, [])
+    try:
+        boss = emulator.user("Hélène", user_id=BOSS)
+        services = await runner.start(organiser_ids=str(BOSS), clock=FakeClock(BEFORE_THE_DAY))
+        await register_organiser(boss)
+        await ExhibitorRepository(services.db).create(
+            NewExhibitor(slug="tricky", name=FORMULAS[0], stand=FORMULAS[1], tables=1, themes=["health"])
+        )
+        eve = emulator.user("Eve")
+        await register_attendee(eve, name=FORMULAS[3], organisation=FORMULAS[1], job_title=FORMULAS[2])
+        boss.skip_unread()
+        for command, delimiter in (("/export", ";"), ("/export plain", ",")):
+            before = len([m for m in boss.bot_messages if m.document])
+            await boss.send(command)
+            await emulator.wait_for(lambda b=before: len([m for m in boss.bot_messages if m.document]) == b + 3)
+            files = {m.document.file_name: m.document.content for m in boss.bot_messages[-3:] if m.document}  # type: ignore[union-attr]
+            participants = read_csv(files["maillage-participants.csv"], delimiter)
+            exhibitors = read_csv(files["maillage-exhibitors.csv"], delimiter)
+            no_formula(participants + exhibitors)
+            # the text is all there, behind the apostrophe that keeps a spreadsheet from running it
+            assert {p["full_name"] for p in participants} >= {"'" + FORMULAS[3]}
+            assert exhibitors[0]["name"] == "'" + FORMULAS[0] and exhibitors[0]["stand"] == "'" + FORMULAS[1]
+
+        # the exhibitors' file an organiser sends, and the invite links that come back
+        boss.skip_unread()
+        upload = f"nom;identifiant;thèmes\n{FORMULAS[2]} Compost;compost;Santé\n".encode()
+        await boss.upload("exposants.csv", upload)
+        links = await next_with(boss, "liens")
+        assert links.document is not None
+        no_formula(read_csv(links.document.content))
+        assert any(r["name"] == "'-5 Compost" for r in read_csv(links.document.content))
+    finally:
+        await runner.stop_all()
+    # the command line's export: the same cells, in a file only its owner can read
+    out = tmp_path / "participants.csv"
+    status, text = await run_command(tmp_path, emulator, "export", "participants", "--out", str(out))
+    assert status == 0, text
+    no_formula(read_csv(out.read_bytes()))
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600
+
+
+async def test_forget_takes_the_name_out_of_messages_to_others(emulator: TelegramEmulator, runner: BotRunner) -> None:
+    services, boss, lucie, camille = await setup_day(emulator, runner)
+    # the organisers close 10:00: Lucie's notice names Camille, and sits in the outbox's rows
+    boss.skip_unread()
+    await boss.send("/block")
+    ask = await boss.next_reply()
+    await boss.press("10:00", ask)
+    await emulator.wait_for(lambda: "Tout le monde" in ask.button_labels)
+    await boss.press("Tout le monde", ask)
+    await emulator.wait_for(lambda: "🚧 Oui, fermer ce créneau" in ask.button_labels)
+    await boss.press("🚧 Oui, fermer ce créneau", ask)
+    notice = await lucie.wait_for_text("a dû fermer le créneau")
+    assert "Camille Zyxwvutsr" in notice.text
+    needles: tuple[str | int, ...] = ("Zyxwvutsr", "Qwertyville", "très reconnaissable", camille.id)
+    assert rows_mentioning(runner.db_path, *needles)
+
+    camille.skip_unread()
+    await camille.send("/forget")
+    await camille.press("🗑 Oui, tout supprimer", await camille.next_reply())
+    await camille.wait_for_text("vos données ont été supprimées")
+    assert rows_mentioning(runner.db_path, *needles) == []
+    rows = await services.db.fetch_all("SELECT text FROM deliveries WHERE text LIKE '%fermer le créneau%'")
+    assert rows and all("avec … est annulé" in r["text"] for r in rows)  # the notice stays, without her name
+
+
+async def test_mydata_holds_everything_stored_about_the_person(emulator: TelegramEmulator, runner: BotRunner) -> None:
+    services, boss, lucie, camille = await setup_day(emulator, runner)
+    me = await services.registration.participant(camille.id)
+    assert me is not None
+    await services.programme.toggle(me.id, "plenary")  # she follows the opening plenary
+    # an announcement to everyone, and a new meeting request half written
+    from tests.test_organisers import broadcast
+
+    await broadcast(boss, "Le déjeuner est servi en salle B.", "Tout le monde")
+    await camille.wait_for_text("déjeuner est servi")
+    await ExhibitorRepository(services.db).create(NewExhibitor(slug="repair-cafe", name="Repair Café", tables=1))
+    camille.skip_unread()
+    await camille.press("📅 Demander un rendez-vous", await open_card(camille, "repair-cafe"))
+    await camille.press("11:30", await next_with(camille, "choisissez un créneau"))
+    await next_with(camille, "Un mot pour préparer")
+
+    camille.skip_unread()
+    await camille.send("/mydata")
+    data = json.loads((await next_with(camille, "")).document.content)  # type: ignore[union-attr]
+    assert data["meetings"][0]["note"] == "Une note très reconnaissable"
+    assert [s["id"] for s in data["followed_sessions"]] == ["plenary"]
+    assert {r["kind"] for r in data["reminders"]} >= {"meeting", "digest", "session"}
+    assert any("déjeuner est servi" in m["text"] for m in data["messages_sent_to_you"])
+    assert data["conversation_in_progress"]["flow"] == "meeting"
+
+    lucie.skip_unread()
+    await lucie.send("/mydata")
+    theirs = json.loads((await next_with(lucie, "")).document.content)  # type: ignore[union-attr]
+    [answered] = theirs["meetings_answered_as_representative"]
+    assert answered["status"] == "accepted" and answered["exhibitor"] == "Disco Soupe"
+    assert "attendance_exhibitor" in answered
+
+
+async def test_personal_data_is_purged_after_the_event(emulator: TelegramEmulator, runner: BotRunner) -> None:
+    services, _, _, camille = await setup_day(emulator, runner)
+    consent = next(m for m in camille.bot_messages if "Combien de temps" in m.text)
+    assert "au plus tard 90 jours après" in consent.text  # what the purge below makes true
+    before = (await services.reports.statistics()).by_role
+    assert before == {"attendee": 1, "exhibitor": 1, "organiser": 1}
+    due = services.event.purge_due()
+    assert due.astimezone(services.event.tz).date().isoformat() == "2027-06-15"  # 90 days after 16 March
+    await runner.stop_all()
+    # the day before, the bot keeps everything
+    services = await runner.start(organiser_ids=str(BOSS), clock=FakeClock(due - timedelta(days=1)))
+    await asyncio.sleep(1.5)  # the purge job's first run is a second after the start
+    assert await services.registration.participants.count() == 3
+    await runner.stop_all()
+    # once it is due, everything personal goes; the counts stay
+    services = await runner.start(organiser_ids=str(BOSS), clock=FakeClock(due + timedelta(minutes=1)))
+    for _ in range(200):
+        if await services.registration.participants.count() == 0:
+            break
+        await asyncio.sleep(0.025)
+    assert await services.registration.participants.count() == 0
+    assert rows_mentioning(runner.db_path, "Zyxwvutsr", "Qwertyville", "très reconnaissable", "Lucie") == []
+    after = await services.reports.statistics()
+    assert after.by_role == before and after.by_status.get("accepted") == 1
+
+
+async def test_the_purge_command(emulator: TelegramEmulator, tmp_path: Path) -> None:
+    (tmp_path / "data").mkdir()
+    async with Database(tmp_path / "data" / "maillage.db") as db:
+        await ExhibitorRepository(db).create(NewExhibitor(slug="disco-soupe", name="Disco Soupe"))
+        from storage.db import utcnow
+        from storage.participants import NewParticipant, ParticipantRepository, Role
+
+        async with db.transaction() as tx:
+            new = NewParticipant(
+                telegram_id=987654321,
+                role=Role.ATTENDEE,
+                language="fr",
+                full_name="Anastasia Quorblex",
+                consent_at=utcnow(),
+            )
+            await ParticipantRepository(db).create(new, tx)
+    status, out = await run_command(tmp_path, emulator, "purge", "--dry-run")
+    assert status == 0 and "would delete 1 participants" in out and "nothing deleted" in out
+    status, out = await run_command(tmp_path, emulator, "purge")
+    assert status == 0 and "not yet" in out  # the sample event is in 2027
+    past = tmp_path / "past.toml"
+    past.write_text(EXAMPLE_EVENT.read_text(encoding="utf-8").replace("2027-03-16", "2020-03-16"), encoding="utf-8")
+    status, out = await run_command(tmp_path, emulator, "purge", EVENT_FILE=str(past))
+    assert status == 0 and "deleted 1 participants" in out, out
+    assert rows_mentioning(tmp_path / "data" / "maillage.db", "Quorblex", 987654321) == []
+
+
+async def test_the_database_and_its_folder_are_private(tmp_path: Path) -> None:
+    path = tmp_path / "new-folder" / "maillage.db"
+    async with Database(path) as db:
+        async with db.transaction() as tx:
+            await tx.execute("CREATE TABLE scratch (x)")  # something in the WAL
+        assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+        for name in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+            assert name.exists() and stat.S_IMODE(name.stat().st_mode) == 0o600, name
+    path.chmod(0o644)  # a file from before: tightened at the next start
+    async with Database(path):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+async def test_debug_logs_hold_no_message_texts_nor_names(tmp_path: Path, emulator: TelegramEmulator) -> None:
+    bot = await start_bot(tmp_path, emulator, LOG_LEVEL="DEBUG")
+    camille = emulator.user("Camille", last_name="Plantagenet")
+    await register_attendee(camille, organisation="Ville Secrète de Zorglub", looking_for="Un besoin très confidentiel")
+    await camille.send("/reps Mot de passe 1234")  # an organiser command, refused and logged
+    await camille.next_reply()
+    assert await bot.stop() == 0
+    log = bot.text
+    assert "DEBUG" in log  # the level is on
+    for secret in ("Plantagenet", "Zorglub", "très confidentiel", "Mot de passe"):
+        assert secret not in log, secret
