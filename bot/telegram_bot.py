@@ -1,9 +1,13 @@
-"""The bot object: PTB's ExtBot, with the one rule every edit in the bot shares.
+"""The bot object: PTB's ExtBot, with two rules every message in the bot shares.
 
 A second tap on a button that edits its message in place (or two taps at once) asks
 Telegram for an edit to what the message already shows, and Telegram answers 400
 "message is not modified". The message already says what the user asked for: that is
 not an error, anywhere, so it is absorbed here once instead of in every handler.
+
+Button labels are plain text: Telegram shows them as they are, so a label built from a
+catalog message (Telegram HTML, user values escaped) is turned back into the text it
+stands for, here once, and "Compost &amp; Co" never reaches a phone.
 """
 
 from __future__ import annotations
@@ -11,9 +15,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from telegram import Message
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message
 from telegram.error import BadRequest
 from telegram.ext import ExtBot
+
+from bot.i18n import Html, to_plain
 
 log = logging.getLogger(__name__)
 
@@ -24,10 +30,45 @@ def is_not_modified(error: BadRequest) -> bool:
     return NOT_MODIFIED in error.message.lower()
 
 
+def plain_labels(markup: object) -> object:
+    """The same keyboard with every catalog-built (HTML) label as the plain text it stands for."""
+    if not isinstance(markup, InlineKeyboardMarkup):
+        return markup
+    if not any(isinstance(b.text, Html) for row in markup.inline_keyboard for b in row):
+        return markup
+    rows = [[_plain_button(b) for b in row] for row in markup.inline_keyboard]
+    return InlineKeyboardMarkup(rows)
+
+
+def _plain_button(button: InlineKeyboardButton) -> InlineKeyboardButton:
+    if not isinstance(button.text, Html):
+        return button
+    data = button.to_dict()
+    data["text"] = to_plain(button.text)
+    rebuilt = InlineKeyboardButton.de_json(data, None)
+    assert rebuilt is not None
+    return rebuilt
+
+
+def _with_plain_labels(kwargs: dict[str, Any]) -> dict[str, Any]:
+    if "reply_markup" in kwargs:
+        kwargs["reply_markup"] = plain_labels(kwargs["reply_markup"])
+    return kwargs
+
+
 class MaillageBot(ExtBot[Any]):
+    async def send_message(self, *args: Any, **kwargs: Any) -> Message:
+        return await super().send_message(*args, **_with_plain_labels(kwargs))
+
+    async def send_document(self, *args: Any, **kwargs: Any) -> Message:
+        return await super().send_document(*args, **_with_plain_labels(kwargs))
+
+    async def send_photo(self, *args: Any, **kwargs: Any) -> Message:
+        return await super().send_photo(*args, **_with_plain_labels(kwargs))
+
     async def edit_message_text(self, *args: Any, **kwargs: Any) -> Message | bool:
         try:
-            return await super().edit_message_text(*args, **kwargs)
+            return await super().edit_message_text(*args, **_with_plain_labels(kwargs))
         except BadRequest as error:
             if not is_not_modified(error):
                 raise
@@ -36,7 +77,7 @@ class MaillageBot(ExtBot[Any]):
 
     async def edit_message_reply_markup(self, *args: Any, **kwargs: Any) -> Message | bool:
         try:
-            return await super().edit_message_reply_markup(*args, **kwargs)
+            return await super().edit_message_reply_markup(*args, **_with_plain_labels(kwargs))
         except BadRequest as error:
             if not is_not_modified(error):
                 raise
@@ -45,7 +86,7 @@ class MaillageBot(ExtBot[Any]):
 
     async def edit_message_caption(self, *args: Any, **kwargs: Any) -> Message | bool:
         try:
-            return await super().edit_message_caption(*args, **kwargs)
+            return await super().edit_message_caption(*args, **_with_plain_labels(kwargs))
         except BadRequest as error:
             if not is_not_modified(error):
                 raise

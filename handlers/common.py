@@ -12,6 +12,7 @@ from bot.event import Language
 from bot.i18n import to_plain
 from bot.pacing import PacedRateLimiter
 from bot.runtime import Context
+from bot.telegram_bot import plain_labels
 from storage.participants import Participant
 
 log = logging.getLogger(__name__)
@@ -94,7 +95,7 @@ async def edit_or_send(
     """
     query = update.callback_query
     if edit and query is not None and isinstance(query.message, Message) and query.message.text:
-        if query.message.text == to_plain(text) and query.message.reply_markup == markup:
+        if query.message.text == to_plain(text) and query.message.reply_markup == plain_labels(markup):
             return
         await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
     else:

@@ -14,9 +14,10 @@ from telegram.ext import Application
 from bot.i18n import MESSAGE_TEXT, Html, clip_lines
 from bot.pacing import retry_seconds
 from bot.runtime import Context, MaillageApplication, Services
+from bot.services.meetings import Lateness
 from bot.services.reminders import DueReminder
 from handlers.common import user_language
-from storage.participants import Participant, Role
+from storage.participants import Role
 from storage.reminders import Reminder, ReminderState
 
 log = logging.getLogger(__name__)
@@ -206,32 +207,27 @@ def _digest(services: Services, due: DueReminder) -> Html:
 
 
 async def late(update: Update, context: Context) -> None:
-    """ "I'll be 5 minutes late": the other side is told."""
+    """ "I'll be 5 minutes late": the other side is told, once, while the meeting is still to come or on."""
     query = update.callback_query
     assert query is not None and context.match is not None
     await query.answer()
     services = context.services
     me = await services.registration.participant(query.from_user.id)
-    meeting = await services.meetings.meetings.get(int(context.match.group(1)))
     language = me.language if me else await user_language(update, context)
-    is_party = (
-        me is not None
-        and meeting is not None
-        and (meeting.attendee_id == me.id or (me.role == Role.EXHIBITOR and me.exhibitor_id == meeting.exhibitor_id))
-    )
-    if not is_party or meeting is None or me is None:
+    if me is None:
+        outcome = Lateness("not_yours")
+    else:
+        outcome = await services.meetings.announce_lateness(me, int(context.match.group(1)))
+    if outcome.outcome == "not_yours":
         log.warning("user %s pressed a lateness button that is not theirs: %r", query.from_user.id, query.data)
+    if outcome.outcome != "told" or me is None or outcome.meeting is None:
+        key = {"not_yours": "meeting.not_yours", "over": "reminder.late_over", "already": "reminder.late_already"}
         await context.bot.send_message(
-            query.from_user.id, services.tr(language, "meeting.not_yours"), parse_mode=ParseMode.HTML
+            query.from_user.id, services.tr(language, key[outcome.outcome]), parse_mode=ParseMode.HTML
         )
         return
-    view = await services.meetings.view(meeting)
-    others: list[Participant] = (
-        await services.meetings.representatives(meeting.exhibitor_id)
-        if meeting.attendee_id == me.id
-        else ([view.attendee] if view.attendee else [])
-    )
-    for other in others:
+    meeting = outcome.meeting
+    for other in outcome.told:
         if not other.reachable:
             continue
         time = services.tr.format_time(other.language, meeting.slot_start.astimezone(services.event.tz))

@@ -83,6 +83,16 @@ class MeetingRepository:
         )
         return [_meeting(r) for r in rows]
 
+    async def mark_late(self, meeting_id: int, side: str, now: datetime) -> bool:
+        """Record that one side said they will be late; False if that side said so already."""
+        column = {"attendee": "late_attendee_at", "exhibitor": "late_exhibitor_at"}[side]
+        async with self._db.transaction() as tx:
+            changed = await tx.execute(
+                f"UPDATE meetings SET {column} = ? WHERE id = ? AND status = 'accepted' AND {column} IS NULL",
+                (now.isoformat(), meeting_id),
+            )
+        return changed == 1
+
     async def answered_by_person(self, participant_id: int) -> list[Meeting]:
         """Requests this representative answered (accepted, declined, proposed another time)."""
         rows = await self._db.fetch_all(

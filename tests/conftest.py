@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -21,6 +22,7 @@ from bot.telegram_bot import NOT_MODIFIED
 from storage.db import Database
 
 ROOT = Path(__file__).resolve().parent.parent
+HTML_ESCAPE = re.compile(r"&(?:amp|lt|gt|quot|#\d+|#x[0-9a-f]+);", re.IGNORECASE)
 EXAMPLE_EVENT = ROOT / "examples" / "event.toml"
 
 
@@ -36,6 +38,14 @@ async def emulator() -> AsyncIterator[TelegramEmulator]:
         # Telegram refuses an edit to what a message already shows; after a double tap that is a
         # normal state, which the bot absorbs (MaillageBot), never shown to the user as an error
         refused = [c for c in emu.errors() if NOT_MODIFIED not in (c.description or "")]
+        escaped = [
+            (phone.first_name, label)
+            for phone in emu.phones
+            for message in phone.bot_messages
+            for label in message.button_labels
+            if HTML_ESCAPE.search(label)
+        ]
+        assert not escaped, f"button labels are plain text, yet these show HTML escapes: {escaped}"
         assert not refused, "the bot made calls Telegram would refuse:\n" + "\n".join(
             f"{c.method}: {c.description} {c.params}" for c in refused
         )

@@ -432,3 +432,40 @@ async def test_forget_cancels_meetings_and_tells_the_exhibitor(emulator: Telegra
     meeting = await MeetingRepository(bot.db).get(meeting_id)
     assert meeting is not None and meeting.attendee_id is None and meeting.note is None
     assert meeting.status == Status.CANCELLED
+
+
+async def test_lateness_only_for_a_meeting_still_to_come(emulator: TelegramEmulator, runner: BotRunner) -> None:
+    clock = FakeClock(BEFORE_THE_DAY)
+    services = await runner.start(clock=clock)
+    exhibitor = await soupe(services)
+    lucie = emulator.user("Lucie")
+    await register_representative(lucie, exhibitor.invite_token)
+    camille = emulator.user("Camille")
+    await register_attendee(camille)
+    await request(camille, "10:00")
+    await lucie.press("✅ Accepter", await lucie.next_reply())
+    await camille.wait_for_text("Ajoutez-le à votre agenda")
+    meeting = await meeting_of(services, camille)
+    clock.now = meeting.slot_start + timedelta(minutes=16)  # the 15-minute meeting is over
+    await camille.press_raw(f"rm:late:{meeting.id}")
+    await camille.wait_for_text("n'a plus lieu ou est terminé")
+    clock.now = meeting.slot_start + timedelta(minutes=2)  # under way: the stand can still be told
+    await lucie.press_raw(f"rm:late:{meeting.id}")
+    await camille.wait_for_text("Lucie aura environ 5 minutes de retard")
+    await lucie.press_raw(f"rm:late:{meeting.id}")
+    await lucie.wait_for_text("C'est déjà transmis")
+
+
+async def test_button_labels_show_names_as_typed(emulator: TelegramEmulator, runner: BotRunner) -> None:
+    """Labels are plain text: "&" and "<" in a name show as themselves (the fixture checks every label)."""
+    services = await runner.start(clock=FakeClock(BEFORE_THE_DAY))
+    await ExhibitorRepository(services.db).create(
+        NewExhibitor(slug="compost", name="Compost & Co <Lyon>", stand="B2", tables=1, themes=["circular-economy"])
+    )
+    camille = emulator.user("Camille")
+    await register_attendee(camille, name="Camille & <Dominique>")
+    await request(camille, "10:00", slug="compost")
+    camille.skip_unread()
+    await camille.send("/agenda")
+    agenda = await camille.next_reply()
+    assert any("Compost & Co <Lyon>" in label for label in agenda.button_labels), agenda.button_labels

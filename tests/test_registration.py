@@ -171,6 +171,16 @@ async def test_every_validation_rule(emulator: TelegramEmulator, bot: Services) 
     assert ask_name.button_labels == ["← Retour"]
     await camille.send("A")
     assert "2 caractères au moins" in (await camille.next_reply()).text
+    for invisible in (
+        "\u200d\u200d\u200d",
+        "\u200c\u200d \u200d",
+        "\u3164\u3164",
+        "\u2800\u2800\u2800",
+        "\u0301\u0301",
+    ):
+        await camille.send(invisible)  # joiners, fillers, the braille blank, lone accents: nothing to see
+        assert "2 caractères au moins" in (await camille.next_reply()).text
+    assert await bot.registration.participant(camille.id) is None
     await camille.send("x" * 81)
     assert "trop long (81 caractères) : 80 au plus" in (await camille.next_reply()).text
     await camille.send_sticker()

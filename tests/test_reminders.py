@@ -119,6 +119,10 @@ async def test_reminders_arrive_for_both_sides_at_the_right_times(
     await camille.press("⏱ J'aurai 5 min de retard", fr)
     await rep.wait_for_text(f"Camille will be about 5 minutes late for the {time} meeting")
     await camille.wait_for_text("C'est transmis à l'autre partie")
+    # once per meeting and side: a second press tells nobody again
+    await camille.press("⏱ J'aurai 5 min de retard", fr)
+    await camille.wait_for_text("C'est déjà transmis")
+    assert sum("5 minutes late" in m.content for m in rep.bot_messages) == 1
 
 
 async def test_no_reminder_after_a_cancellation(
@@ -132,6 +136,12 @@ async def test_no_reminder_after_a_cancellation(
     reasons = await camille.wait_for_text("Pour quelle raison annulez-vous")
     await camille.press("Indisponible finalement", reasons)
     await rep.wait_for_text("is cancelled")
+    # a lateness button on a cancelled meeting tells nobody
+    meeting = await MeetingRepository(services.db).get(1)
+    assert meeting is not None
+    await camille.press_raw(f"rm:late:{meeting.id}")
+    await camille.wait_for_text("n'a plus lieu ou est terminé")
+    assert not any("5 minutes late" in m.content for m in rep.bot_messages)
     await asyncio.sleep(max(LEADS) + 1.5)
     assert reminders_of(camille) == [] and reminders_of(rep) == []
     states = await ReminderRepository(services.db).count_by_state()

@@ -328,6 +328,11 @@ class TelegramEmulator:
             await asyncio.wait_for(self._changed.wait_for(predicate), timeout)
 
     @property
+    def phones(self) -> list[Phone]:
+        """Every user the emulator knows, in the order they were made."""
+        return [state.phone for state in self._users.values()]
+
+    @property
     def polling(self) -> bool:
         """Whether a bot is waiting in a long poll right now."""
         return self._poll is not None and not self._poll.future.done() and not self._poll.abandoned()

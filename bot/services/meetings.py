@@ -7,7 +7,7 @@ the checks here give the polite answer before the database would refuse.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from bot.event import Event, Slot
@@ -49,6 +49,17 @@ class MeetingView:
     slot: Slot | None
 
 
+@dataclass(frozen=True)
+class Lateness:
+    outcome: str  # "told", "already", "over" (not accepted, or ended), "not_yours"
+    meeting: Meeting | None = None
+    told: list[Participant] = field(default_factory=list)
+
+
+def _is_party(me: Participant, meeting: Meeting) -> bool:
+    return meeting.attendee_id == me.id or (me.role == Role.EXHIBITOR and me.exhibitor_id == meeting.exhibitor_id)
+
+
 class MeetingService:
     def __init__(
         self,
@@ -66,6 +77,26 @@ class MeetingService:
         self.reminders = reminders or ReminderService(db, event, self.clock)
         self.blocks = BlockRepository(db)
         self.programme = programme
+
+    # ------------------------------------------------------------------ lateness
+
+    async def announce_lateness(self, me: Participant, meeting_id: int) -> Lateness:
+        """ "I'll be 5 minutes late": who is told, or why not (once per meeting and side, until it ends)."""
+        meeting = await self.meetings.get(meeting_id)
+        if meeting is None or not _is_party(me, meeting):
+            return Lateness("not_yours")
+        ends = meeting.slot_start + timedelta(minutes=self.event.slot_minutes)
+        if meeting.status != Status.ACCEPTED or self.clock() >= ends:
+            return Lateness("over", meeting)
+        side = "attendee" if meeting.attendee_id == me.id else "exhibitor"
+        if not await self.meetings.mark_late(meeting.id, side, self.clock()):
+            return Lateness("already", meeting)
+        if side == "attendee":
+            others = await self.participants.representatives(meeting.exhibitor_id)
+        else:
+            attendee = await self.participants.by_id(meeting.attendee_id) if meeting.attendee_id else None
+            others = [attendee] if attendee else []
+        return Lateness("told", meeting, others)
 
     # ------------------------------------------------------------------ slots
 

@@ -83,10 +83,19 @@ def clean(text: str, *, multiline: bool = False) -> str:
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
 
 
+# Letters that render as nothing: Hangul fillers, the braille blank, the halfwidth filler
+_BLANK_LOOKING = frozenset("\u115f\u1160\u3164\u2800\uffa0")
+
+
+def visible_length(text: str) -> int:
+    """Characters one can see: joiners, combining marks alone, spaces and blank-looking letters do not count."""
+    return sum(1 for char in text if unicodedata.category(char)[0] in "LNPS" and char not in _BLANK_LOOKING)
+
+
 def validate_text(field: Field, raw: str) -> str:
     limits = LIMITS[field]
     value = clean(raw, multiline=limits.multiline)
-    if len(value) < limits.min:
+    if len(value) < limits.min or (limits.min > 0 and visible_length(value) == 0):
         raise InvalidAnswer("profile.invalid.too_short", minimum=limits.min)
     if len(value) > limits.max:
         raise InvalidAnswer("profile.invalid.too_long", maximum=limits.max, length=len(value))
