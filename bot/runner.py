@@ -11,6 +11,7 @@ from bot.app import ALLOWED_UPDATES, build_application, build_services, on_shutd
 from bot.event import load_event
 from bot.runtime import Services
 from bot.settings import Settings
+from bot.webhook import WebhookServer
 from storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -22,6 +23,7 @@ async def serve(services: Services, stop: asyncio.Event) -> None:
     """Run the bot with these services until ``stop`` is set."""
     settings = services.settings
     application = build_application(services)
+    webhook: WebhookServer | None = None
     async with application:  # initialize (getMe) ... shutdown
         await application.start()
         await on_startup(application)
@@ -29,13 +31,12 @@ async def serve(services: Services, stop: asyncio.Event) -> None:
         assert updater is not None
         if settings.webhook_url is not None:
             assert settings.webhook_secret is not None
-            await updater.start_webhook(
-                listen=settings.webhook_listen,
-                port=settings.webhook_port,
-                url_path=urlsplit(str(settings.webhook_url)).path.lstrip("/"),
-                webhook_url=str(settings.webhook_url),
-                secret_token=settings.webhook_secret.get_secret_value(),
-                allowed_updates=ALLOWED_UPDATES,
+            secret = settings.webhook_secret.get_secret_value()
+            path = urlsplit(str(settings.webhook_url)).path
+            webhook = WebhookServer(application, path, secret, settings.webhook_listen, settings.webhook_port)
+            await webhook.start()
+            await application.bot.set_webhook(
+                str(settings.webhook_url), secret_token=secret, allowed_updates=ALLOWED_UPDATES
             )
             log.info(
                 "Maillage is up as @%s, webhook on %s:%d",
@@ -49,7 +50,10 @@ async def serve(services: Services, stop: asyncio.Event) -> None:
         await stop.wait()
         log.info("stopping")
         await on_shutdown(application)
-        await updater.stop()
+        if webhook is not None:
+            await webhook.stop()
+        if updater.running:
+            await updater.stop()
         await application.stop()
 
 

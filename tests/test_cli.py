@@ -11,6 +11,7 @@ import sys
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import aiohttp
 import pytest
@@ -113,6 +114,29 @@ async def test_the_webhook_mode_refuses_requests_without_the_secret(tmp_path: Pa
             assert resp.status == 403
         async with http.post(url, json=forged, headers={"X-Telegram-Bot-Api-Secret-Token": "wrong"}) as resp:
             assert resp.status == 403
+        right = {"X-Telegram-Bot-Api-Secret-Token": "s3cret-webhook_token"}
+        for body in (b"{not json", b"[1, 2]", b'{"no": "update"}'):  # the right secret, a broken body
+            async with http.post(url, data=body, headers={**right, "Content-Type": "application/json"}) as resp:
+                assert resp.status == 400
+        big = b'{"update_id": 1, "padding": "' + b"x" * (1024 * 1024) + b'"}'
+        async with http.post(url, data=big, headers=right) as resp:
+            assert resp.status == 413
+    # refused from the headers alone: neither a body too large nor a wrong secret is ever read
+    port_only = urlsplit(url).port
+    assert port_only is not None
+    for secret, expected in (("s3cret-webhook_token", b" 413 "), ("wrong", b" 403 ")):
+        reader, writer = await asyncio.open_connection("127.0.0.1", port_only)
+        writer.write(
+            f"POST /telegram HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            f"X-Telegram-Bot-Api-Secret-Token: {secret}\r\nContent-Length: 5000000\r\n\r\n".encode()
+        )
+        await writer.drain()
+        status_line = await asyncio.wait_for(reader.readline(), 5)  # answered with no byte of the body sent
+        assert expected in status_line, status_line
+        writer.close()
+    # and the bot still answers people
+    await camille.send("/help")
+    assert "/agenda" in (await camille.next_reply(timeout=10)).text
     assert await bot.stop(signal.SIGINT) == 0
     assert "s3cret-webhook_token" not in bot.text
 

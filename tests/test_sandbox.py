@@ -178,8 +178,25 @@ async def test_the_sandbox_command_serves_the_page_and_stops_on_ctrl_c(tmp_path:
 async def test_the_page_api_refuses_bad_requests_politely(sandbox: Sandbox) -> None:
     import aiohttp
 
+    origin = {"Origin": sandbox.url.rstrip("/")}
     async with aiohttp.ClientSession(sandbox.url) as http:
-        async with http.post("/api/personas", data="not json") as response:
+        # only the page itself may act: its own origin, its own host name, a JSON body
+        async with http.post("/api/personas", json={"name": "Eve"}) as response:
+            assert response.status == 403  # no Origin: not from a page of the sandbox's
+        evil = {"Origin": "http://evil.example"}
+        async with http.post("/api/personas/p7000002/send", json={"text": "/help"}, headers=evil) as response:
+            assert response.status == 403
+        rebound = {**origin, "Host": "evil.example"}
+        async with http.post("/api/personas/p7000002/send", json={"text": "/help"}, headers=rebound) as response:
+            assert response.status == 403
+        form = {**origin, "Content-Type": "text/plain"}
+        async with http.post("/api/personas/p7000002/send", data='{"text": "/help"}', headers=form) as response:
+            assert response.status == 415  # what a cross-site form could send
+        assert not any(m.text == "/help" for m in sandbox.emulator.phones[1].messages)
+    async with aiohttp.ClientSession(sandbox.url, headers=origin) as http:
+        async with http.post(
+            "/api/personas", data="not json", headers={"Content-Type": "application/json"}
+        ) as response:
             assert response.status == 400 and "JSON" in await response.text()
         async with http.post("/api/personas", json={"name": "X"}) as response:
             assert response.status == 400  # a name of two letters or more

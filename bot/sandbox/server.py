@@ -175,7 +175,7 @@ class Sandbox:
             await asyncio.sleep(0.05)
         if self._bot_task.done():
             self._bot_task.result()  # raises what stopped the bot
-        app = web.Application()
+        app = web.Application(middlewares=[self._same_origin_only])
         app.router.add_get("/", self._page)
         app.router.add_get("/api/state", self._state)
         app.router.add_get("/api/events", self._events)
@@ -190,6 +190,21 @@ class Sandbox:
         server = site._server
         assert server is not None and server.sockets  # type: ignore[attr-defined]
         self.port = server.sockets[0].getsockname()[1]  # type: ignore[attr-defined]
+
+    @web.middleware
+    async def _same_origin_only(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        """The page's actions come from the page itself: another site open in the same browser (or one
+        that points its own name at 127.0.0.1) cannot drive the phones. A cross-site form cannot send
+        ``application/json`` without a CORS preflight, which this server never grants."""
+        if request.method != "GET":
+            own = {f"{name}:{self.port}" for name in ("127.0.0.1", "localhost", "[::1]", self.host)}
+            if request.host not in own:
+                raise web.HTTPForbidden(text="this page answers on its own address only")
+            if request.headers.get("Origin") not in {f"http://{name}" for name in own}:
+                raise web.HTTPForbidden(text="actions are accepted from the sandbox's own page only")
+            if request.content_type != "application/json":
+                raise web.HTTPUnsupportedMediaType(text="a JSON body (application/json) is expected")
+        return await handler(request)
 
     async def stop(self) -> None:
         self._stop.set()
