@@ -5,6 +5,10 @@
 Maillage answers /start from people it has never seen (real handlers, SQLite); the
 baselines are bare echo bots: PTB with its defaults, aiogram 3, and the two PTB set-ups
 that led to Maillage's (concurrent updates over httpx; per-user order over aiohttp).
+The echo bots pace nothing, so Maillage is compared with its send budget at 1,000 a
+second (what Telegram's paid broadcasts allow): that measures its own work. It also runs
+with the default budget, 30 messages a second with every answer counted (the strict
+reading of Telegram's limit), whose floor is users / 30 seconds.
 Reported: the time from the first message to the last answer, and the p50/p95 wait.
 """
 
@@ -22,6 +26,7 @@ from benchmarks.common import (
     aiogram_echo,
     latency_summary,
     maillage,
+    maillage_paid_budget,
     median_report,
     parser,
     print_table,
@@ -39,7 +44,13 @@ def contenders() -> list[tuple[Contender, str]]:
         Contender(f"echo bot, {VARIANTS[v]}", (sys.executable, "-m", "benchmarks.echo_bot", v))
         for v in ("ptb-concurrent-httpx64", "ptb-peruser-aiohttp")
     ]
-    return [(maillage(), "/start"), (ptb_echo(), "hello"), (aiogram_echo(), "hello")] + [(c, "hello") for c in others]
+    strict = Contender("Maillage, 30 messages/s, every answer counted", maillage().argv)
+    return [
+        (maillage_paid_budget(), "/start"),
+        (strict, "/start"),
+        (ptb_echo(), "hello"),
+        (aiogram_echo(), "hello"),
+    ] + [(c, "hello") for c in others]
 
 
 async def burst(contender: Contender, text: str, users: int, latency: float, spread: float) -> dict[str, Any]:
@@ -78,7 +89,7 @@ async def main() -> None:
                 await burst(contender, text, users, args.latency, args.spread)
             )
     medians = {label: median_report(r) for label, r in results.items()}
-    ours = medians[maillage().label]["all_answered_s"]
+    ours = medians[maillage_paid_budget().label]["all_answered_s"]
     rows = []
     for label, r in medians.items():
         r["ratio_to_maillage"] = round(r["all_answered_s"] / ours, 2)

@@ -35,7 +35,7 @@ from benchmarks.common import (
     write_report,
 )
 from benchmarks.generate import generate
-from bot.emulator import TELEGRAM_LIMITS, Phone, TelegramEmulator
+from bot.emulator import TELEGRAM_LIMITS_STRICT, Phone, TelegramEmulator
 from storage.db import Database
 
 FIRST_DUE = 3.0  # seconds after the bot is ready
@@ -86,7 +86,7 @@ async def run(template: Path, telegram_ids: dict[int, int], due_count: int, spre
                     chosen.append((rid, pid))
                 if len(chosen) == due_count:
                     break
-        async with TelegramEmulator(flood=TELEGRAM_LIMITS) as emulator:
+        async with TelegramEmulator(flood=TELEGRAM_LIMITS_STRICT) as emulator:
             phones: dict[int, Phone] = {
                 pid: emulator.user(f"P{pid}", user_id=tid, started=True) for pid, tid in telegram_ids.items()
             }

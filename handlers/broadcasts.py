@@ -16,7 +16,7 @@ from telegram.ext import Application
 
 from bot.event import Language
 from bot.i18n import Html
-from bot.pacing import BROADCAST, retry_seconds
+from bot.pacing import BROADCAST, in_flight_for, retry_seconds
 from bot.runtime import Context, MaillageApplication, Services
 from bot.services.broadcasts import BroadcastError, check_text
 from handlers.common import edit_or_send, is_organiser, reply, user_language
@@ -312,9 +312,13 @@ def wake(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         event.set()
 
 
-async def run_outbox(application: MaillageApplication, concurrency: int = 40) -> None:
-    """Claims due deliveries and sends them within Telegram's limits, until cancelled."""
+async def run_outbox(application: MaillageApplication) -> None:
+    """Claims due deliveries and sends them within Telegram's limits, until cancelled.
+
+    Only as many are on their way at once as the budget's pace needs (in_flight_for): each
+    one sent but not yet marked sent when the process dies goes out again after the restart."""
     services: Services = application.bot_data["services"]
+    concurrency = in_flight_for(services.settings.telegram_messages_per_second)
     outbox = services.broadcasts.outbox
     wakeup = asyncio.Event()
     application.bot_data["outbox_wakeup"] = wakeup

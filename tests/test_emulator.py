@@ -358,6 +358,19 @@ async def test_replies_in_a_conversation_are_not_bulk(http: aiohttp.ClientSessio
         assert replies == [200, 200, 200]  # ...but someone who just wrote is answered, in a burst
 
 
+async def test_the_strict_reading_counts_replies_towards_the_global_limit(http: aiohttp.ClientSession) -> None:
+    async with TelegramEmulator(
+        flood=FloodLimits(global_per_second=2, per_chat_per_second=1, replies_exempt_for=10, replies_count=True)
+    ) as emu:
+        talking = emu.user("Talking")
+        await talking.send("/start")
+        replies = [(await call(http, emu, "sendMessage", chat_id=talking.id, text=f"{n}"))[0] for n in range(3)]
+        assert replies == [200, 200, 429]  # answers in a burst in one chat, but within the 2 a second
+        quiet = emu.user("Quiet", started=True)
+        status, body = await call(http, emu, "sendMessage", chat_id=quiet.id, text="news")
+        assert status == 429 and body["parameters"]["retry_after"] >= 1  # the answers used the budget
+
+
 async def test_latency_is_added_to_every_call(http: aiohttp.ClientSession) -> None:
     async with TelegramEmulator(latency=0.05) as emu:
         start = time.perf_counter()

@@ -35,20 +35,60 @@ async def test_a_stalled_loop_never_bunches_broadcast_messages_on_telegrams_side
     assert elapsed < 100 / 30 + 1.0  # and the pace stays close to what Telegram allows
 
 
-async def test_replies_never_wait_and_do_not_count() -> None:
-    limiter = PacedRateLimiter(per_second=2)
+def busiest_second(arrivals: list[float]) -> int:
+    arrivals = sorted(arrivals)
+    return max((sum(1 for t in arrivals[i:] if t - start < 1.0) for i, start in enumerate(arrivals)), default=0)
+
+
+async def test_replies_count_like_every_other_message() -> None:
+    """The strict reading: a crowd's answers take slots of the same window as everything else."""
+    limiter = PacedRateLimiter(per_second=5)
+    arrivals: list[float] = []
 
     async def send() -> bool:
+        arrivals.append(time.monotonic())
         return True
 
-    limiter.heard_from(1)
+    for chat in range(15):
+        limiter.heard_from(chat)
+    await asyncio.gather(
+        *(limiter.process_request(send, (), {}, "sendMessage", {"chat_id": c}, None) for c in range(15))
+    )
+    assert busiest_second(arrivals) <= 5
+    assert max(arrivals) - min(arrivals) > 2.0  # 15 at 5 a second
+
+
+async def test_replies_first_then_the_bots_own_messages_then_broadcasts() -> None:
+    """While a broadcast and a wave of reminders fill the budget, a reply waits for one slot at most."""
+    limiter = PacedRateLimiter(per_second=30)
+    arrivals: list[tuple[str, float]] = []
+    waits: list[float] = []
+
+    async def send(kind: str) -> bool:
+        await asyncio.sleep(0.01)  # the network
+        arrivals.append((kind, time.monotonic()))
+        return True
+
+    async def broadcast(n: int) -> None:
+        await limiter.process_request(send, ("broadcast",), {}, "sendMessage", {"chat_id": 10_000 + n}, BROADCAST)
+
+    async def reminder(n: int) -> None:
+        await limiter.process_request(send, ("reminder",), {}, "sendMessage", {"chat_id": 20_000 + n}, None)
+
+    async def reply(n: int) -> None:
+        await asyncio.sleep(0.5 + n * 0.13)
+        limiter.heard_from(n)
+        asked = time.monotonic()
+        await limiter.process_request(send, ("reply",), {}, "sendMessage", {"chat_id": n}, None)
+        waits.append(time.monotonic() - asked - 0.01)
+
     started = time.monotonic()
-    for _ in range(10):
-        await limiter.process_request(send, (), {}, "sendMessage", {"chat_id": 1}, None)
-    assert time.monotonic() - started < 0.1
-    # a message the bot starts itself (a reminder) still finds the whole budget
-    await limiter.process_request(send, (), {}, "sendMessage", {"chat_id": 2}, None)
-    await limiter.process_request(send, (), {}, "sendMessage", {"chat_id": 3}, None)
-    third = time.monotonic()
-    await limiter.process_request(send, (), {}, "sendMessage", {"chat_id": 4}, None)
-    assert time.monotonic() - third > 0.9  # the third within a second waits for the window
+    await asyncio.gather(
+        *(broadcast(n) for n in range(90)), *(reminder(n) for n in range(30)), *(reply(n) for n in range(15))
+    )
+    assert busiest_second([t for _, t in arrivals]) <= 30  # every message counted, none over
+    assert max(waits) < 2 * (1.01 / 30) + 0.02, waits  # a reply waits one slot at most
+    reminders_done = max(t for kind, t in arrivals if kind == "reminder")
+    broadcasts_after = [t for kind, t in arrivals if kind == "broadcast" and t > reminders_done]
+    assert len(broadcasts_after) >= 60  # the reminders went before most of the broadcast
+    assert time.monotonic() - started < 135 / 30 + 1.0  # and the whole keeps Telegram's pace

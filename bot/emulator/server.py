@@ -108,11 +108,18 @@ class FloodLimits:
     # with this set, a message to a user who wrote to the bot (message or button) within these
     # seconds is a reply, and neither limit applies to it nor counts it
     replies_exempt_for: float | None = None
+    # the strict reading: replies are exempt from the per-chat limit only, and count towards the
+    # global one like every other message (Telegram does not say which reading it applies)
+    replies_count: bool = False
 
 
 # Telegram's limits as its FAQ describes them: about 30 bulk messages a second, one a second
 # per chat; replies in a conversation are not bulk
 TELEGRAM_LIMITS = FloodLimits(global_per_second=30, per_chat_per_second=1, replies_exempt_for=10)
+# Every message counts towards the 30 a second, replies included: the bot must hold under both readings
+TELEGRAM_LIMITS_STRICT = FloodLimits(
+    global_per_second=30, per_chat_per_second=1, replies_exempt_for=10, replies_count=True
+)
 
 
 @dataclass
@@ -572,7 +579,7 @@ class TelegramEmulator:
             and last_heard is not None
             and now - last_heard <= limits.replies_exempt_for
         )
-        if is_reply:
+        if is_reply and not limits.replies_count:
             return
         if limits.global_per_second is not None:
             _expire(self._global_sends, now)
@@ -580,7 +587,7 @@ class TelegramEmulator:
                 raise ApiError(
                     429, "Too Many Requests: retry after 1", retry_after=_retry_after(self._global_sends, now)
                 )
-        if limits.per_chat_per_second is not None and isinstance(chat_id, int):
+        if limits.per_chat_per_second is not None and isinstance(chat_id, int) and not is_reply:
             window = self._chat_sends.setdefault(chat_id, deque())
             _expire(window, now)
             if len(window) >= limits.per_chat_per_second:
