@@ -20,7 +20,7 @@ from bot.pacing import BROADCAST, in_flight_for, retry_seconds
 from bot.runtime import Context, MaillageApplication, Services
 from bot.services.broadcasts import BroadcastError, check_text
 from handlers.common import edit_or_send, is_organiser, reply, user_language
-from handlers.paging import navigation
+from handlers.paging import navigation, paged
 from storage.conversations import StoredConversation
 from storage.outbox import Delivery
 
@@ -260,22 +260,6 @@ async def _send(update: Update, context: Context, draft: StoredConversation) -> 
     wake(context.application)
 
 
-async def history(update: Update, context: Context) -> None:
-    """/broadcasts: the announcements, newest first, ten a page."""
-    if not await is_organiser(update, context):
-        return
-    await _show_history(update, context, 0)
-
-
-async def history_page(update: Update, context: Context) -> None:
-    query = update.callback_query
-    assert query is not None and context.match is not None
-    if not await is_organiser(update, context):
-        return
-    await query.answer()
-    await _show_history(update, context, int(context.match.group(1)))
-
-
 async def _show_history(update: Update, context: Context, number: int) -> None:
     services = context.services
     language = await user_language(update, context)
@@ -301,6 +285,10 @@ async def _show_history(update: Update, context: Context, number: int) -> None:
         )
     rows = [navigation(services.tr, language, number, pages, "bch:{page}")] if pages > 1 else []
     await edit_or_send(update, context, Html("\n".join(lines)), InlineKeyboardMarkup(rows) if rows else None)
+
+
+# /broadcasts: the announcements, newest first, ten a page
+history, history_page = paged(_show_history, is_organiser)
 
 
 # ---------------------------------------------------------------------- the outbox worker

@@ -11,7 +11,7 @@ from bot.import_report import invite_link, links_csv, render_report
 from bot.runtime import Context
 from handlers import registration as registration_handlers
 from handlers.common import edit_or_send, is_organiser, notify, reply, user_language
-from handlers.paging import Entry, markup, page_of
+from handlers.paging import Entry, markup, page_of, paged
 from handlers.reminders import unschedule_job
 from handlers.views import shorten
 from storage.participants import Role
@@ -23,22 +23,6 @@ REVOKE_PATTERN = r"^reps:revoke:(\d{1,12})(?::(yes|no))?$"
 ORGS_PAGE_PATTERN = r"^orgs:p:(\d{1,4})$"
 REVOKE_ORG_PATTERN = r"^orgs:revoke:(\d{1,12})(?::(yes|no))?$"
 MAX_IMPORT_BYTES = 2 * 1024 * 1024
-
-
-async def representatives(update: Update, context: Context) -> None:
-    """/reps: every representative, by stand, a page at a time, each with a revoke button."""
-    if not await is_organiser(update, context):
-        return
-    await _show_representatives(update, context, 0)
-
-
-async def representatives_page(update: Update, context: Context) -> None:
-    query = update.callback_query
-    assert query is not None and context.match is not None
-    if not await is_organiser(update, context):
-        return
-    await query.answer()
-    await _show_representatives(update, context, int(context.match.group(1)))
 
 
 async def _show_representatives(update: Update, context: Context, number: int) -> None:
@@ -61,6 +45,10 @@ async def _show_representatives(update: Update, context: Context, number: int) -
     header = tr(language, "reps.header", count=len(reps))
     page = page_of(tr, language, header, entries, number, "reps:p:{page}")
     await edit_or_send(update, context, page.text, markup(page))
+
+
+# /reps: every representative, by stand, a page at a time, each with a revoke button
+representatives, representatives_page = paged(_show_representatives, is_organiser)
 
 
 async def revoke(update: Update, context: Context) -> None:
@@ -113,22 +101,6 @@ async def revoke(update: Update, context: Context) -> None:
         await notify(context, colleague, text)
 
 
-async def organisers(update: Update, context: Context) -> None:
-    """/organisers: the organisers who joined by invite link, each with a revoke button."""
-    if not await is_organiser(update, context):
-        return
-    await _show_organisers(update, context, 0)
-
-
-async def organisers_page(update: Update, context: Context) -> None:
-    query = update.callback_query
-    assert query is not None and context.match is not None
-    if not await is_organiser(update, context):
-        return
-    await query.answer()
-    await _show_organisers(update, context, int(context.match.group(1)))
-
-
 async def _show_organisers(update: Update, context: Context, number: int) -> None:
     services = context.services
     tr = services.tr
@@ -153,6 +125,10 @@ async def _show_organisers(update: Update, context: Context, number: int) -> Non
     ]
     page = page_of(tr, language, tr(language, "orgs.header", count=len(invited)), entries, number, "orgs:p:{page}")
     await edit_or_send(update, context, page.text, markup(page))
+
+
+# /organisers: the organisers who joined by invite link, each with a revoke button
+organisers, organisers_page = paged(_show_organisers, is_organiser)
 
 
 async def revoke_organiser(update: Update, context: Context) -> None:

@@ -8,7 +8,7 @@ sent once (digests, reports) are cut with :func:`clip_lines` and end with "…an
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -113,6 +113,30 @@ def navigation(tr: Translator, language: Language, number: int, pages: int, data
 
 def markup(page: Page) -> InlineKeyboardMarkup | None:
     return InlineKeyboardMarkup(page.rows) if page.rows else None
+
+
+Show = Callable[[Update, Context, int], Awaitable[None]]
+Guard = Callable[[Update, Context], Awaitable[bool]]
+Callback = Callable[[Update, Context], Awaitable[None]]
+
+
+def paged(show: Show, guard: Guard | None = None) -> tuple[Callback, Callback]:
+    """The command that opens a paged list at its first page, and the callback of its ‹ › buttons
+    (whose pattern's first group is the page number); ``guard`` says who may see it."""
+
+    async def first_page(update: Update, context: Context) -> None:
+        if guard is None or await guard(update, context):
+            await show(update, context, 0)
+
+    async def other_page(update: Update, context: Context) -> None:
+        query = update.callback_query
+        assert query is not None and context.match is not None
+        if guard is not None and not await guard(update, context):
+            return  # the guard has answered the button with its refusal
+        await query.answer()
+        await show(update, context, int(context.match.group(1)))
+
+    return first_page, other_page
 
 
 async def noop(update: Update, context: Context) -> None:

@@ -16,7 +16,7 @@ from bot.services.calendar import meeting_ics
 from bot.services.programme import SessionView
 from handlers import broadcasts
 from handlers.common import edit_or_send, is_organiser, reply, user_language
-from handlers.paging import Entry, markup, page_of, paged_rows
+from handlers.paging import Entry, markup, page_of, paged, paged_rows
 from storage.conversations import StoredConversation
 from storage.participants import Participant
 
@@ -232,22 +232,6 @@ async def send_session_ics(context: Context, person: Participant, session: Sessi
 # ---------------------------------------------------------------------- organisers' changes
 
 
-async def changes(update: Update, context: Context) -> None:
-    """/session: pick a session to move, re-room or cancel."""
-    if not await is_organiser(update, context):
-        return
-    await _pick_session(update, context, 0)
-
-
-async def changes_page(update: Update, context: Context) -> None:
-    query = update.callback_query
-    assert query is not None and context.match is not None
-    if not await is_organiser(update, context):
-        return
-    await query.answer()
-    await _pick_session(update, context, int(context.match.group(1)))
-
-
 async def _pick_session(update: Update, context: Context, number: int) -> None:
     services = context.services
     language = await user_language(update, context)
@@ -262,6 +246,10 @@ async def _pick_session(update: Update, context: Context, number: int) -> None:
     ]
     keyboard = InlineKeyboardMarkup(paged_rows(services.tr, language, rows, number, "pgcp:{page}"))
     await edit_or_send(update, context, services.tr(language, "programme.change_pick"), keyboard)
+
+
+# /session: pick a session to move, re-room or cancel
+changes, changes_page = paged(_pick_session, is_organiser)
 
 
 async def change_button(update: Update, context: Context) -> None:
