@@ -20,15 +20,15 @@ def labels(phone: Phone) -> dict[str, str]:
     return LABELS["en" if (phone.language_code or "").startswith("en") else "fr"]
 
 
-async def accept_consent(phone: Phone, payload: str | None = None) -> ChatMessage:
+async def accept_consent(phone: Phone, payload: str | None = None, *, timeout: float = 5.0) -> ChatMessage:
     """/start (or a deep link), keep the prefilled language, accept the notice; returns the first question."""
     words = labels(phone)
     await (phone.open_deep_link(payload) if payload else phone.send("/start"))
-    welcome = await phone.next_reply()
+    welcome = await phone.next_reply(timeout)
     await phone.press("✓ " + words["lang"], welcome)  # the prefilled language
-    await phone.emulator.wait_for(lambda: words["accept"] in welcome.button_labels)  # edited into the notice
+    await phone.emulator.wait_for(lambda: words["accept"] in welcome.button_labels, timeout)  # edited into the notice
     await phone.press(words["accept"], welcome)
-    return await phone.next_reply()
+    return await phone.next_reply(timeout)
 
 
 async def register_attendee(
@@ -40,35 +40,38 @@ async def register_attendee(
     job_title: str | None = "Cheffe de projet",
     themes: tuple[str, ...] = ("Agriculture urbaine",),
     looking_for: str | None = "Des solutions contre le gaspillage alimentaire",
+    timeout: float = 5.0,
 ) -> ChatMessage:
-    """The whole attendee registration; returns the final message (with the main menu)."""
+    """The whole attendee registration; returns the final message (with the main menu).
+
+    ``timeout``: how long each answer may take (a crowd registering at once on a busy machine)."""
     words = labels(phone)
     english = words is LABELS["en"]
-    question = await accept_consent(phone)
+    question = await accept_consent(phone, timeout=timeout)
     if name is None:
         await phone.press(question.button_labels[0], question)  # keep the Telegram name
     else:
         await phone.send(name)
-    await phone.next_reply()
+    await phone.next_reply(timeout)
     await phone.send(organisation)
-    await phone.next_reply()
+    await phone.next_reply(timeout)
     await phone.press(org_type or ("Local authority" if english else "Collectivité locale"))
-    await phone.next_reply()
+    await phone.next_reply(timeout)
     await (phone.send(job_title) if job_title else phone.press(words["skip"]))
-    prompt = await phone.next_reply()
+    prompt = await phone.next_reply(timeout)
     for theme in themes:
         await phone.press("▫️ " + theme, prompt)
-    await _wait_ticked(phone, prompt, themes)
+    await _wait_ticked(phone, prompt, themes, timeout)
     await phone.press(words["done"], prompt)
-    await phone.next_reply()
+    await phone.next_reply(timeout)
     await (phone.send(looking_for) if looking_for else phone.press(words["skip"]))
-    await phone.next_reply()  # the summary
+    await phone.next_reply(timeout)  # the summary
     await phone.press(words["confirm"])
-    return await phone.next_reply()
+    return await phone.next_reply(timeout)
 
 
-async def _wait_ticked(phone: Phone, prompt: ChatMessage, themes: tuple[str, ...]) -> None:
-    await phone.emulator.wait_for(lambda: all(f"✅ {t}" in prompt.button_labels for t in themes))
+async def _wait_ticked(phone: Phone, prompt: ChatMessage, themes: tuple[str, ...], timeout: float = 5.0) -> None:
+    await phone.emulator.wait_for(lambda: all(f"✅ {t}" in prompt.button_labels for t in themes), timeout)
 
 
 async def register_representative(

@@ -568,3 +568,23 @@ async def test_language_before_and_during_registration(
     await lea.press("🇫🇷 Français", switch)
     await lea.wait_for_text("je vous parlerai désormais en français")
     assert "nom complet" in (await lea.next_reply()).text  # the same question, now in French
+
+
+async def test_a_crowd_registering_at_once_is_confirmed_and_keeps_one_live_prompt(
+    emulator: TelegramEmulator, runner: BotRunner
+) -> None:
+    """300 people through the whole registration at the same time: each is confirmed (the read right
+    after the write sees it), and only the newest question of each still has buttons."""
+    await runner.start(telegram_messages_per_second=1000)  # the crowd's answers, not the budget, are measured
+    phones = [emulator.user(f"Personne {n}", language_code="fr") for n in range(300)]
+    # what is asserted is correctness, not speed: each answer may take up to a minute on a busy machine
+    done = await asyncio.gather(
+        *(register_attendee(p, name=f"Personne Numéro {n}", timeout=60) for n, p in enumerate(phones))
+    )
+    assert all("C'est fait" in d.text for d in done)
+    for phone in phones:
+        assert not any("Désolé" in m.content for m in phone.bot_messages), phone.transcript()
+        prompts = [m for m in phone.bot_messages if m.button_labels and m is not phone.bot_messages[-1]]
+        assert prompts == [], f"{phone.first_name}: older questions kept their buttons: {prompts}"
+    row = await runner._running[0][2].fetch_one("SELECT COUNT(*) FROM participants")
+    assert row is not None and row[0] == 300
