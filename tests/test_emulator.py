@@ -358,6 +358,29 @@ async def test_replies_in_a_conversation_are_not_bulk(http: aiohttp.ClientSessio
         assert replies == [200, 200, 200]  # ...but someone who just wrote is answered, in a burst
 
 
+async def test_keyboards_telegram_would_refuse_are_refused(emu: TelegramEmulator, http: aiohttp.ClientSession) -> None:
+    user = await started_user(emu)
+    button = {"text": "x", "callback_data": "x"}
+    cases = [
+        {"inline_keyboard": [[button]] * 101},  # more than 100 buttons
+        {"inline_keyboard": [[button] * 9]},  # more than 8 in a row
+        {"force_reply": True, "input_field_placeholder": "p" * 65},
+        {"keyboard": [[{"text": "a"}]], "input_field_placeholder": ""},
+    ]
+    for markup in cases:
+        status, _ = await call(http, emu, "sendMessage", chat_id=user.id, text="hi", reply_markup=json.dumps(markup))
+        assert status == 400, markup
+    status, _ = await call(
+        http,
+        emu,
+        "sendMessage",
+        chat_id=user.id,
+        text="hi",
+        reply_markup=json.dumps({"force_reply": True, "input_field_placeholder": "p" * 64}),
+    )
+    assert status == 200
+
+
 async def test_the_strict_reading_counts_replies_towards_the_global_limit(http: aiohttp.ClientSession) -> None:
     async with TelegramEmulator(
         flood=FloodLimits(global_per_second=2, per_chat_per_second=1, replies_exempt_for=10, replies_count=True)

@@ -38,6 +38,7 @@ MAX_CAPTION = 1024
 MAX_CALLBACK_DATA = 64
 MAX_BUTTONS_PER_ROW = 8
 MAX_INLINE_BUTTONS = 100
+MAX_PLACEHOLDER = 64  # input_field_placeholder of ForceReply and reply keyboards
 MAX_CALLBACK_ANSWER = 200
 DEFAULT_ALLOWED_UPDATES = frozenset(
     {
@@ -755,6 +756,9 @@ class TelegramEmulator:
     def _check_reply_markup(self, markup: dict[str, Any] | None) -> None:
         if markup is None:
             return
+        placeholder = markup.get("input_field_placeholder")
+        if placeholder is not None and not 1 <= utf16_len(placeholder) <= MAX_PLACEHOLDER:
+            raise bad_request("input field placeholder must be 1-64 characters long")
         if "inline_keyboard" in markup:
             rows = markup["inline_keyboard"]
             total = 0
