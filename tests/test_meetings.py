@@ -386,6 +386,7 @@ async def test_expiry_attendance_and_nudges(emulator: TelegramEmulator, runner: 
     rep_question = await lucie.wait_for_text("a-t-il eu lieu ?")
     await lucie.press("🚫 L'autre partie n'est pas venue", rep_question)
     await lucie.wait_for_text("Merci, c'est noté")
+    await nina.wait_for_text("Thank you, noted")  # each side's answer is in once each is thanked
     meeting = await meeting_of(services, nina)
     assert (meeting.attendance_attendee, meeting.attendance_exhibitor) == ("met", "no_show")
 
