@@ -21,7 +21,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import os
 import random
+import sys
 import tempfile
 import time
 from collections import Counter
@@ -176,6 +178,19 @@ async def until_over(script: Awaitable[None], repeat: Callable[[], Awaitable[Non
         pass
 
 
+async def generate_in(tree: Path, path: Path, sizes: dict[str, int]) -> None:
+    """The benchmark database as the Maillage in ``tree`` makes it (its own schema; same seed, same rows)."""
+    code = (
+        "import asyncio, sys; from pathlib import Path; from benchmarks.generate import generate; "
+        f"asyncio.run(generate(Path(sys.argv[1]), **{sizes!r}))"
+    )
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", code, str(path), cwd=tree, env={**os.environ, "PYTHONPATH": str(tree)}
+    )
+    if await process.wait() != 0:
+        raise RuntimeError(f"the database generator of {tree} failed")
+
+
 async def run_maillage(
     users: int, seed: int, think: float | None = None, duration: float | None = None, contender: Contender | None = None
 ) -> dict[str, Any]:
@@ -184,9 +199,13 @@ async def run_maillage(
     exhibitors = max(2, users // USERS_PER_EXHIBITOR)
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
-        generated = await generate(
-            workdir / "bench.db", participants=users, exhibitors=exhibitors, meetings=0, reps_per_exhibitor=1, tables=3
-        )
+        sizes = {"participants": users, "exhibitors": exhibitors, "meetings": 0, "reps_per_exhibitor": 1, "tables": 3}
+        generated = await generate(workdir / "bench.db", **sizes)  # type: ignore[arg-type]
+        tree = dict(contender.env).get("PYTHONPATH")
+        if tree:  # an earlier Maillage refuses a newer schema: its own generator makes the same rows
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{workdir / 'bench.db'}{suffix}").unlink(missing_ok=True)
+            await generate_in(Path(tree), workdir / "bench.db", sizes)
         async with TelegramEmulator() as emulator:
             attendees = [emulator.user(f"A{i}", user_id=t, started=True) for i, t in enumerate(generated.attendee_ids)]
             reps = [
