@@ -8,8 +8,9 @@ sent once (digests, reports) are cut with :func:`clip_lines` and end with "…an
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
@@ -117,7 +118,7 @@ def markup(page: Page) -> InlineKeyboardMarkup | None:
 
 Show = Callable[[Update, Context, int], Awaitable[None]]
 Guard = Callable[[Update, Context], Awaitable[bool]]
-Callback = Callable[[Update, Context], Awaitable[None]]
+Callback = Callable[[Update, Context], Coroutine[Any, Any, None]]
 
 
 def paged(show: Show, guard: Guard | None = None) -> tuple[Callback, Callback]:
