@@ -178,8 +178,14 @@ async def until_over(script: Awaitable[None], repeat: Callable[[], Awaitable[Non
         pass
 
 
+def remove_database(path: Path) -> None:
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
 async def generate_in(tree: Path, path: Path, sizes: dict[str, int]) -> None:
     """The benchmark database as the Maillage in ``tree`` makes it (its own schema; same seed, same rows)."""
+    remove_database(path)  # the one today's generator made goes first
     code = (
         "import asyncio, sys; from pathlib import Path; from benchmarks.generate import generate; "
         f"asyncio.run(generate(Path(sys.argv[1]), **{sizes!r}))"
@@ -203,8 +209,6 @@ async def run_maillage(
         generated = await generate(workdir / "bench.db", **sizes)  # type: ignore[arg-type]
         tree = dict(contender.env).get("PYTHONPATH")
         if tree:  # an earlier Maillage refuses a newer schema: its own generator makes the same rows
-            for suffix in ("", "-wal", "-shm"):
-                Path(f"{workdir / 'bench.db'}{suffix}").unlink(missing_ok=True)
             await generate_in(Path(tree), workdir / "bench.db", sizes)
         async with TelegramEmulator() as emulator:
             attendees = [emulator.user(f"A{i}", user_id=t, started=True) for i, t in enumerate(generated.attendee_ids)]
