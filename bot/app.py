@@ -229,6 +229,7 @@ def register_handlers(application: MaillageApplication) -> None:
 
 async def on_startup(application: MaillageApplication) -> None:
     services: Services = application.bot_data[SERVICES_KEY]
+    await services.registration.remember_bot_username(application.bot.username)
     await publish_commands(application)
     await registration.resume_conversations(application)
     meetings.schedule(application, services.sweep_seconds)

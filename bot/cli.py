@@ -83,6 +83,8 @@ def describe_settings(settings: Settings) -> list[str]:
         f"Settings: OK ({mode})",
         f"  Bot API: {settings.telegram_api_base_url}",
         f"  database: {settings.database_path}",
+        "  token: " + ("set" if settings.telegram_bot_token else "not set (only python -m bot run needs it)"),
+        f"  bot username for links: {settings.bot_username or '(saved by the bot at its first start)'}",
         f"  organisers: {len(settings.organiser_ids)}",
         f"  default language: {settings.default_language}",
     ]
@@ -109,7 +111,7 @@ async def _outside_grid(settings: Settings, event: Event) -> list[str]:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    settings = load_settings()
+    settings = load_settings(require_token=False)
     event = load_event(settings.event_file)
     print("\n".join(describe_settings(settings) + describe_event(event)))
     try:
@@ -143,7 +145,7 @@ async def _reconcile(settings: Settings) -> int:
 
 
 def cmd_reconcile(args: argparse.Namespace) -> int:
-    settings = load_settings()
+    settings = load_settings(require_token=False)
     return _run_async(settings, _reconcile(settings))
 
 
@@ -156,9 +158,16 @@ async def _export(settings: Settings, what: str, plain: bool) -> bytes:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    settings = load_settings()
+    settings = load_settings(require_token=False)
+    if (missing := _no_database(settings)) is not None:
+        return missing
     content = asyncio.run(_export(settings, args.what, args.plain))
-    write_private(Path(args.out), content)
+    out = Path(args.out)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        write_private(out, content)
+    except OSError as err:
+        return _fail(f"cannot write {out}: {err.strerror}")
     kind = "comma-separated UTF-8" if args.plain else "French Excel: UTF-8 with BOM, ;"
     print(f"{args.what} written to {args.out} ({kind})")
     return 0
@@ -190,17 +199,31 @@ async def _purge(settings: Settings, dry_run: bool) -> int:
 
 
 def cmd_purge(args: argparse.Namespace) -> int:
-    settings = load_settings()
+    settings = load_settings(require_token=False)
     return _run_async(settings, _purge(settings, args.dry_run))
 
 
-async def _bot_username(settings: Settings) -> str:
-    from telegram import Bot
+async def _bot_username(settings: Settings, db: Any) -> str | None:
+    """The bot's @username for links: BOT_USERNAME, or the one the bot saved at its last start."""
+    from storage.bot_profile import BotProfileRepository
 
-    from bot.transport import AiohttpRequest
+    return settings.bot_username or await BotProfileRepository(db).username()
 
-    async with Bot(settings.token, base_url=settings.api_base_url, request=AiohttpRequest()) as bot:
-        return bot.username
+
+LINKS_NEED_USERNAME = (
+    "the links need the bot's username: set BOT_USERNAME (the bot's @name, without the @), "
+    "or start the bot once (python -m bot run), then print them with {command}"
+)
+
+
+def _no_database(settings: Settings) -> int | None:
+    """A command that reads the event's data says so when there is none, instead of making an empty file."""
+    if settings.database_path.exists():
+        return None
+    return _fail(
+        f"no database at {settings.database_path}: check DATABASE_URL, "
+        "or import the exhibitors first (python -m bot import-exhibitors FILE.csv)"
+    )
 
 
 async def _invite(settings: Settings, args: argparse.Namespace) -> int:
@@ -208,7 +231,10 @@ async def _invite(settings: Settings, args: argparse.Namespace) -> int:
     from storage.exhibitors import ExhibitorRepository
     from storage.organiser_invites import OrganiserInviteRepository
 
+    if (missing := _no_database(settings)) is not None:
+        return missing
     async with Database(settings.database_path) as db:
+        username = await _bot_username(settings, db)
         if args.kind == "organiser":
             token = await OrganiserInviteRepository(db).create()
             payload, what = f"o-{token}", "Organiser invitation (single use)"
@@ -224,8 +250,10 @@ async def _invite(settings: Settings, args: argparse.Namespace) -> int:
                 " (previous link revoked)" if args.revoke else ""
             )
             payload = f"x-{token}"
-    username = await _bot_username(settings)
-    print(f"{what}:\nhttps://t.me/{username}?start={payload}")
+    print(f"{what}:\nhttps://t.me/{username or '<bot username>'}?start={payload}")
+    if username is None:
+        note = "put the bot's @name (without the @) in place of <bot username>; "
+        print("maillage: " + note + LINKS_NEED_USERNAME.format(command="this command"), file=sys.stderr)
     return 0
 
 
@@ -238,18 +266,22 @@ async def _import_exhibitors(settings: Settings, raw: bytes) -> int:
     event = load_event(settings.event_file)
     async with Database(settings.database_path) as db:
         report = await DirectoryService(db, event).import_csv(raw)
+        username = await _bot_username(settings, db)
     tr = Translator.load()
     print(to_plain(render_report(tr, settings.default_language, report)))
     if not report.ok:
         return EXIT_CONFIG
-    username = await _bot_username(settings)
+    if username is None:
+        command = "python -m bot invite exhibitor SLUG (and python -m bot qr --out DIR)"
+        print("maillage: " + LINKS_NEED_USERNAME.format(command=command), file=sys.stderr)
+        return 0
     for exhibitor in [*report.created, *report.updated]:
         print(f"{exhibitor.slug}: {invite_link(username, exhibitor)}")
     return 0
 
 
 def cmd_import_exhibitors(args: argparse.Namespace) -> int:
-    settings = load_settings()
+    settings = load_settings(require_token=False)
     try:
         raw = Path(args.file).read_bytes()
     except OSError as err:
@@ -264,11 +296,15 @@ async def _qr(settings: Settings, args: argparse.Namespace) -> int:
     from storage.exhibitors import ExhibitorRepository
 
     event = load_event(settings.event_file)
+    if (missing := _no_database(settings)) is not None:
+        return missing
     async with Database(settings.database_path) as db:
         exhibitors = await ExhibitorRepository(db).all()
+        username = await _bot_username(settings, db)
     if not exhibitors:
         return _fail("no exhibitors yet: import them first (python -m bot import-exhibitors FILE.csv)")
-    username = await _bot_username(settings)
+    if username is None:  # a stand's QR code is its link: nothing to draw without the username
+        return _fail(LINKS_NEED_USERNAME.format(command="python -m bot qr --out DIR"))
     stands = [(e.slug, e.name, e.stand, stand_link(username, e)) for e in exhibitors]
     written = write_sheet(Path(args.out), stands, event.name(settings.default_language))
     print(f"{len(exhibitors)} QR codes and index.html written to {args.out}")
@@ -276,12 +312,12 @@ async def _qr(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_qr(args: argparse.Namespace) -> int:
-    settings = load_settings()
+    settings = load_settings(require_token=False)
     return _run_async(settings, _qr(settings, args))
 
 
 def cmd_invite(args: argparse.Namespace) -> int:
-    settings = load_settings()
+    settings = load_settings(require_token=False)
     return _run_async(settings, _invite(settings, args))
 
 

@@ -18,10 +18,13 @@ class ConfigError(Exception):
     """A setting is missing or invalid; the message names the variable."""
 
 
+TOKEN_MISSING = "TELEGRAM_BOT_TOKEN is missing: set it in the environment or in .env (see .env.example)"
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore", frozen=True)
 
-    telegram_bot_token: SecretStr
+    telegram_bot_token: SecretStr | None = None  # only `run` needs it: the other commands work offline
     telegram_api_base_url: AnyHttpUrl = AnyHttpUrl(TELEGRAM_API)
     database_url: str = "sqlite:///data/maillage.db"
     event_file: Path = Path("examples/event.toml")
@@ -32,6 +35,9 @@ class Settings(BaseSettings):
     telegram_messages_per_second: int = Field(default=30, ge=1, le=100_000)
     # how long an organiser invite link (python -m bot invite organiser) stays valid
     organiser_invite_days: int = Field(default=7, ge=1, le=365)
+    # the bot's @username without the @, for invite and stand links printed without Telegram
+    # (otherwise the one saved at the bot's last start)
+    bot_username: str | None = Field(default=None, pattern=r"^[A-Za-z][A-Za-z0-9_]{3,31}$")
     webhook_url: AnyHttpUrl | None = None
     webhook_secret: SecretStr | None = None
     webhook_listen: str = "127.0.0.1"
@@ -39,7 +45,9 @@ class Settings(BaseSettings):
 
     @field_validator("telegram_bot_token")
     @classmethod
-    def _token_shape(cls, value: SecretStr) -> SecretStr:
+    def _token_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
         if not _TOKEN_RE.fullmatch(value.get_secret_value().strip()):
             raise ValueError(
                 "does not look like a bot token (digits, a colon, then the secret, as @BotFather gives it)"
@@ -84,6 +92,8 @@ class Settings(BaseSettings):
 
     @property
     def token(self) -> str:
+        if self.telegram_bot_token is None:
+            raise ConfigError(TOKEN_MISSING)
         return self.telegram_bot_token.get_secret_value()
 
     @property
@@ -128,10 +138,15 @@ def _describe(error: dict[str, Any]) -> str:
     return f"{variable} is invalid: {message}"
 
 
-def load_settings(**overrides: Any) -> Settings:
-    """Read the settings; raise ConfigError naming the bad variable (never its secret value)."""
+def load_settings(*, require_token: bool = True, **overrides: Any) -> Settings:
+    """Read the settings; raise ConfigError naming the bad variable (never its secret value).
+
+    ``require_token``: running the bot needs one; preparing the event from the command line does not."""
     try:
-        return Settings(**overrides)
+        settings = Settings(**overrides)
     except ValidationError as err:
         lines = [_describe(dict(e)) for e in err.errors(include_input=False, include_url=False)]
         raise ConfigError("; ".join(lines)) from None
+    if require_token and settings.telegram_bot_token is None:
+        raise ConfigError(TOKEN_MISSING)
+    return settings

@@ -200,3 +200,59 @@ async def test_exports_from_the_command_line(tmp_path: Path, emulator: TelegramE
     plain = (tmp_path / "m.csv").read_bytes()
     assert status == 0 and not plain.startswith("\ufeff".encode())
     assert plain.decode().startswith("id,slot_start,exhibitor,attendee")  # a header, even with no meeting yet
+
+
+# ---------------------------------------------------------------------- preparing the event offline
+
+OFFLINE = {
+    "EVENT_FILE": str(EXAMPLE_EVENT),
+    "DATABASE_URL": "sqlite:///data/maillage.db",
+    # nothing listens there: any attempt to reach a Bot API server would fail the command
+    "TELEGRAM_API_BASE_URL": "http://127.0.0.1:9",
+}
+EXHIBITORS_CSV = Path(__file__).resolve().parent.parent / "examples" / "exhibitors.csv"
+
+
+def test_preparing_the_event_needs_no_token_and_no_network(tmp_path: Path) -> None:
+    # before any import, the commands that read the event's data say there is none, and create nothing
+    for args in (
+        ("export", "participants", "--out", "x.csv"),
+        ("invite", "exhibitor", "disco-soupe"),
+        ("qr", "--out", "qr"),
+    ):
+        result = run_cli(tmp_path, *args, **OFFLINE)
+        assert result.returncode == 2 and "no database at data/maillage.db" in result.stderr, result.stderr
+        assert not (tmp_path / "data").exists()
+    assert run_cli(tmp_path, "check", **OFFLINE).returncode == 0
+
+    imported = run_cli(tmp_path, "import-exhibitors", str(EXHIBITORS_CSV), **OFFLINE)
+    assert imported.returncode == 0, imported.stderr
+    assert "Import réussi" in imported.stdout
+    assert "the links need the bot's username" in imported.stderr and "BOT_USERNAME" in imported.stderr
+    invite = run_cli(tmp_path, "invite", "exhibitor", "disco-soupe", **OFFLINE)
+    assert invite.returncode == 0 and "https://t.me/<bot username>?start=x-" in invite.stdout
+    assert "BOT_USERNAME" in invite.stderr
+    qr = run_cli(tmp_path, "qr", "--out", "qr", **OFFLINE)
+    assert qr.returncode == 2 and "BOT_USERNAME" in qr.stderr and not (tmp_path / "qr").exists()
+    export = run_cli(tmp_path, "export", "exhibitors", "--out", "reports/day/exhibitors.csv", **OFFLINE)
+    assert export.returncode == 0, export.stderr  # the folder is made
+    assert "disco-soupe" in (tmp_path / "reports" / "day" / "exhibitors.csv").read_text(encoding="utf-8-sig")
+
+    named = {**OFFLINE, "BOT_USERNAME": "maillage_demo_bot"}
+    invite = run_cli(tmp_path, "invite", "exhibitor", "disco-soupe", **named)
+    assert invite.returncode == 0 and "https://t.me/maillage_demo_bot?start=x-" in invite.stdout and not invite.stderr
+    qr = run_cli(tmp_path, "qr", "--out", "qr", **named)
+    assert qr.returncode == 0, qr.stderr
+    assert (tmp_path / "qr" / "disco-soupe.png").exists() and (tmp_path / "qr" / "index.html").exists()
+    assert "BOT_USERNAME is invalid" in run_cli(tmp_path, "check", **{**OFFLINE, "BOT_USERNAME": "@no"}).stderr
+
+
+async def test_the_bot_remembers_its_username_for_the_command_line(tmp_path: Path, emulator: TelegramEmulator) -> None:
+    from tests.processes import run_command
+
+    bot = await start_bot(tmp_path, emulator)
+    assert await bot.stop() == 0
+    env = {**OFFLINE, "DATABASE_URL": f"sqlite:///{tmp_path / 'data' / 'maillage.db'}"}
+    status, out = await run_command(tmp_path, emulator, "invite", "organiser", **env)
+    assert status == 0, out
+    assert f"https://t.me/{emulator.bot_username}?start=o-" in out and "BOT_USERNAME" not in out

@@ -19,6 +19,7 @@ from pydantic import BaseModel
 
 from bot.event import Event, Language
 from bot.services.profile import COLUMN, SKIPPABLE, Field, InvalidAnswer, clean, validate_text
+from storage.bot_profile import BotProfileRepository
 from storage.conversations import ConversationRepository, StoredConversation
 from storage.db import Database, utcnow
 from storage.exhibitors import Exhibitor, ExhibitorRepository
@@ -162,6 +163,7 @@ class RegistrationService:
         self.organiser_invites = OrganiserInviteRepository(db)
         self.conversations = ConversationRepository(db)
         self.reminders = ReminderRepository(db)
+        self.bot_profile = BotProfileRepository(db)
 
     # ------------------------------------------------------------------ who is who
 
@@ -418,6 +420,10 @@ class RegistrationService:
         assert person is not None and exhibitor is not None
         colleagues = await self.participants.representatives(exhibitor_id)
         return Revocation(person, exhibitor, colleagues, cancelled)
+
+    async def remember_bot_username(self, username: str) -> None:
+        """Saved at every start: the command line prints invite and stand links with it, offline."""
+        await self.bot_profile.remember_username(username)
 
     async def organisers(self) -> list[Participant]:
         """Organisers who joined through an invite link (those in ORGANISER_IDS are set by the deployment)."""
