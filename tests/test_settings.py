@@ -108,3 +108,12 @@ def test_the_token_never_appears_in_errors_or_repr() -> None:
         settings(telegram_bot_token=TOKEN, log_level="LOUD")
     assert secret_part not in str(err.value)
     assert secret_part not in repr(settings(telegram_bot_token=TOKEN))
+
+
+def test_the_readme_lists_every_setting_and_only_those() -> None:
+    from bot.settings import Settings
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Configuration", 1)[1].split("\n## ", 1)[0]
+    listed = {line.split("`")[1] for line in section.splitlines() if line.startswith("| `")}
+    assert listed == {name.upper() for name in Settings.model_fields}
