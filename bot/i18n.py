@@ -3,10 +3,15 @@
 Catalogs live in ``bot/locales/<lang>/LC_MESSAGES/messages.po``; each msgid is a
 stable key, each msgstr Telegram HTML with ``{placeholders}``. Every value passed in
 is HTML-escaped unless wrapped in :class:`Html`, so user text can never inject markup.
+
+A message that depends on a number has plural forms (``msgid_plural``, ``msgstr[n]``);
+the ``count`` value chooses the form by the language's CLDR plural rules, through Babel:
+"1 créneau encore libre", "9 créneaux encore libres", never "créneau(x)".
 """
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 import string
@@ -14,6 +19,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from importlib import resources
 
+from babel import Locale
 from babel.dates import format_date, format_datetime, format_time
 from babel.messages.pofile import read_po
 
@@ -41,15 +47,41 @@ def placeholders(template: str) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(template) if name}
 
 
-def load_catalog(language: str) -> dict[str, str]:
+Template = str | tuple[str, ...]  # one text, or its plural forms (singular first)
+
+
+def load_catalog(language: str) -> dict[str, Template]:
     path = resources.files("bot").joinpath("locales", language, "LC_MESSAGES", "messages.po")
     with path.open("rb") as handle:
         catalog = read_po(handle, locale=language)
-    return {str(m.id): str(m.string) for m in catalog if m.id and isinstance(m.id, str)}
+    messages: dict[str, Template] = {}
+    for m in catalog:
+        if not m.id:
+            continue
+        if isinstance(m.id, str):
+            messages[m.id] = str(m.string)
+        else:
+            assert isinstance(m.string, tuple | list), m.id
+            messages[str(m.id[0])] = tuple(str(form) for form in m.string)
+    return messages
+
+
+def forms(template: Template) -> tuple[str, ...]:
+    return template if isinstance(template, tuple) else (template,)
+
+
+@functools.cache
+def _locale(language: str) -> Locale:
+    return Locale.parse(language)
+
+
+def plural_index(language: Language, count: int) -> int:
+    """Which gettext form (0: singular, 1: plural; French and English have two) ``count`` takes."""
+    return 0 if _locale(language).plural_form(abs(count)) == "one" else 1
 
 
 class Translator:
-    def __init__(self, catalogs: Mapping[Language, Mapping[str, str]]) -> None:
+    def __init__(self, catalogs: Mapping[Language, Mapping[str, Template]]) -> None:
         self.catalogs = catalogs
 
     @classmethod
@@ -61,6 +93,11 @@ class Translator:
             template = self.catalogs[language][key]
         except KeyError:
             raise KeyError(f"message {key!r} is missing from the {language} catalog") from None
+        if isinstance(template, tuple):
+            count = params.get("count")
+            if not isinstance(count, int):
+                raise TypeError(f"message {key!r} has plural forms: it needs an integer count")
+            template = template[min(plural_index(language, count), len(template) - 1)]
         return Html(template.format(**{name: escape(value) for name, value in params.items()}))
 
     def format_date(self, language: Language, value: date) -> str:

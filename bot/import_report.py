@@ -29,7 +29,9 @@ def render_report(tr: Translator, language: Language, report: ImportReport) -> H
             columns += ", …"
         ignored = "\n" + tr(language, "import.ignored_columns", columns=columns)
     if report.ok:
-        return Html(tr(language, "import.done", created=len(report.created), updated=len(report.updated)) + ignored)
+        created = tr(language, "import.created", count=len(report.created))
+        updated = tr(language, "import.updated", count=len(report.updated))
+        return Html(tr(language, "import.done", created=created, updated=updated) + ignored)
     head = tr(language, "import.failed", count=len(report.errors))
     lines = [
         tr(

@@ -252,7 +252,7 @@ async def _send(update: Update, context: Context, draft: StoredConversation) -> 
         await reply(update, context, services.tr(language, err.key, **err.params))
         return
     progress = await services.broadcasts.outbox.progress(broadcast.id)
-    text = services.tr(language, "broadcast.progress", sent=0, total=progress.total, unreachable=0)
+    text = services.tr(language, "broadcast.progress", sent=0, total=progress.total, count=0)
     context.application.bot_data.setdefault("progress_shown", {})[broadcast.id] = text
     sent = await reply(update, context, text)
     if sent is not None:
@@ -280,7 +280,7 @@ async def _show_history(update: Update, context: Context, number: int) -> None:
                 audience=broadcast.audience,
                 sent=progress.sent,
                 total=progress.total,
-                unreachable=progress.unreachable,
+                count=progress.unreachable,
             )
         )
     rows = [navigation(services.tr, language, number, pages, "bch:{page}")] if pages > 1 else []
@@ -367,7 +367,7 @@ async def report_progress(context: Context) -> None:
         author = await services.registration.participants.by_id(broadcast.author_id) if broadcast.author_id else None
         language: Language = author.language if author else services.settings.default_language
         key = "broadcast.report" if progress.done else "broadcast.progress"
-        text = services.tr(language, key, sent=progress.sent, total=progress.total, unreachable=progress.unreachable)
+        text = services.tr(language, key, sent=progress.sent, total=progress.total, count=progress.unreachable)
         last = context.application.bot_data.setdefault("progress_shown", {})
         if last.get(broadcast.id) == text:
             continue

@@ -947,7 +947,7 @@ async def _stand_day(context: Context, rep: Participant) -> tuple[Html, list[Ent
     assert exhibitor is not None
     accepted = await services.meetings.stand_day(exhibitor.id)
     pending = await services.meetings.meetings.for_exhibitor(exhibitor.id, (Status.PENDING,))
-    header = services.tr(language, "agenda.stand_title", exhibitor=exhibitor.name, tables=exhibitor.tables)
+    header = services.tr(language, "agenda.stand_title", exhibitor=exhibitor.name, count=exhibitor.tables)
     entries: list[Entry] = []
     by_slot: dict[str, list[Meeting]] = {}
     for meeting in accepted:

@@ -149,9 +149,12 @@ async def test_tables_used_by_accepted_meetings_cannot_be_taken_away(event: Even
 
 
 async def test_the_import_command_prints_each_invite_link(tmp_path: Path, emulator: TelegramEmulator) -> None:
-    status, out = await run_command(tmp_path, emulator, "import-exhibitors", str(EXAMPLE_CSV))
+    # offline: the links take the bot's username from BOT_USERNAME (or the one it saved at its last start)
+    status, out = await run_command(
+        tmp_path, emulator, "import-exhibitors", str(EXAMPLE_CSV), BOT_USERNAME=emulator.bot_username
+    )
     assert status == 0, out
-    assert "20 exposant(s) créé(s), 0 mis à jour" in out
+    assert "20 exposants créés, 0 mis à jour" in out
     assert len(re.findall(r"^[a-z0-9-]+: https://t\.me/maillage_test_bot\?start=x-[\w-]+$", out, re.M)) == 20
     bad = tmp_path / "bad.csv"
     bad.write_text("nom;thèmes\nX;nowhere\n", encoding="utf-8")
@@ -165,7 +168,7 @@ async def test_organisers_import_by_sending_the_file(emulator: TelegramEmulator,
     await register_organiser(boss)
     await boss.upload("exposants.csv", FRENCH_EXCEL.encode("cp1252"), "text/csv")
     report = await boss.next_reply()
-    assert "Import réussi : 2 exposant(s) créé(s), 0 mis à jour" in report.text
+    assert "Import réussi : 2 exposants créés, 0 mis à jour" in report.text
     links = await boss.next_reply()
     assert links.document is not None and links.document.file_name == "maillage-invite-links.csv"
     rows = list(csv.reader(io.StringIO(links.document.content.decode("utf-8-sig")), delimiter=";"))
@@ -173,7 +176,7 @@ async def test_organisers_import_by_sending_the_file(emulator: TelegramEmulator,
     assert rows[1][3].startswith("https://t.me/maillage_test_bot?start=x-")
     await boss.upload("bad.csv", b"nom;tables\nX;-3\n<b>Y</b>;0\n", "text/csv")
     failed = await boss.next_reply()
-    assert "Rien n'a été importé : 2 problème(s)" in failed.text
+    assert "Rien n'a été importé : 2 problèmes" in failed.text
     assert "ligne 2 : nombre de tables « -3 » invalide" in failed.text
     assert await services.directory.exhibitors.count() == 2
 
@@ -210,14 +213,14 @@ async def test_browse_by_theme_with_pages_and_cards(emulator: TelegramEmulator, 
     await camille.press("← Thèmes", page3)
     await camille.wait_for_text("Choisissez un thème")
     await camille.press("Mobilité (3)", page3)
-    mobility = await camille.wait_for_text("Mobilité — 3 exposant(s), page 1/1")
+    mobility = await camille.wait_for_text("Mobilité — 3 exposants, page 1/1")
     await camille.press("Coop Mobilité Solidaire · B1", mobility)
     card = await camille.wait_for_text("Coop Mobilité Solidaire")
     assert "📍 Stand B1" in card.text and "🏷 Usages et services aux habitants, Mobilité" in card.text
     assert "garage solidaire" in card.text and "🌐 https://coopmobilite.example.org" in card.text
-    assert "🗓 21 créneau(x) encore libre(s)" in card.text  # 15:30-16:15: on stage at the pecha kucha
+    assert "🗓 21 créneaux encore libres" in card.text  # 15:30-16:15: on stage at the pecha kucha
     await camille.press("← Liste", card)
-    await camille.wait_for_text("Mobilité — 3 exposant(s)")
+    await camille.wait_for_text("Mobilité — 3 exposants")
 
 
 async def test_cards_count_free_slots_and_fit_telegram(emulator: TelegramEmulator, bot: Services) -> None:
@@ -236,7 +239,7 @@ async def test_cards_count_free_slots_and_fit_telegram(emulator: TelegramEmulato
     await register_attendee(camille)
     await camille.open_deep_link("e-disco-soupe")
     card = await camille.next_reply()
-    assert "🗓 21 créneau(x) encore libre(s)" in card.text  # a full slot, and two on stage (11:00, 11:15)
+    assert "🗓 21 créneaux encore libres" in card.text  # a full slot, and two on stage (11:00, 11:15)
     assert "Cuisine <anti-gaspi> & partage 🌱" in card.text  # escaped, shown as written
     assert "…\n\n🌐 https://discosoupe.example.org" in card.text  # a long description is cut
     assert len(card.text) <= 4096
@@ -378,9 +381,14 @@ async def test_a_stand_link_opens_the_card_registered_or_not(emulator: TelegramE
 
 
 async def test_qr_codes_decode_to_each_stand_link(tmp_path: Path, emulator: TelegramEmulator) -> None:
-    status, out = await run_command(tmp_path, emulator, "import-exhibitors", str(EXAMPLE_CSV))
+    # offline: the links take the bot's username from BOT_USERNAME (or the one it saved at its last start)
+    status, out = await run_command(
+        tmp_path, emulator, "import-exhibitors", str(EXAMPLE_CSV), BOT_USERNAME=emulator.bot_username
+    )
     assert status == 0, out
-    status, out = await run_command(tmp_path, emulator, "qr", "--out", str(tmp_path / "qr"))
+    status, out = await run_command(
+        tmp_path, emulator, "qr", "--out", str(tmp_path / "qr"), BOT_USERNAME=emulator.bot_username
+    )
     assert status == 0, out
     pngs = sorted((tmp_path / "qr").glob("*.png"))
     assert len(pngs) == 20

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
 
 from bot.event import LANGUAGES
-from bot.i18n import Html, Translator, load_catalog, placeholders
+from bot.i18n import Html, Translator, forms, load_catalog, placeholders
 from bot.telegram_html import parse_html
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -44,13 +45,33 @@ def test_both_languages_have_the_same_messages() -> None:
 
 def test_no_message_is_empty() -> None:
     for language, catalog in CATALOGS.items():
-        empty = [key for key, text in catalog.items() if not text.strip()]
+        empty = [key for key, text in catalog.items() if not all(form.strip() for form in forms(text))]
         assert not empty, f"empty in {language}: {empty}"
 
 
-def test_placeholders_are_the_same_in_both_languages() -> None:
+def test_placeholders_are_the_same_in_both_languages_and_every_form() -> None:
     for key in CATALOGS["fr"]:
-        assert placeholders(CATALOGS["fr"][key]) == placeholders(CATALOGS["en"][key]), key
+        found = {frozenset(placeholders(form)) for lang in LANGUAGES for form in forms(CATALOGS[lang][key])}
+        assert len(found) == 1, (key, found)
+        if isinstance(CATALOGS["fr"][key], tuple):
+            assert isinstance(CATALOGS["en"][key], tuple) and "count" in next(iter(found)), key
+
+
+def test_counts_use_plural_forms_never_a_parenthesised_plural() -> None:
+    """ "1 créneau encore libre", "9 créneaux encore libres": no "créneau(x)" in any message with a count."""
+    for language, catalog in CATALOGS.items():
+        for key, template in catalog.items():
+            for form in forms(template):
+                assert not re.search(r"\w\((?:s|x|es)\)", form), (language, key, form)
+    tr = Translator.load()
+    assert tr("fr", "directory.card.free_slots", count=1) == "🗓 1 créneau encore libre"
+    assert tr("fr", "directory.card.free_slots", count=0) == "🗓 0 créneau encore libre"  # French: 0 is singular
+    assert tr("fr", "directory.card.free_slots", count=9) == "🗓 9 créneaux encore libres"
+    assert tr("en", "directory.card.free_slots", count=1) == "🗓 1 slot still free"
+    assert tr("en", "directory.card.free_slots", count=0) == "🗓 0 slots still free"
+    assert tr("en", "directory.card.free_slots", count=9) == "🗓 9 slots still free"
+    with pytest.raises(TypeError, match="needs an integer count"):
+        tr("fr", "directory.card.free_slots")
 
 
 def test_every_key_the_code_uses_exists() -> None:
@@ -66,10 +87,15 @@ def test_every_key_the_code_uses_exists() -> None:
 def test_every_message_is_html_telegram_accepts(language: str) -> None:
     tr = Translator.load()
     for key, template in CATALOGS[language].items():
-        values = {name: "Valeur <b>&</b>" for name in placeholders(template)}
-        text = tr(language, key, **values)  # type: ignore[arg-type]
-        parse_html(text)  # raises on anything Telegram would refuse
-        assert len(text) <= 4096
+        for count in (1, 7):
+            values: dict[str, object] = {
+                name: "Valeur <b>&</b>" for form in forms(template) for name in placeholders(form)
+            }
+            if "count" in values:
+                values["count"] = count
+            text = tr(language, key, **values)  # type: ignore[arg-type]
+            parse_html(text)  # raises on anything Telegram would refuse
+            assert len(text) <= 4096
 
 
 def test_values_are_escaped_unless_already_html() -> None:

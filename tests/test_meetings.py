@@ -371,7 +371,7 @@ async def test_expiry_attendance_and_nudges(emulator: TelegramEmulator, runner: 
     await lucie.next_reply()
 
     await asyncio.sleep(0.2)  # 07:00: outside the event's hours, no nudge
-    assert not [m for m in lucie.bot_messages if "demande(s) de rendez-vous sans réponse" in m.content]
+    assert not [m for m in lucie.bot_messages if "de rendez-vous sans réponse" in m.content]
 
     clock.now = datetime(2027, 3, 16, 8, 31, tzinfo=UTC)  # 09:31 in Paris: Camille's 09:30 request expires
     expired = await camille.wait_for_text("n'a pas reçu de réponse à temps")
@@ -395,16 +395,16 @@ async def test_expiry_attendance_and_nudges(emulator: TelegramEmulator, runner: 
     await register_attendee(another)
     await request(another, "16:00")
     await lucie.next_reply()
-    nudge = await lucie.wait_for_text("1 demande(s) de rendez-vous sans réponse")
+    nudge = await lucie.wait_for_text("1 demande de rendez-vous sans réponse")
     await asyncio.sleep(0.3)
-    assert len([m for m in lucie.bot_messages if "demande(s) de rendez-vous sans réponse" in m.content]) == 1
+    assert len([m for m in lucie.bot_messages if "de rendez-vous sans réponse" in m.content]) == 1
     clock.now += timedelta(minutes=121)
     await emulator.wait_for(
-        lambda: len([m for m in lucie.bot_messages if "demande(s) de rendez-vous sans réponse" in m.content]) == 2
+        lambda: len([m for m in lucie.bot_messages if "de rendez-vous sans réponse" in m.content]) == 2
     )
     await lucie.press("Voir les demandes", nudge)
     stand = await lucie.wait_for_text("Stand Disco Soupe")
-    assert "1 demande(s) en attente de votre réponse" in stand.text
+    assert "1 demande en attente de votre réponse" in stand.text
     assert "Table 1 : 👤 Nina" in stand.text
     assert any(label.startswith("Répondre : 16:00 · Paul") for label in stand.button_labels)
 

@@ -182,7 +182,7 @@ async def test_blocking_a_slot_cancels_its_meetings_with_notice(emulator: Telegr
     await boss.press("Tout le monde", ask)
     await boss.wait_for_text("Les rendez-vous déjà pris sur ce créneau seront annulés")
     await boss.press("🚧 Oui, fermer ce créneau", ask)
-    await boss.wait_for_text("1 rendez-vous annulé(s)")
+    await boss.wait_for_text("1 rendez-vous annulé,")
     for phone in (people["camille"], people["rep"]):
         await phone.wait_for_text("a dû fermer le créneau mardi 16 mars, 10:00")
     meeting = (await MeetingRepository(services.db).for_exhibitor(1, tuple(Status)))[0]

@@ -162,7 +162,7 @@ async def test_a_moved_session_notifies_re_reminds_and_updates_calendars(
     await next_with(boss, "Nouvelle heure de début")
     new_time = first.astimezone(services.event.tz).strftime("%H:%M")
     await boss.send(new_time)
-    await next_with(boss, "1 personne(s) prévenue(s)")
+    await next_with(boss, "1 personne prévenue.")
 
     notice = await sam.wait_for_text("Programme change")
     assert "“Test pecha kucha” now takes place" in notice.text and new_time in notice.text

@@ -153,5 +153,5 @@ class DirectoryService:
             report.created, report.updated = await self.exhibitors.upsert_all(parsed.exhibitors)
         except TablesInUseError as err:
             line = parsed.lines[[e.slug for e in parsed.exhibitors].index(err.slug)]
-            report.errors.append(RowError(line, "import.error.tables_in_use", {"slug": err.slug, "in_use": err.in_use}))
+            report.errors.append(RowError(line, "import.error.tables_in_use", {"slug": err.slug, "count": err.in_use}))
         return report
