@@ -19,7 +19,7 @@ from bot.i18n import Html
 from bot.pacing import BROADCAST, in_flight_for, retry_seconds
 from bot.runtime import Context, MaillageApplication, Services
 from bot.services.broadcasts import BroadcastError, check_text
-from handlers.common import edit_or_send, is_organiser, reply, user_language
+from handlers.common import edit_or_send, is_organiser, keep_choice, reply, user_language
 from handlers.paging import navigation, paged
 from storage.conversations import StoredConversation
 from storage.outbox import Delivery
@@ -121,7 +121,7 @@ async def button(update: Update, context: Context) -> None:
         return
     if action == "cancel":
         await services.registration.conversations.delete(draft.telegram_id)
-        await query.edit_message_reply_markup(reply_markup=None)
+        await keep_choice(query)
         await reply(update, context, services.tr(language, "broadcast.cancelled"))
     elif action == "themes" and draft.step == "audience":
         rows = [
@@ -155,7 +155,7 @@ async def button(update: Update, context: Context) -> None:
         draft.data.update(audience=code, count=count)
         draft.step = "when"
         await services.registration.conversations.save(draft)
-        await query.edit_message_reply_markup(reply_markup=None)
+        await keep_choice(query)
         markup = InlineKeyboardMarkup(
             [
                 [InlineKeyboardButton(services.tr(language, "broadcast.now"), callback_data="bc:when:now")],
@@ -169,10 +169,10 @@ async def button(update: Update, context: Context) -> None:
         await reply(update, context, services.tr(language, "broadcast.ask_when"), markup)
     elif action.startswith("when:") and draft.step == "when":
         minutes = 0 if action == "when:now" else int(action[5:])
-        await query.edit_message_reply_markup(reply_markup=None)
+        await keep_choice(query)
         await _preview(update, context, draft, services.broadcasts.clock() + timedelta(minutes=minutes), minutes == 0)
     elif action == "send" and draft.step == "preview":
-        await query.edit_message_reply_markup(reply_markup=None)
+        await keep_choice(query)
         await _send(update, context, draft)
     else:
         await reply(update, context, services.tr(language, "conversation.stale"))

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import logging
 
-from telegram import InlineKeyboardMarkup, Message, Update
+from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
 from telegram.error import Forbidden
 
 from bot.event import Language
-from bot.i18n import to_plain
+from bot.i18n import MESSAGE_TEXT, escape, to_plain
 from bot.pacing import PacedRateLimiter
 from bot.runtime import Context
 from bot.telegram_bot import plain_labels
@@ -83,6 +83,25 @@ async def is_organiser(update: Update, context: Context) -> bool:
     else:
         await reply(update, context, text)
     return False
+
+
+async def keep_choice(query: CallbackQuery) -> None:
+    """A button answer replaces the keyboard: the message keeps what was chosen, as forms in Telegram
+    do ("À qui l'envoyer ? → Tout le monde"). Nothing to keep (the buttons are gone): no change."""
+    message = query.message
+    markup = message.reply_markup if isinstance(message, Message) else None
+    label = next(
+        (b.text for row in (markup.inline_keyboard if markup else ()) for b in row if b.callback_data == query.data),
+        None,
+    )
+    if not isinstance(message, Message) or message.text is None or label is None:
+        await query.edit_message_reply_markup(reply_markup=None)
+        return
+    text = f"{message.text_html}\n→ <b>{escape(label)}</b>"
+    if len(text) > MESSAGE_TEXT:  # a long question keeps its text, and loses its buttons only
+        await query.edit_message_reply_markup(reply_markup=None)
+        return
+    await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=None)
 
 
 async def edit_or_send(

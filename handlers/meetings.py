@@ -16,7 +16,7 @@ from bot.i18n import Html
 from bot.runtime import Context, MaillageApplication, Services
 from bot.services.calendar import meeting_ics
 from bot.services.meetings import MeetingError, MeetingView, NotAllowed
-from handlers.common import edit_or_send, user_language
+from handlers.common import edit_or_send, keep_choice, user_language
 from handlers.paging import Entry, markup, page_of
 from storage.conversations import StoredConversation
 from storage.meetings import Meeting, Status
@@ -333,7 +333,7 @@ async def choose_slot(update: Update, context: Context) -> None:
         prompt_pending=False,
     )
     await services.registration.conversations.save(draft)
-    await query.edit_message_reply_markup(reply_markup=None)
+    await keep_choice(query)
     markup = InlineKeyboardMarkup(
         [
             [InlineKeyboardButton(services.tr(me.language, "button.skip"), callback_data="mt:draft:skip")],
@@ -420,7 +420,7 @@ async def draft_button(update: Update, context: Context) -> None:
         else:
             await _say(update, context, services.tr(language, "conversation.stale"))
         return
-    await query.edit_message_reply_markup(reply_markup=None)
+    await keep_choice(query)
     if action == "cancel":
         await services.registration.conversations.delete(draft.telegram_id)
         await _say(update, context, services.tr(language, "meeting.request_dropped"))

@@ -15,7 +15,7 @@ from bot.runtime import Context, MaillageApplication, Services
 from bot.services.profile import Field, InvalidAnswer
 from bot.services.registration import Conversation, Flow, Invitation, InvitationInvalid, StaleAction
 from handlers import broadcasts, directory, fallback, meetings, programme
-from handlers.common import reply, user_language
+from handlers.common import keep_choice, reply, user_language
 from handlers.conversation import exhibitor_name, remove_buttons, send_prompt, show_menu, show_profile
 from handlers.views import language_buttons, step_prompt
 from storage.participants import Participant, Role
@@ -248,8 +248,10 @@ async def step_button(update: Update, context: Context) -> None:
     try:
         if action == "keep":
             after = await registration.keep_telegram_name(tid)
+            await keep_choice(query)
         elif action == "skip":
             after = await registration.skip(tid, step)
+            await keep_choice(query)
         elif action == "back":
             after = await registration.back(tid, step)
             if after is None:
@@ -264,6 +266,7 @@ async def step_button(update: Update, context: Context) -> None:
             return
         elif action.startswith("o:"):
             after = await registration.choose_org_type(tid, action[2:])
+            await keep_choice(query)
         elif action.startswith("e:"):
             after = await registration.edit_from_summary(tid, Field(action[2:]))
         elif action == "confirm":

@@ -103,6 +103,15 @@ async def test_each_audience_gets_exactly_its_people(emulator: TelegramEmulator,
     assert "4/4 envoyées" in history.text and "slots:" in history.text
 
 
+async def test_the_broadcast_questions_keep_the_answers(emulator: TelegramEmulator, runner: BotRunner) -> None:
+    _, boss, _ = await console(emulator, runner)
+    await broadcast(boss, "Le déjeuner est servi.", "Tout le monde")
+    audience = next(m for m in boss.bot_messages if "À qui l'envoyer ?" in m.text)
+    assert "→ Tout le monde" in audience.text and audience.buttons == []
+    when = next(m for m in boss.bot_messages if "Quand l'envoyer ?" in m.text)
+    assert when.text.endswith("→ Maintenant") and when.buttons == []
+
+
 async def test_a_text_telegram_would_refuse_is_refused_with_the_reason(
     emulator: TelegramEmulator, runner: BotRunner
 ) -> None:

@@ -588,3 +588,13 @@ async def test_a_crowd_registering_at_once_is_confirmed_and_keeps_one_live_promp
         assert prompts == [], f"{phone.first_name}: older questions kept their buttons: {prompts}"
     row = await runner._running[0][2].fetch_one("SELECT COUNT(*) FROM participants")
     assert row is not None and row[0] == 300
+
+
+async def test_a_button_answer_stays_written_in_its_question(emulator: TelegramEmulator, bot: Services) -> None:
+    """As forms in Telegram do: once answered, the question shows the choice instead of its buttons."""
+    camille = emulator.user("Camille")
+    await register_attendee(camille, job_title=None)
+    org_type = next(m for m in camille.bot_messages if "type de votre organisation" in m.text)
+    assert org_type.text.endswith("→ Collectivité locale") and org_type.buttons == []
+    job = next(m for m in camille.bot_messages if "Quelle est votre fonction" in m.text)
+    assert job.text.endswith("→ Passer") and job.buttons == []
