@@ -18,6 +18,7 @@ from bot.services.calendar import meeting_ics
 from bot.services.meetings import MeetingError, MeetingView, NotAllowed
 from handlers.common import edit_or_send, keep_choice, user_language
 from handlers.paging import Entry, markup, page_of
+from handlers.views import main_menu
 from storage.conversations import StoredConversation
 from storage.meetings import Meeting, Status
 from storage.participants import Participant, Role
@@ -162,9 +163,12 @@ def _who(services: Services, language: Language, attendee: Participant | None) -
     if attendee is None:
         return services.tr(language, "meeting.someone")
     org_type = services.tr(language, f"orgtype.{attendee.org_type.value}") if attendee.org_type else ""
-    return services.tr(
+    who = services.tr(
         language, "meeting.who", name=attendee.full_name, organisation=attendee.organisation or "—", type=org_type
     )
+    if attendee.job_title:  # what the person does tells the stand who is coming
+        who = Html(who + services.tr(language, "meeting.who_job", job=attendee.job_title))
+    return who
 
 
 # ---------------------------------------------------------------------- slot picker
@@ -447,12 +451,14 @@ async def _send_request(update: Update, context: Context, draft: StoredConversat
         await _say(update, context, services.tr(language, err.key, **err.params))
         return
     view = await services.meetings.view(meeting)
-    await _say(
+    organiser = services.registration.is_organiser(me.telegram_id, me)
+    await _say(  # with the menu: the attendee carries on from here
         update,
         context,
         services.tr(
             me.language, "meeting.sent", exhibitor=view.exhibitor.name, when=slot_label(services, me.language, slot)
         ),
+        main_menu(services.tr, me.language, organiser),
     )
     await send_request_to_representatives(context, view)
 

@@ -88,12 +88,14 @@ async def test_request_and_accept_in_french(emulator: TelegramEmulator, bot: Ser
     summary = await camille.next_reply()
     assert "🕒 mardi 16 mars, 10:30" in summary.text and "📝 Nous cherchons <un atelier>" in summary.text
     await camille.press("✅ Envoyer la demande", summary)
-    assert "Demande envoyée à Disco Soupe pour mardi 16 mars, 10:30" in (await camille.next_reply()).text
+    sent = await camille.next_reply()
+    assert "Demande envoyée à Disco Soupe pour mardi 16 mars, 10:30" in sent.text
+    assert "📅 Mon agenda" in sent.button_labels and "🏢 Exposants" in sent.button_labels  # carry on from here
 
     for rep in (lucie, karim):
         asked = await rep.next_reply()
         assert "Demande de rendez-vous" in asked.text
-        assert "Camille Martin — Ville de Roubaix (Collectivité locale)" in asked.text
+        assert "Camille Martin — Ville de Roubaix (Collectivité locale) · Cheffe de projet" in asked.text
         assert "🔎 Des ateliers anti-gaspi pour nos résidences" in asked.text
         assert "📝 Nous cherchons <un atelier> pour 80 locataires 🌱" in asked.text
         assert asked.button_labels == ["✅ Accepter", "✖ Refuser", "🔁 Proposer un autre horaire"]
