@@ -148,7 +148,7 @@ async def send_card(
 ) -> None:
     services = context.services
     language = await user_language(update, context)
-    sessions = await services.programme.presented_by(exhibitor.slug)
+    sessions = await services.programme.coming_by(exhibitor.slug)
     text = card_text(context, language, exhibitor, await services.directory.free_slots(exhibitor), sessions)
     rows = [
         [InlineKeyboardButton(services.tr(language, "meeting.request_button"), callback_data=f"mt:new:{exhibitor.id}")]

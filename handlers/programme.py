@@ -199,11 +199,13 @@ async def _toggle(update: Update, context: Context, session_id: str) -> None:
         return
     following = await services.programme.toggle(me.id, session_id)
     await card(update, context, session_id)
-    if following:
-        await send_session_ics(context, me, session, cancelled=False)
+    # following sends the session to the calendar; unfollowing takes it out again (same UID,
+    # METHOD:CANCEL, a higher SEQUENCE), as for a cancelled meeting
+    await send_session_ics(context, me, session, cancelled=not following)
 
 
 async def send_session_ics(context: Context, person: Participant, session: SessionView, *, cancelled: bool) -> None:
+    """The session as a calendar file; ``cancelled``: the one that takes it out of the calendar."""
     services = context.services
     language = person.language
     content = meeting_ics(
@@ -213,7 +215,7 @@ async def send_session_ics(context: Context, person: Participant, session: Sessi
         summary=session.title(language),
         location=f"{services.event.venue}, {session.room}",
         description=services.event.name(language),
-        sequence=session.sequence,
+        sequence=session.sequence + (1 if cancelled else 0),
         cancelled=cancelled,
         uid=f"session-{session.id}@maillage",
         minutes=int((session.end - session.start).total_seconds() // 60),

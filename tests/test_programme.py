@@ -61,6 +61,22 @@ async def test_programme_views_and_the_remind_me_toggle(emulator: TelegramEmulat
     await emulator.wait_for(lambda: "🔔 Me le rappeler" in card.button_labels)
     participant = await services.registration.participant(camille.id)
     assert participant is not None and await services.programme.followed(participant.id) == []
+    # and the calendar drops it: same UID, METHOD:CANCEL, a higher SEQUENCE
+    removal = ics(await next_with(camille, "retire"))
+    [cancelled] = removal.walk("VEVENT")
+    assert str(removal["method"]) == "CANCEL" and str(cancelled["uid"]) == "session-pecha-kucha@maillage"
+    assert int(cancelled["sequence"]) > int(vevent.get("sequence", 0))
+
+
+async def test_a_card_lists_only_the_sessions_still_to_come(emulator: TelegramEmulator, runner: BotRunner) -> None:
+    after_the_pitch = datetime(2027, 3, 16, 11, 45, tzinfo=runner.event.tz)
+    services = await runner.start(clock=FakeClock(after_the_pitch))
+    await import_example(services)
+    camille = emulator.user("Camille")
+    await register_attendee(camille)
+    await camille.open_deep_link("e-disco-soupe")
+    card = await camille.next_reply()
+    assert "Disco Soupe" in card.text and "Pitchs — Économie circulaire" not in card.text  # over at 11:30
 
 
 async def test_sessions_on_cards_clashes_and_exhibitors_on_stage(emulator: TelegramEmulator, runner: BotRunner) -> None:

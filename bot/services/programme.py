@@ -96,6 +96,11 @@ class ProgrammeService:
     async def presented_by(self, slug: str) -> list[SessionView]:
         return [s for s in await self.sessions() if slug in s.exhibitors and not s.cancelled]
 
+    async def coming_by(self, slug: str) -> list[SessionView]:
+        """The exhibitor's sessions that are not over yet: what its card shows."""
+        now = self.clock()
+        return [s for s in await self.presented_by(slug) if s.end > now]
+
     async def followed(self, participant_id: int) -> list[SessionView]:
         ids = await self.repo.followed_by(participant_id)
         return [s for s in await self.sessions() if s.id in ids]
