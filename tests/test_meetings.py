@@ -472,3 +472,22 @@ async def test_button_labels_show_names_as_typed(emulator: TelegramEmulator, run
     await camille.send("/agenda")
     agenda = await camille.next_reply()
     assert any("Compost & Co <Lyon>" in label for label in agenda.button_labels), agenda.button_labels
+
+
+async def test_a_half_day_header_in_the_picker_is_acknowledged_and_does_nothing(
+    emulator: TelegramEmulator, runner: BotRunner
+) -> None:
+    services = await runner.start(clock=FakeClock(BEFORE_THE_DAY))
+    await soupe(services)
+    camille = emulator.user("Camille")
+    await register_attendee(camille)
+    card = await open_card(camille)
+    await camille.press("📅 Demander un rendez-vous", card)
+    picker = await camille.next_reply()
+    header = picker.button_labels[0]
+    assert header.startswith("— ") and header.endswith(" —")
+    before = (len(camille.bot_messages), picker.text, picker.button_labels)
+    answer = await camille.callback_answer(await camille.press(header, picker))
+    assert not answer.get("text")  # answered (no spinner left), silently
+    await asyncio.sleep(0.2)
+    assert (len(camille.bot_messages), picker.text, picker.button_labels) == before
