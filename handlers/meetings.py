@@ -12,7 +12,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden
 
 from bot.event import Language, Slot
-from bot.i18n import Html
+from bot.i18n import Html, telegram_length
 from bot.runtime import Context, MaillageApplication, Services
 from bot.services.calendar import meeting_ics
 from bot.services.meetings import MeetingError, MeetingView, NotAllowed
@@ -42,6 +42,7 @@ NOOP_PATTERN = r"^mt:noop$"
 AGENDA_PAGE_PATTERN = r"^ag:p:(\d{1,4})$"
 AGENDA_PAGE_DATA = "ag:p:{page}"
 TIMES_PER_ROW = 4
+MAX_CAPTION = 1024  # Telegram's limit on a file's caption
 
 
 # ---------------------------------------------------------------------- helpers
@@ -119,7 +120,10 @@ async def _notify(
         return None
 
 
-async def _send_ics(context: Context, participant: Participant, view: MeetingView, cancelled: bool) -> None:
+async def _send_ics(
+    context: Context, participant: Participant, view: MeetingView, cancelled: bool, lead: Html | None = None
+) -> None:
+    """The meeting as a calendar file; ``lead``: the news that goes with it, in the same message."""
     if not participant.reachable:
         return
     services = context.services
@@ -148,11 +152,17 @@ async def _send_ics(context: Context, participant: Participant, view: MeetingVie
         cancelled=cancelled,
     )
     name = f"maillage-meeting-{view.meeting.id}{'-cancelled' if cancelled else ''}.ics"
+    caption = services.tr(language, "meeting.ics_cancel_caption" if cancelled else "meeting.ics_caption")
+    if lead is not None:
+        if telegram_length(lead) + telegram_length(caption) + 2 > MAX_CAPTION:
+            await _notify(context, participant, lead)  # too long for a caption: two messages
+        else:
+            caption = Html(f"{lead}\n\n{caption}")
     try:
         await context.bot.send_document(
             participant.telegram_id,
             InputFile(content, filename=name, attach=False),
-            caption=services.tr(language, "meeting.ics_cancel_caption" if cancelled else "meeting.ics_caption"),
+            caption=caption,
             parse_mode=ParseMode.HTML,
         )
     except Forbidden:
@@ -628,8 +638,8 @@ async def _accepted(context: Context, meeting: Meeting, rep: Participant | None)
             table=table,
             rep=answered_by if rep else "—",
         )
-        await _notify(context, view.attendee, text)
-        await _send_ics(context, view.attendee, view, cancelled=False)
+        # one message: the confirmation, with the calendar file attached
+        await _send_ics(context, view.attendee, view, cancelled=False, lead=text)
     for other in await services.meetings.representatives(view.exhibitor.id):
         if other.reachable:
             await _send_ics(context, other, view, cancelled=False)

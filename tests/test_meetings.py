@@ -101,10 +101,11 @@ async def test_request_and_accept_in_french(emulator: TelegramEmulator, bot: Ser
         assert asked.button_labels == ["✅ Accepter", "✖ Refuser", "🔁 Proposer un autre horaire"]
     await lucie.press("✅ Accepter")
 
-    confirmed = await camille.next_reply()
-    assert "Rendez-vous confirmé avec Disco Soupe" in confirmed.text
-    assert "📍 Stand A1, table 1" in confirmed.text and "👤 Lucie Bernard" in confirmed.text
-    calendar = parse_ics(await camille.next_reply())
+    confirmed = await camille.next_reply()  # one message: the confirmation, the calendar file attached
+    assert "Rendez-vous confirmé avec Disco Soupe" in confirmed.content
+    assert "📍 Stand A1, table 1" in confirmed.content and "👤 Lucie Bernard" in confirmed.content
+    assert "📅 Ajoutez-le à votre agenda." in confirmed.content
+    calendar = parse_ics(confirmed)
     assert calendar["method"] == "REQUEST"
     [vevent] = calendar.walk("VEVENT")
     assert str(vevent["uid"]) == f"meeting-{(await meeting_of(bot, camille)).id}@maillage"
@@ -136,8 +137,8 @@ async def test_request_and_accept_in_english(emulator: TelegramEmulator, bot: Se
     assert "Meeting request" in asked.text and asked.button_labels[0] == "✅ Accept"
     await rep.press("✅ Accept", asked)
     confirmed = await sam.next_reply()
-    assert "Meeting confirmed with Disco Soupe" in confirmed.text and "📍 Stand A1, table 1" in confirmed.text
-    assert "Add it to your calendar" in (await sam.next_reply()).content
+    assert "Meeting confirmed with Disco Soupe" in confirmed.content and "📍 Stand A1, table 1" in confirmed.content
+    assert "Add it to your calendar" in confirmed.content and confirmed.document is not None
 
 
 async def test_decline_with_a_reason(emulator: TelegramEmulator, bot: Services) -> None:
@@ -173,9 +174,9 @@ async def test_propose_another_time(emulator: TelegramEmulator, bot: Services) -
     proposal = await camille.next_reply()
     assert "Disco Soupe vous propose un autre horaire : mardi 16 mars, 15:15" in proposal.text
     await camille.press("✅ Accepter 15:15", proposal)
-    confirmed = await camille.next_reply()
-    assert "mardi 16 mars, 15:15" in confirmed.text
-    [vevent] = parse_ics(await camille.next_reply()).walk("VEVENT")
+    confirmed = await camille.next_reply()  # the confirmation, its calendar file attached
+    assert "mardi 16 mars, 15:15" in confirmed.content
+    [vevent] = parse_ics(confirmed).walk("VEVENT")
     assert vevent["dtstart"].dt == datetime(2027, 3, 16, 15, 15, tzinfo=bot.event.tz)
     meeting = await meeting_of(bot, camille)
     assert meeting.status == Status.ACCEPTED and meeting.slot_start == datetime(2027, 3, 16, 14, 15, tzinfo=UTC)
@@ -189,8 +190,7 @@ async def test_cancel_from_the_agenda_sends_a_calendar_cancellation(emulator: Te
     await register_attendee(camille)
     await request(camille, "10:00")
     await lucie.press("✅ Accept", await lucie.next_reply())
-    await camille.next_reply()
-    request_ics = parse_ics(await camille.next_reply())
+    request_ics = parse_ics(await camille.next_reply())  # the confirmation, its calendar file attached
     await lucie.next_reply()  # her own calendar file
     await camille.send("/agenda")
     agenda = await camille.next_reply()
@@ -368,8 +368,7 @@ async def test_expiry_attendance_and_nudges(emulator: TelegramEmulator, runner: 
     await request(nina, "09:45")
     ask_nina = await lucie.next_reply()
     await lucie.press("✅ Accepter", ask_nina)
-    await nina.next_reply()
-    await nina.next_reply()
+    await nina.next_reply()  # the confirmation, its calendar file attached
     await lucie.next_reply()
 
     await asyncio.sleep(0.2)  # 07:00: outside the event's hours, no nudge
