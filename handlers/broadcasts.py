@@ -14,11 +14,11 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 from telegram.ext import Application
 
-from bot.event import Language
+from bot.event import LANGUAGES, Language
 from bot.i18n import Html
 from bot.pacing import BROADCAST, in_flight_for, retry_seconds
 from bot.runtime import Context, MaillageApplication, Services
-from bot.services.broadcasts import BroadcastError, check_text
+from bot.services.broadcasts import BroadcastError, check_text, signature_reserve
 from handlers.common import edit_or_send, is_organiser, keep_choice, reply, user_language
 from handlers.paging import navigation, paged
 from storage.conversations import StoredConversation
@@ -71,7 +71,7 @@ async def on_text(update: Update, context: Context, draft: StoredConversation) -
         return
     text = message.text_html if message.entities else message.text  # formatting typed in the app is kept
     try:
-        check_text(text)
+        check_text(text, reserve=signature_reserve(signatures(services)))
     except BroadcastError as err:
         await reply(update, context, services.tr(language, err.key, **err.params))
         return
@@ -215,9 +215,8 @@ async def _preview(update: Update, context: Context, draft: StoredConversation, 
     await services.registration.conversations.save(draft)
     chat = update.effective_chat
     assert chat is not None
-    await context.bot.send_message(
-        chat.id, draft.data["text"], parse_mode=ParseMode.HTML
-    )  # exactly as they will see it
+    signed = f"{draft.data['text']}\n\n{signatures(services)[language]}"
+    await context.bot.send_message(chat.id, signed, parse_mode=ParseMode.HTML)  # exactly as they will see it
     moment = (
         services.tr(language, "broadcast.now")
         if now
@@ -234,6 +233,11 @@ async def _preview(update: Update, context: Context, draft: StoredConversation, 
     )
 
 
+def signatures(services: Services) -> dict[str, str]:
+    """Who an announcement is from, in each language: the event's organisers."""
+    return {lang: services.tr(lang, "broadcast.signature", event=services.event.name(lang)) for lang in LANGUAGES}
+
+
 async def _send(update: Update, context: Context, draft: StoredConversation) -> None:
     services = context.services
     language: Language = draft.data.get("language", "fr")
@@ -246,7 +250,11 @@ async def _send(update: Update, context: Context, draft: StoredConversation) -> 
         return
     try:
         broadcast = await services.broadcasts.announce(
-            author, draft.data["text"], draft.data["audience"], datetime.fromisoformat(draft.data["send_at"])
+            author,
+            draft.data["text"],
+            draft.data["audience"],
+            datetime.fromisoformat(draft.data["send_at"]),
+            signatures(services),
         )
     except BroadcastError as err:
         await reply(update, context, services.tr(language, err.key, **err.params))

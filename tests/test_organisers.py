@@ -90,8 +90,10 @@ async def test_each_audience_gets_exactly_its_people(emulator: TelegramEmulator,
         report = f"Annonce envoyée : {len(expected)}/{len(expected)}"
         await boss.emulator.wait_for(lambda p=progress, r=report: r in p.content)  # the progress message, edited
         for name, phone in everyone.items():
-            received = [
-                m for m in phone.bot_messages if m.text == f"Annonce {n} : le déjeuner est servi 🍲" and m is not None
+            received = [  # the announcement, signed by the organisers
+                m
+                for m in phone.bot_messages
+                if (m.text or "").split("\n\n")[0] == f"Annonce {n} : le déjeuner est servi 🍲"
             ]
             if name == "boss":
                 received = received[1:]  # the first one is the preview
@@ -104,8 +106,13 @@ async def test_each_audience_gets_exactly_its_people(emulator: TelegramEmulator,
 
 
 async def test_the_broadcast_questions_keep_the_answers(emulator: TelegramEmulator, runner: BotRunner) -> None:
-    _, boss, _ = await console(emulator, runner)
+    _, boss, people = await console(emulator, runner)
     await broadcast(boss, "Le déjeuner est servi.", "Tout le monde")
+    # each recipient is told, in their language, who the announcement is from
+    fr = await people["camille"].wait_for_text("Le déjeuner est servi.")
+    assert fr.text.endswith("— L'équipe d'organisation · Journée de l'innovation sociale et urbaine")
+    en = await people["sam"].wait_for_text("Le déjeuner est servi.")
+    assert en.text.splitlines()[-1].startswith("— The organisers · ")
     audience = next(m for m in boss.bot_messages if "À qui l'envoyer ?" in m.text)
     assert "→ Tout le monde" in audience.text and audience.buttons == []
     when = next(m for m in boss.bot_messages if "Quand l'envoyer ?" in m.text)

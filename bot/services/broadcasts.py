@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import NamedTuple
 
@@ -26,8 +26,14 @@ class BroadcastError(Exception):
         self.params = params
 
 
-def check_text(text: str) -> str:
-    """The announcement as Telegram will take it (HTML parse mode), or the reason it would refuse it."""
+def signature_reserve(signatures: Mapping[str, str]) -> int:
+    """Characters an announcement must leave for the longest signature and the blank line before it."""
+    return max((utf16_len(s) + 2 for s in signatures.values()), default=0)
+
+
+def check_text(text: str, reserve: int = 0) -> str:
+    """The announcement as Telegram will take it (HTML parse mode), or the reason it would refuse it;
+    ``reserve``: characters kept for what is added to it (the organisers' signature)."""
     try:
         parsed = parse_html(text)
     except EntityParseError as err:
@@ -36,8 +42,8 @@ def check_text(text: str) -> str:
         ) from None
     if not parsed.text.strip():
         raise BroadcastError("broadcast.empty")
-    if utf16_len(parsed.text.strip()) > MAX_TEXT:
-        raise BroadcastError("broadcast.too_long", maximum=MAX_TEXT, length=utf16_len(parsed.text.strip()))
+    if utf16_len(parsed.text.strip()) > MAX_TEXT - reserve:
+        raise BroadcastError("broadcast.too_long", maximum=MAX_TEXT - reserve, length=utf16_len(parsed.text.strip()))
     return text
 
 
@@ -82,14 +88,28 @@ class BroadcastService:
             people.update(r.id for r in await self.participants.representatives(exhibitor_id))
         return [p for p in everyone if p.id in people]
 
-    async def announce(self, author: Participant, text: str, audience: str, send_at: datetime | None) -> Broadcast:
-        check_text(text)
+    async def announce(
+        self,
+        author: Participant,
+        text: str,
+        audience: str,
+        send_at: datetime | None,
+        signatures: Mapping[str, str] | None = None,
+    ) -> Broadcast:
+        """``signatures``: per language, who the announcement is from, added under it for each recipient."""
+        signatures = signatures or {}
+        check_text(text, reserve=signature_reserve(signatures))
         recipients = await self.audience(audience)
         if not recipients:
             raise BroadcastError("broadcast.nobody")
         when = send_at or self.clock()
+
+        def signed(language: str) -> str:
+            signature = signatures.get(language)
+            return f"{text}\n\n{signature}" if signature else text
+
         return await self.outbox.create(
-            "announcement", audience, when, author.id, [(p.id, p.telegram_id, text) for p in recipients]
+            "announcement", audience, when, author.id, [(p.id, p.telegram_id, signed(p.language)) for p in recipients]
         )
 
     async def notify(
