@@ -268,3 +268,32 @@ def test_an_import_report_with_huge_cells_and_many_errors_is_one_message() -> No
         text = render_report(tr, language, report)
         assert len(text) <= 4096
         assert re.search(r"(… et|…and) \d+ (de plus|more)\.", text)
+
+
+async def test_the_broadcast_history_and_statistics_at_ten_times(
+    emulator: TelegramEmulator, big: tuple[Services, BotRunner]
+) -> None:
+    services, runner = big
+    # 120 announcements sent, and unanswered requests at 300 stands
+    outbox = services.broadcasts.outbox
+    author = await services.registration.participants.by_id(1)
+    assert author is not None
+    for n in range(120):
+        await outbox.create("announcement", f"theme:health-{n}", datetime.now(UTC), author.id, [(1, 1, f"Annonce {n}")])
+    with sqlite3.connect(runner.db_path) as db:
+        attendees = [r[0] for r in db.execute("SELECT id FROM participants WHERE role = 'attendee' LIMIT 300")]
+        now = datetime.now(UTC).isoformat()
+        db.executemany(
+            "INSERT INTO meetings (attendee_id, exhibitor_id, slot_start, status, awaiting, created_at, updated_at)"
+            " VALUES (?, ?, ?, 'pending', 'exhibitor', ?, ?)",
+            [(a, 1 + n, services.event.slots[n % 20].utc_iso, now, now) for n, a in enumerate(attendees)],
+        )
+    boss = await organiser(emulator)
+    await boss.send("/broadcasts")
+    history = await boss.next_reply()
+    lines = await page_through(boss, history, r"theme:health-(\d+)")
+    assert sorted(int(n) for n in lines) == list(range(120))  # every announcement, newest first, ten a page
+    await boss.send("/stats")
+    stats = await boss.wait_for_text("Statistiques")
+    assert len(stats.text) <= 4096
+    no_apology(boss)
