@@ -8,7 +8,6 @@ nobody got the apology, and that paging through a list shows each of its items o
 from __future__ import annotations
 
 import re
-import sqlite3
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -123,20 +122,25 @@ async def test_directory_search_and_block_with_500_exhibitors(
 
 
 async def test_a_ten_table_stand_with_200_meetings(emulator: TelegramEmulator, big: tuple[Services, BotRunner]) -> None:
-    services, runner = big
+    services, _ = big
     stand = 1
     slots = [s for s in services.event.slots][:20]
-    with sqlite3.connect(runner.db_path) as db:
-        attendees = [r[0] for r in db.execute("SELECT id FROM participants WHERE role = 'attendee' LIMIT 200")]
-        now = datetime.now(UTC).isoformat()
-        db.executemany(
+    # written through the bot's own database, whose single writer the running bot shares
+    attendees = [
+        r[0] for r in await services.db.fetch_all("SELECT id FROM participants WHERE role = 'attendee' LIMIT 200")
+    ]
+    now = datetime.now(UTC).isoformat()
+    async with services.db.transaction() as tx:
+        await tx.executemany(
             "INSERT INTO meetings (attendee_id, exhibitor_id, slot_start, status, table_no, created_at, updated_at)"
             " VALUES (?, ?, ?, 'accepted', ?, ?, ?)",
             [(attendee, stand, slots[n // 10].utc_iso, n % 10 + 1, now, now) for n, attendee in enumerate(attendees)],
         )
-        rep_id, rep_telegram = db.execute(
-            "SELECT id, telegram_id FROM participants WHERE exhibitor_id = ? ORDER BY id LIMIT 1", (stand,)
-        ).fetchone()
+    row = await services.db.fetch_one(
+        "SELECT id, telegram_id FROM participants WHERE exhibitor_id = ? ORDER BY id LIMIT 1", (stand,)
+    )
+    assert row is not None
+    rep_id, rep_telegram = row[0], row[1]
     rep = emulator.user("Inès", user_id=rep_telegram, started=True)
     await rep.send("/agenda")
     day = await rep.next_reply()
@@ -164,15 +168,19 @@ async def test_a_ten_table_stand_with_200_meetings(emulator: TelegramEmulator, b
 
 async def test_an_attendee_s_full_day(emulator: TelegramEmulator, big: tuple[Services, BotRunner]) -> None:
     """Twenty accepted meetings with long names and pending requests: the agenda pages."""
-    services, runner = big
-    with sqlite3.connect(runner.db_path) as db:
-        db.execute("UPDATE exhibitors SET name = 'Association ' || name || ' pour ' || description WHERE id <= 40")
-        attendee_id, telegram_id = db.execute(
-            "SELECT id, telegram_id FROM participants WHERE role = 'attendee' ORDER BY id LIMIT 1"
-        ).fetchone()
-        now = datetime.now(UTC).isoformat()
-        slots = services.event.slots
-        db.executemany(
+    services, _ = big
+    row = await services.db.fetch_one(
+        "SELECT id, telegram_id FROM participants WHERE role = 'attendee' ORDER BY id LIMIT 1"
+    )
+    assert row is not None
+    attendee_id, telegram_id = row[0], row[1]
+    now = datetime.now(UTC).isoformat()
+    slots = services.event.slots
+    async with services.db.transaction() as tx:
+        await tx.execute(
+            "UPDATE exhibitors SET name = 'Association ' || name || ' pour ' || description WHERE id <= 40"
+        )
+        await tx.executemany(
             "INSERT INTO meetings (attendee_id, exhibitor_id, slot_start, status, table_no, awaiting, created_at,"
             " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             [(attendee_id, 1 + n, slots[n].utc_iso, "accepted", 1, "exhibitor", now, now) for n in range(20)]
@@ -273,17 +281,19 @@ def test_an_import_report_with_huge_cells_and_many_errors_is_one_message() -> No
 async def test_the_broadcast_history_and_statistics_at_ten_times(
     emulator: TelegramEmulator, big: tuple[Services, BotRunner]
 ) -> None:
-    services, runner = big
+    services, _ = big
     # 120 announcements sent, and unanswered requests at 300 stands
     outbox = services.broadcasts.outbox
     author = await services.registration.participants.by_id(1)
     assert author is not None
     for n in range(120):
         await outbox.create("announcement", f"theme:health-{n}", datetime.now(UTC), author.id, [(1, 1, f"Annonce {n}")])
-    with sqlite3.connect(runner.db_path) as db:
-        attendees = [r[0] for r in db.execute("SELECT id FROM participants WHERE role = 'attendee' LIMIT 300")]
-        now = datetime.now(UTC).isoformat()
-        db.executemany(
+    attendees = [
+        r[0] for r in await services.db.fetch_all("SELECT id FROM participants WHERE role = 'attendee' LIMIT 300")
+    ]
+    now = datetime.now(UTC).isoformat()
+    async with services.db.transaction() as tx:
+        await tx.executemany(
             "INSERT INTO meetings (attendee_id, exhibitor_id, slot_start, status, awaiting, created_at, updated_at)"
             " VALUES (?, ?, ?, 'pending', 'exhibitor', ?, ?)",
             [(a, 1 + n, services.event.slots[n % 20].utc_iso, now, now) for n, a in enumerate(attendees)],
