@@ -107,8 +107,10 @@ async def test_no_reminder_is_lost_when_the_bot_is_killed(tmp_path: Path) -> Non
         due_s = due.timestamp() - wall0
         late = (reminders(user)[0] - mono0) - due_s
         lateness.append(late)
-        # a reminder is affected by a restart if it fell due while the bot was down (or starting)
-        if not any(killed - 0.2 <= due_s <= back + 0.5 for killed, back in gaps):
+        # a reminder is affected by a restart if it fell due while the bot was down (or starting), or
+        # in the second before the kill: on a loaded machine its claim, render and send can take that
+        # long, and a claim the kill interrupts is taken over after the lease (seen once, two suites running)
+        if not any(killed - 1.0 <= due_s <= back + 0.5 for killed, back in gaps):
             outside.append(late)
     p = lambda values, q: statistics.quantiles(values, n=100)[q - 1] if len(values) > 1 else values[0]  # noqa: E731
     report = {
