@@ -2,8 +2,8 @@
 
 A page holds whole entries (a line or block of text and the buttons that go with it)
 until either its text or its keyboard would pass what Telegram allows in one message;
-a row of ◀ n/N ▶ moves between pages, editing the message in place. Texts meant to be
-sent once (digests, reports) are cut with :func:`clip_lines` and end with "…and N more".
+a row of ‹ n/N › moves between pages, editing the message in place. Texts meant to be
+sent once (digests, reports) are cut with :func:`bot.i18n.clip_lines` and end with "…and N more".
 """
 
 from __future__ import annotations

@@ -224,7 +224,7 @@ async def send_session_ics(context: Context, person: Participant, session: Sessi
         await context.bot.send_document(
             person.telegram_id,
             InputFile(content, filename=f"maillage-{session.id}.ics", attach=False),
-            caption=services.tr(language, "meeting.ics_cancel_caption" if cancelled else "meeting.ics_caption"),
+            caption=services.tr(language, "programme.ics_cancel_caption" if cancelled else "meeting.ics_caption"),
             parse_mode=ParseMode.HTML,
         )
     except Forbidden:
