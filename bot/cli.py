@@ -11,13 +11,14 @@ from typing import Any
 
 from telegram.error import InvalidToken, NetworkError
 
-from bot.event import Event, EventError, load_event
+from bot.event import Event, EventError, Language, load_event
 from bot.files import write_private
 from bot.logs import setup_logging
 from bot.settings import ConfigError, Settings, load_settings
 from storage.db import SchemaTooNewError
 
 EXIT_CONFIG = 2
+CLI_LANGUAGE: Language = "en"
 
 
 def _fail(message: str, status: int = EXIT_CONFIG) -> int:
@@ -268,7 +269,9 @@ async def _import_exhibitors(settings: Settings, raw: bytes) -> int:
         report = await DirectoryService(db, event).import_csv(raw)
         username = await _bot_username(settings, db)
     tr = Translator.load()
-    print(to_plain(render_report(tr, settings.default_language, report)))
+    # the command line speaks one language, English, like the logs and the configuration and
+    # event-file errors it shares a console with; the chat speaks each person's language
+    print(to_plain(render_report(tr, CLI_LANGUAGE, report)))
     if not report.ok:
         return EXIT_CONFIG
     if username is None:

@@ -227,7 +227,7 @@ def test_preparing_the_event_needs_no_token_and_no_network(tmp_path: Path) -> No
 
     imported = run_cli(tmp_path, "import-exhibitors", str(EXHIBITORS_CSV), **OFFLINE)
     assert imported.returncode == 0, imported.stderr
-    assert "Import réussi" in imported.stdout
+    assert "Import done: 20 exhibitors created" in imported.stdout
     assert "the links need the bot's username" in imported.stderr and "BOT_USERNAME" in imported.stderr
     invite = run_cli(tmp_path, "invite", "exhibitor", "disco-soupe", **OFFLINE)
     assert invite.returncode == 0 and "https://t.me/<bot username>?start=x-" in invite.stdout

@@ -154,12 +154,12 @@ async def test_the_import_command_prints_each_invite_link(tmp_path: Path, emulat
         tmp_path, emulator, "import-exhibitors", str(EXAMPLE_CSV), BOT_USERNAME=emulator.bot_username
     )
     assert status == 0, out
-    assert "20 exposants créés, 0 mis à jour" in out
+    assert "20 exhibitors created, 0 updated" in out  # the command line speaks English
     assert len(re.findall(r"^[a-z0-9-]+: https://t\.me/maillage_test_bot\?start=x-[\w-]+$", out, re.M)) == 20
     bad = tmp_path / "bad.csv"
     bad.write_text("nom;thèmes\nX;nowhere\n", encoding="utf-8")
     status, out = await run_command(tmp_path, emulator, "import-exhibitors", str(bad))
-    assert status == 2 and "ligne 2 : thème inconnu : nowhere" in out
+    assert status == 2 and "line 2: unknown theme: nowhere" in out
 
 
 async def test_organisers_import_by_sending_the_file(emulator: TelegramEmulator, runner: BotRunner) -> None:
