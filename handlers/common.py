@@ -87,7 +87,7 @@ async def is_organiser(update: Update, context: Context) -> bool:
 
 async def keep_choice(query: CallbackQuery) -> None:
     """A button answer replaces the keyboard: the message keeps what was chosen, as forms in Telegram
-    do ("À qui l'envoyer ? → Tout le monde"). Nothing to keep (the buttons are gone): no change."""
+    do ("À qui l'envoyer ? → Tout le monde"). Afterwards the message has no buttons left."""
     message = query.message
     markup = message.reply_markup if isinstance(message, Message) else None
     label = next(

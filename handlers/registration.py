@@ -285,15 +285,18 @@ async def step_button(update: Update, context: Context) -> None:
             tid, services.tr(language, invalid.key, **invalid.params), parse_mode=ParseMode.HTML
         )
         return
-    await _after_step(context, tid, after, language)
+    await _after_step(context, tid, after, language, answered=action in ("keep", "skip") or action.startswith("o:"))
 
 
-async def _after_step(context: Context, telegram_id: int, after: Conversation | None, language: Language) -> None:
+async def _after_step(
+    context: Context, telegram_id: int, after: Conversation | None, language: Language, *, answered: bool = False
+) -> None:
+    """``answered``: the question was answered with one of its buttons, which are gone already."""
     services = context.services
     if after is None:  # a profile field was saved
         await show_profile(context, telegram_id, services.tr(language, "me.updated"))
         return
-    await send_prompt(context, after)
+    await send_prompt(context, after, clear_previous=not answered)
 
 
 async def _left_conversation(update: Update, context: Context, language: Language) -> None:
