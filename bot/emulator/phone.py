@@ -113,6 +113,10 @@ class Phone:
     def is_blocked(self) -> bool:
         return self.emulator.is_blocked(self.id)
 
+    @property
+    def has_started(self) -> bool:
+        return self.emulator.has_started(self.id)
+
     def transcript(self) -> str:
         return "\n".join(str(m) for m in self.messages)
 

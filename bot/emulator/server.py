@@ -348,6 +348,10 @@ class TelegramEmulator:
     def is_blocked(self, user_id: int) -> bool:
         return self._users[user_id].blocked
 
+    def has_started(self, user_id: int) -> bool:
+        """Whether the user ever opened the chat (pressed Start, wrote, or followed a link)."""
+        return self._users[user_id].started
+
     # Called by Phone ---------------------------------------------------------
 
     def _user_dict(self, phone: Phone) -> dict[str, Any]:

@@ -49,6 +49,10 @@ ZONES = (
     "Asia/Dubai",
 )
 ATTENDEE_ID, REPRESENTATIVE_ID, ORGANISER_ID = 7_000_001, 7_000_002, 7_000_003
+FAVICON = (
+    '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect width="32" height="32" rx="7" fill="#17324d"/>'
+    '<path d="M7 24V9l9 9 9-9v15" fill="none" stroke="#fff" stroke-width="3" stroke-linejoin="round"/></svg>'
+)
 
 
 def rehearsal_event(event: Event, now: datetime) -> Event:
@@ -98,7 +102,6 @@ class Persona:
     key: str
     phone: Phone
     role: str  # attendee, representative, organiser
-    description: str
 
 
 def message_json(msg: ChatMessage) -> dict[str, Any]:
@@ -177,6 +180,8 @@ class Sandbox:
             self._bot_task.result()  # raises what stopped the bot
         app = web.Application(middlewares=[self._same_origin_only])
         app.router.add_get("/", self._page)
+        app.router.add_get("/favicon.svg", self._favicon)
+        app.router.add_get("/favicon.ico", self._favicon)
         app.router.add_get("/api/state", self._state)
         app.router.add_get("/api/events", self._events)
         app.router.add_post("/api/personas", self._add_persona)
@@ -247,25 +252,19 @@ class Sandbox:
                 )
                 async with self.services.db.transaction() as tx:
                     await people.create(new, tx)
-        self._add(
-            "attendee",
-            self.emulator.user("Camille", last_name="Martin", user_id=ATTENDEE_ID),
-            "Cheffe de projet, Ville de Roubaix — pas encore inscrite",
-        )
+        self._add("attendee", self.emulator.user("Camille", last_name="Martin", user_id=ATTENDEE_ID))
         self._add(
             "representative",
             self.emulator.user("Inès", last_name="Benali", user_id=REPRESENTATIVE_ID, started=True),
-            f"Représentante de {disco.name}",
         )
         self._add(
             "organiser",
             self.emulator.user("Hélène", last_name="Dufour", user_id=ORGANISER_ID, started=True),
-            "Organisatrice de la journée",
         )
 
-    def _add(self, role: str, phone: Phone, description: str) -> Persona:
+    def _add(self, role: str, phone: Phone) -> Persona:
         key = f"p{phone.id}"
-        persona = Persona(key, phone, role, description)
+        persona = Persona(key, phone, role)
         self.personas[key] = persona
         return persona
 
@@ -281,7 +280,30 @@ class Sandbox:
         html = resources.files("bot.sandbox").joinpath("page.html").read_text(encoding="utf-8")
         return web.Response(text=html, content_type="text/html", charset="utf-8")
 
-    def _persona_json(self, persona: Persona) -> dict[str, Any]:
+    async def _favicon(self, request: web.Request) -> web.Response:
+        return web.Response(text=FAVICON, content_type="image/svg+xml")
+
+    async def _standing(self, persona: Persona) -> dict[str, Any]:
+        """Where the persona stands in the bot right now, read from its database: the page words it
+        in its own language, so a header never says "not registered yet" after registration."""
+        assert self.services is not None
+        person = await ParticipantRepository(self.services.db).by_telegram_id(persona.phone.id)
+        if person is None:
+            return {"registered": False}
+        exhibitor = None
+        if person.exhibitor_id is not None:
+            found = await self.services.directory.exhibitors.by_id(person.exhibitor_id)
+            exhibitor = found.name if found is not None else None
+        return {
+            "registered": True,
+            "role": person.role.value,
+            "job_title": person.job_title,
+            "organisation": person.organisation,
+            "exhibitor": exhibitor,
+            "language": person.language,
+        }
+
+    async def _persona_json(self, persona: Persona) -> dict[str, Any]:
         phone = persona.phone
         name = " ".join(p for p in (phone.first_name, phone.last_name) if p)
         return {
@@ -289,7 +311,8 @@ class Sandbox:
             "name": name,
             "role": persona.role,
             "language": phone.language_code,
-            "description": persona.description,
+            "standing": await self._standing(persona),
+            "started": phone.has_started,
             "blocked": phone.is_blocked,
             "messages": [message_json(m) for m in phone.messages],
             "keyboard": phone.reply_keyboard or [],
@@ -302,12 +325,12 @@ class Sandbox:
         return web.json_response(
             {
                 "event": {
-                    "name": self.event.name.fr,
+                    "name": {"fr": self.event.name.fr, "en": self.event.name.en},
                     "timezone": self.event.timezone,
                     "days": [d.date.isoformat() for d in self.event.days],
                     "bot": self.emulator.bot_username,
                 },
-                "personas": [self._persona_json(p) for p in self.personas.values()],
+                "personas": [await self._persona_json(p) for p in self.personas.values()],
                 "exhibitors": [{"slug": e.slug, "name": e.name} for e in exhibitors],
             }
         )
@@ -316,7 +339,7 @@ class Sandbox:
         persona = self.personas.get(request.match_info["key"])
         if persona is None:
             raise web.HTTPNotFound(text="no such persona")
-        return web.json_response(self._persona_json(persona))
+        return web.json_response(await self._persona_json(persona))
 
     async def _events(self, request: web.Request) -> web.StreamResponse:
         response = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"})
@@ -387,18 +410,15 @@ class Sandbox:
             exhibitor = await self.services.directory.exhibitors.by_slug(str(body.get("exhibitor", "")))
             if exhibitor is None:
                 raise web.HTTPBadRequest(text="choose the exhibitor they represent")
-            payload, description = f"x-{exhibitor.invite_token}", f"Représentant·e de {exhibitor.name}"
+            payload = f"x-{exhibitor.invite_token}"
         elif role == "organiser":
-            token = await OrganiserInviteRepository(self.services.db).create()
-            payload, description = f"o-{token}", "Organisateur·rice (invitation à usage unique)"
-        else:
-            description = "Participant·e — pas encore inscrit·e"
-        persona = self._add(role, phone, description)
+            payload = f"o-{await OrganiserInviteRepository(self.services.db).create()}"
+        persona = self._add(role, phone)
         if payload is not None:  # they open the invitation link they were sent
             await phone.open_deep_link(payload)
         for queue in self._clients:
             queue.put_nowait("+" + persona.key)
-        return web.json_response(self._persona_json(persona))
+        return web.json_response(await self._persona_json(persona))
 
     async def _file(self, request: web.Request) -> web.Response:
         stored = self.emulator.files.get(request.match_info["file_id"])
