@@ -84,7 +84,9 @@ def median_report(runs: list[dict[str, Any]]) -> dict[str, Any]:
     """Field by field median of repeated runs (numbers only; other fields from the first run)."""
     merged: dict[str, Any] = {}
     for key, value in runs[0].items():
-        if isinstance(value, int | float) and not isinstance(value, bool):
+        if isinstance(value, int) and not isinstance(value, bool) and all(r[key] == value for r in runs):
+            merged[key] = value  # a count every run shares stays a whole number
+        elif isinstance(value, int | float) and not isinstance(value, bool):
             merged[key] = round(statistics.median(float(r[key]) for r in runs), 3)
         else:
             merged[key] = value
