@@ -29,15 +29,14 @@ from benchmarks.common import (
     median_report,
     parser,
     print_table,
+    services_on,
     timed,
     write_report,
 )
 from benchmarks.generate import generate
 from bot.emulator import TELEGRAM_LIMITS_STRICT, Phone, TelegramEmulator
 from bot.event import load_event
-from bot.services.broadcasts import BroadcastService
 from storage.db import Database
-from storage.participants import ParticipantRepository
 
 TEXT = "📣 <b>La plénière commence</b> dans 10 minutes, salle Jean-Jaurès."
 SIGN = "📣 La plénière commence"
@@ -73,9 +72,10 @@ async def run(recipients: int, chatters: int, seed: int) -> dict[str, Any]:
                 asyncio.create_task(chat(p, random.Random(rng.random()), stop, waits)) for p in phones[:chatters]
             ]
             async with Database(workdir / "bench.db") as db:
-                author = await ParticipantRepository(db).by_telegram_id(generated.attendee_ids[0])
+                services = services_on(db, load_event(EXAMPLE_EVENT))
+                author = await services.registration.participant(generated.attendee_ids[0])
                 assert author is not None
-                await BroadcastService(db, load_event(EXAMPLE_EVENT)).announce(author, TEXT, "all", None)
+                await services.broadcasts.announce(author, TEXT, "all", None)
             await emulator.wait_for(lambda: all(received(p) for p in phones), timeout=recipients / 10 + 60)
             stop.set()
             await asyncio.gather(*talkers)

@@ -313,3 +313,11 @@ async def press_matching(phone: Phone, prefix: str, choose: Callable[[list[str]]
     msg, options = found
     await phone.press_raw(choose(options) if choose else options[0], msg)
     return True
+
+
+def services_on(db: Any, event: Any, clock: Any = None) -> Any:
+    """The bot's own services (``build_services``) on a database, as the command line builds them."""
+    from bot.app import build_services
+    from bot.settings import load_settings
+
+    return build_services(load_settings(require_token=False), event, db, clock=clock)

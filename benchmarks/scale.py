@@ -32,18 +32,16 @@ from benchmarks.common import (
     press_matching,
     print_table,
     ptb_echo,
+    services_on,
     timed,
     write_report,
 )
 from benchmarks.generate import Generated, generate
 from bot.emulator import TelegramEmulator
 from bot.event import Slot, load_event
-from bot.services.directory import DirectoryService
 from bot.services.meetings import MeetingError, MeetingService
-from bot.services.programme import ProgrammeService
-from bot.services.reminders import ReminderService
 from storage.db import Database
-from storage.participants import Participant, ParticipantRepository
+from storage.participants import Participant
 
 QUERIES = ("directory page", "card", "agenda", "free slots", "booking")
 
@@ -58,10 +56,8 @@ async def time_queries(path: Path, generated: Generated, repeats: int, seed: int
     rng = random.Random(seed)
     timings: dict[str, list[float]] = {q: [] for q in QUERIES}
     async with Database(path) as db:
-        programme = ProgrammeService(db, event)
-        directory = DirectoryService(db, event, programme=programme)
-        meetings = MeetingService(db, event, reminders=ReminderService(db, event), programme=programme)
-        people = ParticipantRepository(db)
+        services = services_on(db, event)
+        directory, meetings, registration = services.directory, services.meetings, services.registration
         exhibitor_ids = list(generated.exhibitor_slugs)
         themes = [t.id for t in event.themes]
 
@@ -72,7 +68,7 @@ async def time_queries(path: Path, generated: Generated, repeats: int, seed: int
             return result
 
         for _ in range(repeats):
-            attendee = await people.by_telegram_id(rng.choice(generated.attendee_ids))
+            attendee = await registration.participant(rng.choice(generated.attendee_ids))
             assert attendee is not None
             await clock("directory page", lambda: directory.page(rng.choice(themes), rng.randint(0, 3)))
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import cast
 
 from telegram import BotCommand, Update
 from telegram.ext import (
@@ -20,11 +21,12 @@ from telegram.ext import (
 from bot.concurrency import PerUserUpdateProcessor
 from bot.event import LANGUAGES, Event
 from bot.i18n import Translator
-from bot.jobs import purge
+from bot.jobs import outbox, purge
 from bot.pacing import PacedRateLimiter
-from bot.runtime import SERVICES_KEY, Context, MaillageApplication, Services
+from bot.runtime import Context, MaillageApplication, RuntimeState, Services
 from bot.services.broadcasts import BroadcastService
 from bot.services.directory import DirectoryService
+from bot.services.flows import FlowService
 from bot.services.languages import LanguageService
 from bot.services.meetings import MeetingService
 from bot.services.privacy import PrivacyService
@@ -54,9 +56,8 @@ from handlers import (
     reports,
     start,
 )
-from storage.conversations import ConversationRepository
 from storage.db import Database
-from storage.participants import ParticipantRepository
+from storage.repositories import Repositories
 
 ALLOWED_UPDATES = [Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER]
 PUBLISHED_COMMANDS = (
@@ -83,26 +84,29 @@ def build_services(
     clock: Callable[[], datetime] | None = None,
     sweep_seconds: float = 20.0,
 ) -> Services:
-    """``clock`` and ``sweep_seconds`` let tests compress time."""
-    registration_service = RegistrationService(
-        db, event, settings.organiser_ids, organiser_invite_days=settings.organiser_invite_days, clock=clock
+    """Every service of one deployment, on one set of repositories: the bot, the command line, the
+    sandbox and the benchmarks all build them here. ``clock`` and ``sweep_seconds`` let tests compress time."""
+    repos = Repositories.on(db)
+    registration = RegistrationService(
+        repos, event, settings.organiser_ids, organiser_invite_days=settings.organiser_invite_days, clock=clock
     )
-    reminders_service = ReminderService(db, event, clock)
-    programme = ProgrammeService(db, event, clock)
-    reminders_service.programme = programme
+    programme = ProgrammeService(repos, event, clock)
+    reminders = ReminderService(repos, event, clock)
+    reminders.programme = programme
     return Services(
         settings=settings,
         event=event,
         db=db,
         tr=Translator.load(),
-        languages=LanguageService(ParticipantRepository(db), ConversationRepository(db), settings.default_language),
-        registration=registration_service,
-        privacy=PrivacyService(db, registration_service, event, clock),
-        directory=DirectoryService(db, event, clock, programme),
-        meetings=MeetingService(db, event, clock, reminders_service, programme),
-        reminders=reminders_service,
-        broadcasts=BroadcastService(db, event, clock),
-        reports=ReportService(db, event),
+        languages=LanguageService(repos.participants, repos.conversations, settings.default_language),
+        flows=FlowService(repos),
+        registration=registration,
+        privacy=PrivacyService(repos, registration, event, clock),
+        directory=DirectoryService(repos, event, clock, programme),
+        meetings=MeetingService(repos, event, reminders, programme, clock),
+        reminders=reminders,
+        broadcasts=BroadcastService(repos, event, clock),
+        reports=ReportService(repos, event),
         programme=programme,
         sweep_seconds=sweep_seconds,
     )
@@ -119,14 +123,17 @@ def build_application(services: Services) -> MaillageApplication:
         # One budget for all sends: answers go first, broadcasts take what is left; 429s honoured
         rate_limiter=PacedRateLimiter(settings.telegram_messages_per_second),
     )
-    application: MaillageApplication = (
-        Application.builder()  # type: ignore[assignment]  # PTB types the builder's result by its bot class
+    application = cast(
+        MaillageApplication,
+        Application.builder()
+        .application_class(MaillageApplication)
         .bot(bot)
         .concurrent_updates(PerUserUpdateProcessor())
         .context_types(ContextTypes(context=Context))
-        .build()
+        .build(),
     )
-    application.bot_data[SERVICES_KEY] = services
+    application.services = services
+    application.state = RuntimeState()
     register_handlers(application)
     return application
 
@@ -228,22 +235,22 @@ def register_handlers(application: MaillageApplication) -> None:
 
 
 async def on_startup(application: MaillageApplication) -> None:
-    services: Services = application.bot_data[SERVICES_KEY]
+    services = application.services
     await services.registration.remember_bot_username(application.bot.username)
     await publish_commands(application)
     await registration.resume_conversations(application)
     meetings.schedule(application, services.sweep_seconds)
     await reminders.start(application)
-    broadcasts.start_worker(application)
+    outbox.start(application)
     purge.schedule(application)
 
 
 async def on_shutdown(application: MaillageApplication) -> None:
-    await broadcasts.stop_worker(application)
+    await outbox.stop(application)
 
 
 async def publish_commands(application: MaillageApplication) -> None:
-    services: Services = application.bot_data[SERVICES_KEY]
+    services = application.services
     tr = services.tr
     for lang in LANGUAGES:
         commands = [BotCommand(name, tr(lang, f"command.{name}")) for name in PUBLISHED_COMMANDS]

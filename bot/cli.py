@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import sys
-from collections.abc import Coroutine, Sequence
+from collections.abc import AsyncIterator, Coroutine, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from telegram.error import InvalidToken, NetworkError
 
@@ -16,6 +17,9 @@ from bot.files import write_private
 from bot.logs import setup_logging
 from bot.settings import ConfigError, Settings, load_settings
 from storage.db import SchemaTooNewError
+
+if TYPE_CHECKING:
+    from bot.runtime import Services
 
 EXIT_CONFIG = 2
 CLI_LANGUAGE: Language = "en"
@@ -91,15 +95,22 @@ def describe_settings(settings: Settings) -> list[str]:
     ]
 
 
-async def _outside_grid(settings: Settings, event: Event) -> list[str]:
-    """Open meetings the event file no longer has a slot for, one line each."""
-    from bot.services.meetings import MeetingService
+@contextlib.asynccontextmanager
+async def _services(settings: Settings, event: Event | None = None) -> AsyncIterator[Services]:
+    """The services the bot itself runs (``build_services``), on the configured database."""
+    from bot.app import build_services
     from storage.db import Database
 
+    async with Database(settings.database_path) as db:
+        yield build_services(settings, event or load_event(settings.event_file), db)
+
+
+async def _outside_grid(settings: Settings, event: Event) -> list[str]:
+    """Open meetings the event file no longer has a slot for, one line each."""
     if not settings.database_path.exists():
         return []
-    async with Database(settings.database_path) as db:
-        service = MeetingService(db, event)
+    async with _services(settings, event) as services:
+        service = services.meetings
         lines = []
         for meeting in await service.outside_grid():
             view = await service.view(meeting)
@@ -129,18 +140,14 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 async def _reconcile(settings: Settings) -> int:
-    from bot.i18n import Translator
     from bot.notices import cancellation_notices
-    from bot.services.broadcasts import BroadcastService
-    from bot.services.meetings import MeetingService
-    from storage.db import Database
 
-    event = load_event(settings.event_file)
-    async with Database(settings.database_path) as db:
-        meetings = MeetingService(db, event)
-        cancelled = await meetings.reconcile()
-        notices = await cancellation_notices(Translator.load(), event, meetings, cancelled, "reconcile.notice")
-        await BroadcastService(db, event).notify(notices, audience="reconcile")
+    async with _services(settings) as services:
+        cancelled = await services.meetings.reconcile()
+        notices = await cancellation_notices(
+            services.tr, services.event, services.meetings, cancelled, "reconcile.notice"
+        )
+        await services.broadcasts.notify(notices, audience="reconcile")
     print(f"{len(cancelled)} meetings cancelled; {len(notices)} notices will go out when the bot runs")
     return 0
 
@@ -151,11 +158,8 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
 
 
 async def _export(settings: Settings, what: str, plain: bool) -> bytes:
-    from bot.services.reports import ReportService
-    from storage.db import Database
-
-    async with Database(settings.database_path) as db:
-        return await ReportService(db, load_event(settings.event_file)).export(what, excel=not plain)
+    async with _services(settings) as services:
+        return await services.reports.export(what, excel=not plain)
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -175,13 +179,9 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 async def _purge(settings: Settings, dry_run: bool) -> int:
-    from bot.services.privacy import PrivacyService
-    from bot.services.registration import RegistrationService
-    from storage.db import Database
-
     event = load_event(settings.event_file)
-    async with Database(settings.database_path) as db:
-        privacy = PrivacyService(db, RegistrationService(db, event, settings.organiser_ids), event)
+    async with _services(settings, event) as services:
+        privacy = services.privacy
         due = privacy.purge_due().astimezone(event.tz)
         figures = await privacy.purge_preview()
         what = (
@@ -204,11 +204,9 @@ def cmd_purge(args: argparse.Namespace) -> int:
     return _run_async(settings, _purge(settings, args.dry_run))
 
 
-async def _bot_username(settings: Settings, db: Any) -> str | None:
+async def _bot_username(settings: Settings, services: Services) -> str | None:
     """The bot's @username for links: BOT_USERNAME, or the one the bot saved at its last start."""
-    from storage.bot_profile import BotProfileRepository
-
-    return settings.bot_username or await BotProfileRepository(db).username()
+    return settings.bot_username or await services.registration.saved_bot_username()
 
 
 LINKS_NEED_USERNAME = (
@@ -228,25 +226,22 @@ def _no_database(settings: Settings) -> int | None:
 
 
 async def _invite(settings: Settings, args: argparse.Namespace) -> int:
-    from storage.db import Database
-    from storage.exhibitors import ExhibitorRepository
-    from storage.organiser_invites import OrganiserInviteRepository
-
     if (missing := _no_database(settings)) is not None:
         return missing
-    async with Database(settings.database_path) as db:
-        username = await _bot_username(settings, db)
+    async with _services(settings) as services:
+        username = await _bot_username(settings, services)
         if args.kind == "organiser":
-            token = await OrganiserInviteRepository(db).create()
+            token = await services.registration.new_organiser_invite()
             payload, what = f"o-{token}", "Organiser invitation (single use)"
         else:
             if not args.slug:
                 return _fail("invite exhibitor needs the exhibitor's slug")
-            exhibitors = ExhibitorRepository(db)
-            exhibitor = await exhibitors.by_slug(args.slug)
+            exhibitor = await services.directory.by_slug(args.slug)
             if exhibitor is None:
                 return _fail(f"no exhibitor with slug {args.slug!r}")
-            token = await exhibitors.rotate_invite(exhibitor.id) if args.revoke else exhibitor.invite_token
+            token = (
+                await services.registration.new_stand_invite(exhibitor.id) if args.revoke else exhibitor.invite_token
+            )
             what = f"Representatives' invitation for {exhibitor.name}" + (
                 " (previous link revoked)" if args.revoke else ""
             )
@@ -261,13 +256,10 @@ async def _invite(settings: Settings, args: argparse.Namespace) -> int:
 async def _import_exhibitors(settings: Settings, raw: bytes) -> int:
     from bot.i18n import Translator, to_plain
     from bot.import_report import invite_link, render_report
-    from bot.services.directory import DirectoryService
-    from storage.db import Database
 
-    event = load_event(settings.event_file)
-    async with Database(settings.database_path) as db:
-        report = await DirectoryService(db, event).import_csv(raw)
-        username = await _bot_username(settings, db)
+    async with _services(settings) as services:
+        report = await services.directory.import_csv(raw)
+        username = await _bot_username(settings, services)
     tr = Translator.load()
     # the command line speaks one language, English, like the logs and the configuration and
     # event-file errors it shares a console with; the chat speaks each person's language
@@ -295,15 +287,13 @@ def cmd_import_exhibitors(args: argparse.Namespace) -> int:
 async def _qr(settings: Settings, args: argparse.Namespace) -> int:
     from bot.import_report import stand_link
     from bot.qr import write_sheet
-    from storage.db import Database
-    from storage.exhibitors import ExhibitorRepository
 
     event = load_event(settings.event_file)
     if (missing := _no_database(settings)) is not None:
         return missing
-    async with Database(settings.database_path) as db:
-        exhibitors = await ExhibitorRepository(db).all()
-        username = await _bot_username(settings, db)
+    async with _services(settings, event) as services:
+        exhibitors = await services.directory.all_exhibitors()
+        username = await _bot_username(settings, services)
     if not exhibitors:
         return _fail("no exhibitors yet: import them first (python -m bot import-exhibitors FILE.csv)")
     if username is None:  # a stand's QR code is its link: nothing to draw without the username

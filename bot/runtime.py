@@ -1,16 +1,19 @@
-"""What handlers reach through ``context``: the services of this deployment."""
+"""What handlers reach through ``context``: the services of this deployment, and the bot's own
+runtime state, typed, on the application (not under string keys in ``bot_data``)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+import asyncio
+from dataclasses import dataclass, field
+from typing import Any, cast
 
-from telegram.ext import Application, CallbackContext, ExtBot
+from telegram.ext import Application, CallbackContext, ExtBot, JobQueue
 
 from bot.event import Event
 from bot.i18n import Translator
 from bot.services.broadcasts import BroadcastService
 from bot.services.directory import DirectoryService
+from bot.services.flows import FlowService
 from bot.services.languages import LanguageService
 from bot.services.meetings import MeetingService
 from bot.services.privacy import PrivacyService
@@ -21,8 +24,6 @@ from bot.services.reports import ReportService
 from bot.settings import Settings
 from storage.db import Database
 
-SERVICES_KEY = "services"
-
 
 @dataclass(frozen=True)
 class Services:
@@ -31,6 +32,7 @@ class Services:
     db: Database
     tr: Translator
     languages: LanguageService
+    flows: FlowService
     registration: RegistrationService
     privacy: PrivacyService
     directory: DirectoryService
@@ -42,13 +44,31 @@ class Services:
     sweep_seconds: float = 20.0
 
 
+@dataclass
+class RuntimeState:
+    """What the running bot keeps in memory beside the database."""
+
+    outbox_task: asyncio.Task[None] | None = None
+    progress_shown: dict[int, str] = field(default_factory=dict)  # broadcast id: the text last shown
+
+
+class MaillageApplication(
+    Application[ExtBot[Any], "Context", dict[Any, Any], dict[Any, Any], dict[Any, Any], JobQueue["Context"]]
+):
+    """PTB's application with the deployment's services and runtime state as typed attributes
+    (built by ``Application.builder().application_class(MaillageApplication)``)."""
+
+    services: Services
+    state: RuntimeState
+
+
 class Context(CallbackContext[ExtBot[Any], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
     """PTB's context with typed access to the services."""
 
     @property
+    def app(self) -> MaillageApplication:
+        return cast(MaillageApplication, self.application)
+
+    @property
     def services(self) -> Services:
-        services: Services = self.bot_data[SERVICES_KEY]
-        return services
-
-
-MaillageApplication = Application[ExtBot[Any], Context, dict[Any, Any], dict[Any, Any], dict[Any, Any], Any]
+        return self.app.services

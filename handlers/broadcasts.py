@@ -2,27 +2,20 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import re
 from datetime import UTC, datetime, time, timedelta
-from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
-from telegram.ext import Application
 
 from bot.event import LANGUAGES, Language
 from bot.i18n import Html
-from bot.pacing import BROADCAST, in_flight_for, retry_seconds
-from bot.runtime import Context, MaillageApplication, Services
+from bot.runtime import Context, Services
 from bot.services.broadcasts import BroadcastError, check_text, signature_reserve
+from bot.services.flows import StoredConversation
 from handlers.common import edit_or_send, is_organiser, keep_choice, reply, user_language
 from handlers.paging import navigation, paged
-from storage.conversations import StoredConversation
-from storage.outbox import Delivery
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +43,7 @@ async def start(update: Update, context: Context) -> None:
     user = update.effective_user
     assert user is not None
     language = await user_language(update, context)
-    await services.registration.conversations.save(
+    await services.flows.save(
         StoredConversation(
             telegram_id=user.id, flow=FLOW, step="text", data={"language": language}, prompt_pending=False
         )
@@ -77,7 +70,7 @@ async def on_text(update: Update, context: Context, draft: StoredConversation) -
         return
     draft.data["text"] = text
     draft.step = "audience"
-    await services.registration.conversations.save(draft)
+    await services.flows.save(draft)
     await _ask_audience(update, context, language)
 
 
@@ -114,13 +107,13 @@ async def button(update: Update, context: Context) -> None:
     await query.answer()
     services = context.services
     action = context.match.group(1)
-    draft = await services.registration.conversations.get(query.from_user.id)
+    draft = await services.flows.current(query.from_user.id)
     language = await user_language(update, context)
     if draft is None or draft.flow != FLOW:
         await reply(update, context, services.tr(language, "conversation.stale"))
         return
     if action == "cancel":
-        await services.registration.conversations.delete(draft.telegram_id)
+        await services.flows.drop(draft.telegram_id)
         await keep_choice(query)
         await reply(update, context, services.tr(language, "broadcast.cancelled"))
     elif action == "themes" and draft.step == "audience":
@@ -154,7 +147,7 @@ async def button(update: Update, context: Context) -> None:
             return
         draft.data.update(audience=code, count=count)
         draft.step = "when"
-        await services.registration.conversations.save(draft)
+        await services.flows.save(draft)
         await keep_choice(query)
         markup = InlineKeyboardMarkup(
             [
@@ -212,7 +205,7 @@ async def _preview(update: Update, context: Context, draft: StoredConversation, 
     language: Language = draft.data.get("language", "fr")
     draft.data["send_at"] = when.astimezone(UTC).isoformat()
     draft.step = "preview"
-    await services.registration.conversations.save(draft)
+    await services.flows.save(draft)
     chat = update.effective_chat
     assert chat is not None
     signed = f"{draft.data['text']}\n\n{signatures(services)[language]}"
@@ -244,7 +237,7 @@ async def _send(update: Update, context: Context, draft: StoredConversation) -> 
     user = update.effective_user
     assert user is not None
     author = await services.registration.participant(user.id)
-    await services.registration.conversations.delete(draft.telegram_id)
+    await services.flows.drop(draft.telegram_id)
     if author is None:
         await reply(update, context, services.tr(language, "me.not_registered"))
         return
@@ -259,27 +252,26 @@ async def _send(update: Update, context: Context, draft: StoredConversation) -> 
     except BroadcastError as err:
         await reply(update, context, services.tr(language, err.key, **err.params))
         return
-    progress = await services.broadcasts.outbox.progress(broadcast.id)
+    progress = await services.broadcasts.progress(broadcast.id)
     text = services.tr(language, "broadcast.progress", sent=0, total=progress.total, count=0)
-    context.application.bot_data.setdefault("progress_shown", {})[broadcast.id] = text
+    context.app.state.progress_shown[broadcast.id] = text
     sent = await reply(update, context, text)
     if sent is not None:
-        await services.broadcasts.outbox.set_progress_message(broadcast.id, sent.chat_id, sent.message_id)
-    wake(context.application)
+        await services.broadcasts.remember_progress_message(broadcast.id, sent.chat_id, sent.message_id)
 
 
 async def _show_history(update: Update, context: Context, number: int) -> None:
     services = context.services
     language = await user_language(update, context)
-    total = await services.broadcasts.outbox.count_announcements()
+    total = await services.broadcasts.count_announcements()
     if not total:
         await edit_or_send(update, context, services.tr(language, "broadcast.none_yet"), None)
         return
     pages = -(-total // HISTORY_PAGE)
     number = max(0, min(number, pages - 1))
     lines = [services.tr(language, "broadcast.history_title")]
-    for broadcast in await services.broadcasts.outbox.recent(HISTORY_PAGE, number * HISTORY_PAGE):
-        progress = await services.broadcasts.outbox.progress(broadcast.id)
+    for broadcast in await services.broadcasts.recent(HISTORY_PAGE, number * HISTORY_PAGE):
+        progress = await services.broadcasts.progress(broadcast.id)
         lines.append(
             services.tr(
                 language,
@@ -297,114 +289,3 @@ async def _show_history(update: Update, context: Context, number: int) -> None:
 
 # /broadcasts: the announcements, newest first, ten a page
 history, history_page = paged(_show_history, is_organiser)
-
-
-# ---------------------------------------------------------------------- the outbox worker
-
-
-def wake(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    event: asyncio.Event | None = application.bot_data.get("outbox_wakeup")
-    if event is not None:
-        event.set()
-
-
-async def run_outbox(application: MaillageApplication) -> None:
-    """Claims due deliveries and sends them within Telegram's limits, until cancelled.
-
-    Only as many are on their way at once as the budget's pace needs (in_flight_for): each
-    one sent but not yet marked sent when the process dies goes out again after the restart."""
-    services: Services = application.bot_data["services"]
-    concurrency = in_flight_for(services.settings.telegram_messages_per_second)
-    outbox = services.broadcasts.outbox
-    wakeup = asyncio.Event()
-    application.bot_data["outbox_wakeup"] = wakeup
-    owner = services.reminders.owner
-    limit = asyncio.Semaphore(concurrency)
-
-    async def deliver(delivery: Delivery) -> None:
-        async with limit:
-            await _deliver(application, services, delivery)
-
-    while True:
-        batch = await outbox.claim_due(services.broadcasts.clock(), owner, LEASE, concurrency * 2)
-        if batch:
-            await asyncio.gather(*(deliver(d) for d in batch))
-            continue
-        next_due = await outbox.next_due()
-        timeout = 1.0
-        if next_due is not None:
-            timeout = min(timeout, max(0.05, (next_due - services.broadcasts.clock()).total_seconds()))
-        wakeup.clear()
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(wakeup.wait(), timeout)
-
-
-async def _deliver(application: MaillageApplication, services: Services, delivery: Delivery) -> None:
-    outbox = services.broadcasts.outbox
-    now = services.broadcasts.clock()
-    try:
-        await application.bot.send_message(
-            delivery.chat_id, delivery.text, parse_mode=ParseMode.HTML, rate_limit_args=BROADCAST
-        )
-    except RetryAfter as error:
-        await outbox.retry_later(delivery.id, now + timedelta(seconds=retry_seconds(error)), "429")
-    except Forbidden as error:
-        await services.registration.participants.set_reachable(delivery.chat_id, False)
-        await outbox.mark(delivery.id, "unreachable", str(error))
-    except BadRequest as error:
-        await outbox.mark(delivery.id, "failed", str(error))
-    except (TimedOut, NetworkError) as error:
-        if delivery.attempts >= MAX_ATTEMPTS:
-            await outbox.mark(delivery.id, "failed", str(error))
-        else:
-            await outbox.retry_later(delivery.id, now + timedelta(seconds=min(60, 2**delivery.attempts)), str(error))
-    else:
-        await outbox.mark(delivery.id, "sent")
-
-
-async def report_progress(context: Context) -> None:
-    """Every few seconds: the organisers' progress messages, then the final report."""
-    services = context.services
-    outbox = services.broadcasts.outbox
-    for broadcast in await outbox.unfinished():
-        progress = await outbox.progress(broadcast.id)
-        if progress.done:
-            await outbox.finish(broadcast.id)
-        if broadcast.progress_chat_id is None or broadcast.progress_message_id is None:
-            continue
-        author = await services.registration.participants.by_id(broadcast.author_id) if broadcast.author_id else None
-        language: Language = author.language if author else services.settings.default_language
-        key = "broadcast.report" if progress.done else "broadcast.progress"
-        text = services.tr(language, key, sent=progress.sent, total=progress.total, count=progress.unreachable)
-        last = context.application.bot_data.setdefault("progress_shown", {})
-        if last.get(broadcast.id) == text:
-            continue
-        last[broadcast.id] = text
-        with contextlib.suppress(BadRequest):  # the same text after a restart
-            await context.bot.edit_message_text(
-                text,
-                chat_id=broadcast.progress_chat_id,
-                message_id=broadcast.progress_message_id,
-                parse_mode=ParseMode.HTML,
-            )
-
-
-def start_worker(application: MaillageApplication) -> None:
-    # A plain task: PTB's create_task would make Application.stop() wait for it forever
-    application.bot_data["outbox_task"] = asyncio.get_running_loop().create_task(run_outbox(application))
-    assert application.job_queue is not None
-    application.job_queue.run_repeating(
-        report_progress,
-        interval=PROGRESS_EVERY,
-        first=PROGRESS_EVERY,
-        name="broadcast-progress",
-        job_kwargs={"misfire_grace_time": None, "coalesce": True, "max_instances": 1},
-    )
-
-
-async def stop_worker(application: MaillageApplication) -> None:
-    task: asyncio.Task[None] | None = application.bot_data.pop("outbox_task", None)
-    if task is not None:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task

@@ -12,8 +12,8 @@ from bot.event import Language
 from bot.i18n import MESSAGE_TEXT, escape, to_plain
 from bot.pacing import PacedRateLimiter
 from bot.runtime import Context
+from bot.services.registration import Participant
 from bot.telegram_bot import plain_labels
-from storage.participants import Participant
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +58,7 @@ async def notify(
             participant.telegram_id, text, parse_mode=ParseMode.HTML, reply_markup=reply_markup
         )
     except Forbidden:
-        await context.services.registration.participants.set_reachable(participant.telegram_id, False)
+        await context.services.registration.set_reachable(participant.telegram_id, False)
         return False
     return True
 

@@ -10,15 +10,14 @@ from telegram.error import BadRequest
 
 from bot.i18n import Html
 from bot.runtime import Context, Services
-from bot.services.registration import STEPS, Conversation
+from bot.services.registration import STEPS, Conversation, Participant
 from handlers.views import edit_buttons, main_menu, profile_lines, step_prompt
-from storage.participants import Participant
 
 
 async def exhibitor_name(services: Services, exhibitor_id: int | None) -> str | None:
     if exhibitor_id is None:
         return None
-    exhibitor = await services.registration.exhibitors.by_id(exhibitor_id)
+    exhibitor = await services.directory.exhibitor(exhibitor_id)
     return exhibitor.name if exhibitor else None
 
 

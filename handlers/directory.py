@@ -8,11 +8,10 @@ from telegram.constants import ParseMode
 from bot.event import LANGUAGES, Language, Theme
 from bot.i18n import Html, clip_lines, to_plain
 from bot.runtime import Context
-from bot.services.directory import MAX_SEARCH_RESULTS, Page, Suggestion
+from bot.services.directory import MAX_SEARCH_RESULTS, Exhibitor, Page, Suggestion
 from bot.services.programme import SessionView
 from handlers.common import edit_or_send, reply, user_language
 from handlers.views import shorten, theme_labels
-from storage.exhibitors import Exhibitor
 
 THEMES_PATTERN = r"^dir:themes$"
 LIST_PATTERN = r"^dir:l:([a-z0-9_-]{0,32}):(\d{1,4})$"
@@ -52,7 +51,7 @@ async def themes(update: Update, context: Context, *, edit: bool = False) -> Non
     services = context.services
     language = await user_language(update, context)
     counts = await services.directory.themes_with_counts()
-    total = await services.directory.exhibitors.count()
+    total = await services.directory.count()
     if total == 0:
         await reply(update, context, services.tr(language, "directory.empty"))
         return
@@ -176,7 +175,7 @@ async def card(update: Update, context: Context) -> None:
 
 async def open_stand_link(update: Update, context: Context, slug: str) -> bool:
     """``/start e-<slug>`` (a stand's QR code); False when there is no such exhibitor."""
-    exhibitor = await context.services.directory.exhibitors.by_slug(slug)
+    exhibitor = await context.services.directory.by_slug(slug)
     if exhibitor is None:
         return False
     await send_card(update, context, exhibitor, None)

@@ -15,13 +15,12 @@ from bot.event import Language, Slot
 from bot.i18n import Html, telegram_length
 from bot.runtime import Context, MaillageApplication, Services
 from bot.services.calendar import meeting_ics
-from bot.services.meetings import MeetingError, MeetingView, NotAllowed
+from bot.services.flows import StoredConversation
+from bot.services.meetings import Meeting, MeetingError, MeetingView, NotAllowed, Status
+from bot.services.registration import Participant, Role
 from handlers.common import edit_or_send, keep_choice, user_language
 from handlers.paging import Entry, markup, page_of
 from handlers.views import main_menu
-from storage.conversations import StoredConversation
-from storage.meetings import Meeting, Status
-from storage.participants import Participant, Role
 
 log = logging.getLogger(__name__)
 
@@ -116,7 +115,7 @@ async def _notify(
             participant.telegram_id, text, parse_mode=ParseMode.HTML, reply_markup=markup
         )
     except Forbidden:
-        await context.services.registration.participants.set_reachable(participant.telegram_id, False)
+        await context.services.registration.set_reachable(participant.telegram_id, False)
         return None
 
 
@@ -166,7 +165,7 @@ async def _send_ics(
             parse_mode=ParseMode.HTML,
         )
     except Forbidden:
-        await services.registration.participants.set_reachable(participant.telegram_id, False)
+        await services.registration.set_reachable(participant.telegram_id, False)
 
 
 def _who(services: Services, language: Language, attendee: Participant | None) -> Html:
@@ -331,7 +330,7 @@ async def choose_slot(update: Update, context: Context) -> None:
         await _say(update, context, services.tr(me.language, "meeting.clash", titles=titles), markup)
         return
     index = services.meetings.slot_index(slot)
-    current = await services.registration.conversations.get(me.telegram_id)
+    current = await services.flows.current(me.telegram_id)
     if (
         current is not None
         and current.flow == FLOW
@@ -346,7 +345,7 @@ async def choose_slot(update: Update, context: Context) -> None:
         data={"exhibitor_id": exhibitor.id, "slot": index, "note": None, "language": me.language},
         prompt_pending=False,
     )
-    await services.registration.conversations.save(draft)
+    await services.flows.save(draft)
     await keep_choice(query)
     markup = InlineKeyboardMarkup(
         [
@@ -387,11 +386,11 @@ async def _show_summary(update: Update, context: Context, draft: StoredConversat
     services = context.services
     language: Language = draft.data.get("language", "fr")
     draft.step = "confirm"
-    await services.registration.conversations.save(draft)
+    await services.flows.save(draft)
     exhibitor = await services.directory.exhibitor(int(draft.data["exhibitor_id"]))
     slot = services.meetings.slot_by_index(int(draft.data["slot"]))
     if exhibitor is None or slot is None:
-        await services.registration.conversations.delete(draft.telegram_id)
+        await services.flows.drop(draft.telegram_id)
         await _say(update, context, services.tr(language, "meeting.slot_gone"))
         return
     text = services.tr(
@@ -423,7 +422,7 @@ async def draft_button(update: Update, context: Context) -> None:
     await query.answer()
     services = context.services
     action = context.match.group(1)
-    draft = await services.registration.conversations.get(query.from_user.id)
+    draft = await services.flows.current(query.from_user.id)
     language = await _language(update, context)
     if _already_done(action, draft):
         return  # a second tap: the first one has done what the button says
@@ -436,7 +435,7 @@ async def draft_button(update: Update, context: Context) -> None:
         return
     await keep_choice(query)
     if action == "cancel":
-        await services.registration.conversations.delete(draft.telegram_id)
+        await services.flows.drop(draft.telegram_id)
         await _say(update, context, services.tr(language, "meeting.request_dropped"))
     elif action == "skip" and draft.step == "note":
         await _show_summary(update, context, draft)
@@ -451,7 +450,7 @@ async def _send_request(update: Update, context: Context, draft: StoredConversat
     me = await _me(update, context)
     language: Language = draft.data.get("language", "fr")
     slot = services.meetings.slot_by_index(int(draft.data["slot"]))
-    await services.registration.conversations.delete(draft.telegram_id)
+    await services.flows.drop(draft.telegram_id)
     if me is None or slot is None:
         await _say(update, context, services.tr(language, "meeting.slot_gone"))
         return
@@ -513,14 +512,14 @@ async def send_request_to_representatives(context: Context, view: MeetingView) -
             request_buttons(services, rep.language, view.meeting.id),
         )
         if sent is not None:
-            await services.meetings.meetings.remember_message(view.meeting.id, rep.id, sent.message_id)
+            await services.meetings.remember_request_message(view.meeting.id, rep.id, sent.message_id)
 
 
 async def _close_request_messages(context: Context, view: MeetingView, outcome_key: str, **params: object) -> None:
     """Every representative's copy of the request now says who answered, without buttons."""
     services = context.services
     reps = {r.id: r for r in await services.meetings.representatives(view.exhibitor.id)}
-    for participant_id, message_id in await services.meetings.meetings.messages(view.meeting.id):
+    for participant_id, message_id in await services.meetings.request_messages(view.meeting.id):
         rep = reps.get(participant_id)
         if rep is None or not rep.reachable:
             continue
@@ -532,7 +531,7 @@ async def _close_request_messages(context: Context, view: MeetingView, outcome_k
                 text, chat_id=rep.telegram_id, message_id=message_id, parse_mode=ParseMode.HTML
             )
         except Forbidden:
-            await services.registration.participants.set_reachable(rep.telegram_id, False)
+            await services.registration.set_reachable(rep.telegram_id, False)
         except BadRequest as err:
             log.info("could not update request message %s: %s", message_id, err)
 
@@ -583,7 +582,7 @@ async def answer(update: Update, context: Context) -> None:
 
 async def _show_request_again(update: Update, context: Context, me: Participant, meeting_id: int) -> None:
     services = context.services
-    meeting = await services.meetings.meetings.get(meeting_id)
+    meeting = await services.meetings.get(meeting_id)
     if meeting is None or me.role != Role.EXHIBITOR or me.exhibitor_id != meeting.exhibitor_id:
         raise NotAllowed
     view = await services.meetings.view(meeting)
@@ -592,12 +591,12 @@ async def _show_request_again(update: Update, context: Context, me: Participant,
     sent = await _say(
         update, context, request_text(services, me.language, view), request_buttons(services, me.language, meeting.id)
     )
-    await services.meetings.meetings.remember_message(meeting.id, me.id, sent.message_id)
+    await services.meetings.remember_request_message(meeting.id, me.id, sent.message_id)
 
 
 async def _ask_reason(update: Update, context: Context, me: Participant, meeting_id: int, kind: str) -> None:
     services = context.services
-    meeting = await services.meetings.meetings.get(meeting_id)
+    meeting = await services.meetings.get(meeting_id)
     if meeting is None:
         raise NotAllowed
     is_rep = me.role == Role.EXHIBITOR and me.exhibitor_id == meeting.exhibitor_id
@@ -962,7 +961,7 @@ async def _stand_day(context: Context, rep: Participant) -> tuple[Html, list[Ent
     exhibitor = await services.directory.exhibitor(rep.exhibitor_id or 0)
     assert exhibitor is not None
     accepted = await services.meetings.stand_day(exhibitor.id)
-    pending = await services.meetings.meetings.for_exhibitor(exhibitor.id, (Status.PENDING,))
+    pending = await services.meetings.pending_for_stand(exhibitor.id)
     header = services.tr(language, "agenda.stand_title", exhibitor=exhibitor.name, count=exhibitor.tables)
     entries: list[Entry] = []
     by_slot: dict[str, list[Meeting]] = {}

@@ -12,4 +12,4 @@ async def on_my_chat_member(update: Update, context: Context) -> None:
     if change is None or change.chat.type != "private":
         return
     reachable = change.new_chat_member.status not in (ChatMember.BANNED, ChatMember.LEFT)
-    await context.services.registration.participants.set_reachable(change.from_user.id, reachable)
+    await context.services.registration.set_reachable(change.from_user.id, reachable)

@@ -9,12 +9,12 @@ from telegram.constants import ParseMode
 
 from bot.import_report import invite_link, links_csv, render_report
 from bot.runtime import Context
+from bot.services.registration import Role
 from handlers import registration as registration_handlers
 from handlers.common import edit_or_send, is_organiser, notify, reply, user_language
 from handlers.paging import Entry, markup, page_of, paged
 from handlers.reminders import unschedule_job
 from handlers.views import shorten
-from storage.participants import Role
 
 log = logging.getLogger(__name__)
 
@@ -29,8 +29,8 @@ async def _show_representatives(update: Update, context: Context, number: int) -
     services = context.services
     language = await user_language(update, context)
     tr = services.tr
-    exhibitors = {e.id: e for e in await services.registration.exhibitors.all()}
-    reps = await services.registration.participants.representatives()
+    exhibitors = {e.id: e for e in await services.directory.all_exhibitors()}
+    reps = await services.registration.representatives()
     if not reps:
         await edit_or_send(update, context, tr(language, "reps.none"), None)
         return
@@ -61,10 +61,10 @@ async def revoke(update: Update, context: Context) -> None:
     tr = services.tr
     language = await user_language(update, context)
     participant_id, answer = int(context.match.group(1)), context.match.group(2)
-    rep = await services.registration.participants.by_id(participant_id)
+    rep = await services.registration.participant_by_id(participant_id)
     if rep is not None and rep.role != Role.EXHIBITOR and answer == "yes":
         return  # revoked already: by a tap a moment ago, whose answer the message shows
-    exhibitor = await services.registration.exhibitors.by_id(rep.exhibitor_id) if rep and rep.exhibitor_id else None
+    exhibitor = await services.directory.exhibitor(rep.exhibitor_id) if rep and rep.exhibitor_id else None
     if rep is None or exhibitor is None:
         await query.edit_message_text(tr(language, "reps.gone"), parse_mode=ParseMode.HTML)
         return
@@ -141,7 +141,7 @@ async def revoke_organiser(update: Update, context: Context) -> None:
     tr = services.tr
     language = await user_language(update, context)
     participant_id, answer = int(context.match.group(1)), context.match.group(2)
-    person = await services.registration.participants.by_id(participant_id)
+    person = await services.registration.participant_by_id(participant_id)
     if person is not None and person.role != Role.ORGANISER and answer == "yes":
         return  # revoked already: by a tap a moment ago, whose answer the message shows
     if person is None or person.role != Role.ORGANISER or person.telegram_id in services.registration.organiser_ids:
@@ -187,7 +187,7 @@ async def import_document(update: Update, context: Context) -> None:
     await reply(update, context, render_report(services.tr, language, report))
     if report.ok:
         username = context.bot.username
-        exhibitors = await services.directory.exhibitors.all()
+        exhibitors = await services.directory.all_exhibitors()
         await context.bot.send_document(
             user.id,
             InputFile(links_csv(username, exhibitors), filename="maillage-invite-links.csv", attach=False),

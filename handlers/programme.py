@@ -13,12 +13,11 @@ from bot.event import Language
 from bot.i18n import MESSAGE_TEXT, Html, clip_lines, escape, to_plain
 from bot.runtime import Context, Services
 from bot.services.calendar import meeting_ics
+from bot.services.flows import StoredConversation
 from bot.services.programme import SessionView
-from handlers import broadcasts
+from bot.services.registration import Participant
 from handlers.common import edit_or_send, is_organiser, reply, user_language
 from handlers.paging import Entry, markup, page_of, paged, paged_rows
-from storage.conversations import StoredConversation
-from storage.participants import Participant
 
 _ID = r"[a-z0-9_-]{1,32}"
 PATTERN = rf"^pg:(home|themes|d:\d{{1,2}}:[01](?::\d{{1,3}})?|t:{_ID}(?::\d{{1,3}})?|s:{_ID}|f:{_ID})$"
@@ -123,7 +122,7 @@ async def card(update: Update, context: Context, session_id: str) -> None:
     assert user is not None
     me = await services.registration.participant(user.id)
     following = me is not None and session.id in {s.id for s in await services.programme.followed(me.id)}
-    presenters = [e for e in [await services.directory.exhibitors.by_slug(slug) for slug in session.exhibitors] if e]
+    presenters = [e for e in [await services.directory.by_slug(slug) for slug in session.exhibitors] if e]
     text = services.tr(
         language,
         "programme.card",
@@ -228,7 +227,7 @@ async def send_session_ics(context: Context, person: Participant, session: Sessi
             parse_mode=ParseMode.HTML,
         )
     except Forbidden:
-        await services.registration.participants.set_reachable(person.telegram_id, False)
+        await services.registration.set_reachable(person.telegram_id, False)
 
 
 # ---------------------------------------------------------------------- organisers' changes
@@ -298,7 +297,7 @@ async def change_button(update: Update, context: Context) -> None:
         return
     user = update.effective_user
     assert user is not None
-    await services.registration.conversations.save(
+    await services.flows.save(
         StoredConversation(
             telegram_id=user.id,
             flow=FLOW,
@@ -328,14 +327,14 @@ async def on_text(update: Update, context: Context, draft: StoredConversation) -
         start = datetime.combine(
             session.start.date(), time(int(match.group(1)), int(match.group(2))), tzinfo=services.event.tz
         )
-        await services.registration.conversations.delete(draft.telegram_id)
+        await services.flows.drop(draft.telegram_id)
         await apply_change(update, context, session.id, start=start)
     else:
         room = " ".join(message.text.split())[:60]
         if not room:
             await reply(update, context, services.tr(language, "conversation.text_expected"))
             return
-        await services.registration.conversations.delete(draft.telegram_id)
+        await services.flows.drop(draft.telegram_id)
         await apply_change(update, context, session.id, room=room)
 
 
@@ -354,7 +353,7 @@ async def apply_change(
     before = await services.programme.session(session_id)
     session, follower_ids = await services.programme.change(session_id, start=start, room=room, cancelled=cancelled)
     assert before is not None
-    followers = [p for p in [await services.registration.participants.by_id(i) for i in follower_ids] if p]
+    followers = [p for p in [await services.registration.participant_by_id(i) for i in follower_ids] if p]
     notices: list[tuple[Participant, str]] = []
     for person in followers:
         lang = person.language
@@ -373,7 +372,6 @@ async def apply_change(
             )
         )
     await services.broadcasts.notify(notices, audience=f"session:{session_id}")
-    broadcasts.wake(context.application)
     for person in followers:
         if person.reachable:
             await send_session_ics(context, person, session, cancelled=cancelled)

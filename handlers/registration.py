@@ -11,14 +11,13 @@ from telegram.error import Forbidden
 
 from bot.event import Language
 from bot.i18n import Html
-from bot.runtime import Context, MaillageApplication, Services
+from bot.runtime import Context, MaillageApplication
 from bot.services.profile import Field, InvalidAnswer
-from bot.services.registration import Conversation, Flow, Invitation, InvitationInvalid, StaleAction
+from bot.services.registration import Conversation, Flow, Invitation, InvitationInvalid, Participant, Role, StaleAction
 from handlers import broadcasts, directory, fallback, meetings, programme
 from handlers.common import keep_choice, reply, user_language
 from handlers.conversation import exhibitor_name, remove_buttons, send_prompt, show_menu, show_profile
 from handlers.views import language_buttons, step_prompt
-from storage.participants import Participant, Role
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +91,7 @@ async def start(update: Update, context: Context) -> None:
     payload = context.args[0] if context.args else ""
     invitation = _invitation_from_payload(payload)
     language = await user_language(update, context)
-    stand = await registration.exhibitors.by_slug(payload[2:]) if payload.startswith("e-") else None
+    stand = await services.directory.by_slug(payload[2:]) if payload.startswith("e-") else None
     if payload.startswith("e-") and stand is None:
         await reply(update, context, services.tr(language, "directory.unknown_stand"))
     exhibitor = None
@@ -137,7 +136,7 @@ async def _offer_to_join(
             await reply(update, context, tr(language, "invite.organiser_cannot_represent"))
             return
         if participant.role == Role.EXHIBITOR:
-            current = await context.services.registration.exhibitors.by_id(participant.exhibitor_id or 0)
+            current = await context.services.directory.exhibitor(participant.exhibitor_id or 0)
             if current is not None and current.name == exhibitor:
                 await reply(update, context, tr(language, "invite.already", exhibitor=exhibitor))
                 return
@@ -346,7 +345,7 @@ async def on_message(update: Update, context: Context) -> None:
     if message.text and directory.is_search_answer(update, context):
         await directory.run_search(update, context, message.text)
         return
-    stored = await services.registration.conversations.get(user.id)
+    stored = await services.flows.current(user.id)
     if stored is not None and stored.flow == meetings.FLOW:
         await meetings.on_note(update, context, stored)
         return
@@ -377,9 +376,9 @@ async def cancel(update: Update, context: Context) -> None:
     user = update.effective_user
     assert user is not None
     language = await user_language(update, context)
-    stored = await services.registration.conversations.get(user.id)
+    stored = await services.flows.current(user.id)
     if stored is not None and stored.flow in (meetings.FLOW, broadcasts.FLOW, programme.FLOW):
-        await services.registration.conversations.delete(user.id)
+        await services.flows.drop(user.id)
         key = {meetings.FLOW: "meeting.request_dropped", broadcasts.FLOW: "broadcast.cancelled"}.get(
             stored.flow, "conversation.cancelled"
         )
@@ -397,7 +396,7 @@ async def cancel(update: Update, context: Context) -> None:
 
 async def resume_conversations(application: MaillageApplication) -> None:
     """After a restart, ask again the questions that may never have reached their users."""
-    services: Services = application.bot_data["services"]
+    services = application.services
     for conversation in await services.registration.unprompted():
         context = Context(application, chat_id=conversation.telegram_id, user_id=conversation.telegram_id)
         try:

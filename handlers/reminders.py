@@ -15,10 +15,9 @@ from bot.i18n import MESSAGE_TEXT, Html, clip_lines
 from bot.pacing import retry_seconds
 from bot.runtime import Context, MaillageApplication, Services
 from bot.services.meetings import Lateness
-from bot.services.reminders import DueReminder
+from bot.services.registration import Role
+from bot.services.reminders import DueReminder, Reminder, ReminderState
 from handlers.common import user_language
-from storage.participants import Role
-from storage.reminders import Reminder, ReminderState
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +60,7 @@ def _when(services: Services, reminder: Reminder) -> datetime:
 
 async def start(application: MaillageApplication) -> int:
     """Follow every change of the rows, then build a job for every reminder due within the horizon."""
-    services: Services = application.bot_data["services"]
+    services = application.services
 
     def follow(scheduled: list[Reminder], cancelled: list[int]) -> None:
         for reminder in scheduled:
@@ -79,9 +78,9 @@ async def start(application: MaillageApplication) -> int:
     return count
 
 
-async def schedule_upcoming(application: Application[Any, Any, Any, Any, Any, Any]) -> int:
+async def schedule_upcoming(application: MaillageApplication) -> int:
     """Jobs for the reminders due within the horizon that have none yet; returns how many were added."""
-    services: Services = application.bot_data["services"]
+    services = application.services
     assert application.job_queue is not None
     scheduler = application.job_queue.scheduler
     added = 0
@@ -93,7 +92,7 @@ async def schedule_upcoming(application: Application[Any, Any, Any, Any, Any, An
 
 
 async def top_up(context: Context) -> None:
-    await schedule_upcoming(context.application)
+    await schedule_upcoming(context.app)
 
 
 async def fire(context: Context) -> None:
@@ -102,7 +101,7 @@ async def fire(context: Context) -> None:
     services = context.services
     due = await services.reminders.claim(reminder_id)
     if due is None:
-        current = await services.reminders.reminders.get(reminder_id)
+        current = await services.reminders.reminder(reminder_id)
         if current is not None and current.state == ReminderState.CLAIMED:  # another sender's live claim
             schedule_job(context.application, reminder_id, _when(services, current) + timedelta(seconds=0.5))
         return
@@ -115,7 +114,7 @@ async def fire(context: Context) -> None:
         await services.reminders.release(reminder_id)
         schedule_job(context.application, reminder_id, datetime.now(UTC) + timedelta(seconds=retry_seconds(err)))
     except Forbidden:
-        await services.registration.participants.set_reachable(due.participant.telegram_id, False)
+        await services.registration.set_reachable(due.participant.telegram_id, False)
         await services.reminders.skipped(reminder_id)
     except (TimedOut, NetworkError) as err:
         await services.reminders.release(reminder_id)
@@ -238,7 +237,7 @@ async def late(update: Update, context: Context) -> None:
                 parse_mode=ParseMode.HTML,
             )
         except Forbidden:
-            await services.registration.participants.set_reachable(other.telegram_id, False)
+            await services.registration.set_reachable(other.telegram_id, False)
     await context.bot.send_message(
         query.from_user.id, services.tr(language, "reminder.late_sent"), parse_mode=ParseMode.HTML
     )

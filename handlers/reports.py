@@ -11,7 +11,6 @@ from bot.i18n import Html, clip_lines, clip_text, escape
 from bot.notices import cancellation_notices
 from bot.runtime import Context
 from bot.services.reports import EXPORTS, Statistics
-from handlers import broadcasts
 from handlers.common import is_organiser, reply, user_language
 from handlers.paging import paged_rows
 
@@ -136,7 +135,7 @@ async def block_button(update: Update, context: Context) -> None:
         everyone = [InlineKeyboardButton(services.tr(language, "block.everyone"), callback_data=f"blk:{index}:all")]
         stands = [
             [InlineKeyboardButton(e.name[:40], callback_data=f"blk:{index}:{e.id}")]
-            for e in await services.directory.exhibitors.all()
+            for e in await services.directory.all_exhibitors()
         ]
         number = int(choice[2:]) if choice else 0
         rows = [everyone, *paged_rows(services.tr, language, stands, number, f"blk:{index}:p:{{page}}")]
@@ -170,7 +169,6 @@ async def block_button(update: Update, context: Context) -> None:
         return
     notices = await cancellation_notices(services.tr, services.event, services.meetings, cancelled, "block.notice")
     await services.broadcasts.notify(notices, audience="block")
-    broadcasts.wake(context.application)
     await reply(update, context, services.tr(language, "block.done", when=when, count=len(cancelled)))
 
 

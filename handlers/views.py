@@ -7,8 +7,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from bot.event import LANGUAGES, Event, Language
 from bot.i18n import Html, Translator
 from bot.services.profile import SKIPPABLE, Field
-from bot.services.registration import SUMMARY, Conversation, Draft, Flow
-from storage.participants import OrgType, Participant, Role
+from bot.services.registration import SUMMARY, Conversation, Draft, Flow, OrgType, Participant, Role
 
 MAX_LABEL = 40  # characters of user text shown inside a button
 

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
+
 from bot.emulator import ChatMessage, Phone
+from bot.event import Event
+from bot.runtime import Services
+from storage.db import Database
 
 LABELS = {
     "fr": {
@@ -102,3 +108,11 @@ async def next_with(phone: Phone, fragment: str, timeout: float = 5.0) -> ChatMe
         message = await phone.next_reply(timeout=timeout)
         if fragment in message.content:
             return message
+
+
+def services_on(db: Database, event: Event, *, clock: Callable[[], datetime] | None = None) -> Services:
+    """The bot's own services on a database, built as the bot builds them (no bot running)."""
+    from bot.app import build_services
+    from bot.settings import load_settings
+
+    return build_services(load_settings(require_token=False), event, db, clock=clock)

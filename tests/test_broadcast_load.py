@@ -11,10 +11,10 @@ from pathlib import Path
 
 from bot.emulator import TELEGRAM_LIMITS_STRICT, Phone, TelegramEmulator
 from bot.pacing import in_flight_for
-from bot.services.broadcasts import BroadcastService
 from storage.db import Database, utcnow
 from storage.participants import NewParticipant, ParticipantRepository, Role
 from tests.conftest import EXAMPLE_EVENT, ROOT, BotRunner
+from tests.helpers import services_on
 from tests.processes import start_bot
 
 RECIPIENTS = 1000
@@ -67,7 +67,7 @@ async def test_a_broadcast_to_1000_keeps_the_limits_and_the_bot_answering(
     chatters = await populate(services.db, emulator, 200_000, CHATTERS)
     del boss
     emulator.flood = TELEGRAM_LIMITS_STRICT  # every message counts, answers included
-    author = await services.registration.participants.by_telegram_id(100_000)
+    author = await services.registration.participant(100_000)
     assert author is not None
     everyone = recipients + chatters
     waits: list[float] = []
@@ -88,7 +88,7 @@ async def test_a_broadcast_to_1000_keeps_the_limits_and_the_bot_answering(
             await asyncio.sleep(3.0)
 
     started = time.monotonic()
-    await BroadcastService(services.db, services.event).announce(author, TEXT, "all", None)
+    await services_on(services.db, services.event).broadcasts.announce(author, TEXT, "all", None)
     talkers = [asyncio.create_task(chat(p, i * 0.15)) for i, p in enumerate(chatters)]
     await emulator.wait_for(lambda: all(broadcasts_received(p) for p in everyone), timeout=120)
     elapsed = time.monotonic() - started
@@ -129,9 +129,10 @@ async def test_a_broadcast_survives_two_kills(tmp_path: Path) -> None:
 
         event = load_event(EXAMPLE_EVENT)
         async with Database(tmp_path / "data" / "maillage.db") as db:
-            author = await ParticipantRepository(db).by_telegram_id(300_000)
+            elsewhere = services_on(db, event)
+            author = await elsewhere.registration.participant(300_000)
             assert author is not None
-            await BroadcastService(db, event).announce(author, TEXT, "all", None)
+            await elsewhere.broadcasts.announce(author, TEXT, "all", None)
         started = time.monotonic()
         bot = await start_bot(tmp_path, emulator, LOG_LEVEL="WARNING")
         kills = []

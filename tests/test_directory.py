@@ -15,11 +15,10 @@ from PIL import Image
 from bot.emulator import TelegramEmulator
 from bot.event import Event
 from bot.runtime import Services
-from bot.services.directory import DirectoryService
 from storage.db import Database, utcnow
 from storage.exhibitors import ExhibitorRepository
 from tests.conftest import ROOT, BotRunner
-from tests.helpers import accept_consent, register_attendee, register_organiser
+from tests.helpers import accept_consent, register_attendee, register_organiser, services_on
 from tests.processes import run_command
 
 EXAMPLE_CSV = ROOT / "examples" / "exhibitors.csv"
@@ -53,19 +52,19 @@ async def add_meeting(
 
 async def test_the_example_file_imports_and_reimports_without_duplicates(event: Event, tmp_path: Path) -> None:
     async with Database(tmp_path / "m.db") as db:
-        directory = DirectoryService(db, event)
+        directory = services_on(db, event).directory
         first = await directory.import_csv(EXAMPLE_CSV.read_bytes())
         assert first.ok and len(first.created) == 20 and first.updated == []
         again = await directory.import_csv(EXAMPLE_CSV.read_bytes())
         assert again.ok and again.created == [] and len(again.updated) == 20
-        assert await directory.exhibitors.count() == 20
-        soupe = await directory.exhibitors.by_slug("disco-soupe")
+        assert await directory.count() == 20
+        soupe = await directory.by_slug("disco-soupe")
         assert soupe is not None and soupe.themes == ("circular-economy", "services") and soupe.tables == 2
         assert soupe.website == "https://discosoupe.example.org"
-        themes_used = {t for e in await directory.exhibitors.all() for t in e.themes}
+        themes_used = {t for e in await directory.all_exhibitors() for t in e.themes}
         assert themes_used == {t.id for t in event.themes}  # all seven themes are represented
         # the invite link does not change on re-import
-        assert (await directory.exhibitors.by_slug("disco-soupe")).invite_token == soupe.invite_token  # type: ignore[union-attr]
+        assert (await directory.by_slug("disco-soupe")).invite_token == soupe.invite_token  # type: ignore[union-attr]
 
 
 @pytest.mark.parametrize(
@@ -86,25 +85,25 @@ async def test_the_example_file_imports_and_reimports_without_duplicates(event: 
 )
 async def test_files_from_french_excel(event: Event, tmp_path: Path, raw: bytes) -> None:
     async with Database(tmp_path / "m.db") as db:
-        directory = DirectoryService(db, event)
+        directory = services_on(db, event).directory
         report = await directory.import_csv(raw)
         assert report.ok, report.errors
-        energie = await directory.exhibitors.by_slug("energie-solidaire")
+        energie = await directory.by_slug("energie-solidaire")
         assert energie is not None and energie.name == "Énergie Solidaire" and energie.tables == 2
         assert energie.contact_email == "contact@energie.example.org"
-        cafe = await directory.exhibitors.by_slug("cafe-repare")
+        cafe = await directory.by_slug("cafe-repare")
         assert cafe is not None and cafe.themes == ("circular-economy", "services")
         assert cafe.tables == event.limits.default_tables_per_exhibitor  # empty: the event's default
 
 
 async def test_a_reimport_updates_by_slug(event: Event, tmp_path: Path) -> None:
     async with Database(tmp_path / "m.db") as db:
-        directory = DirectoryService(db, event)
+        directory = services_on(db, event).directory
         await directory.import_csv(EXAMPLE_CSV.read_bytes())
         changed = EXAMPLE_CSV.read_text(encoding="utf-8").replace(";A1;2;", ";Z9;4;")
         report = await directory.import_csv(changed.encode("utf-8"))
         assert report.ok
-        soupe = await directory.exhibitors.by_slug("disco-soupe")
+        soupe = await directory.by_slug("disco-soupe")
         assert soupe is not None and soupe.stand == "Z9" and soupe.tables == 4
 
 
@@ -120,7 +119,7 @@ async def test_a_file_with_bad_rows_imports_nothing_and_reports_each(event: Even
         "Trop De Tables;trop;mobility;99\n"  # line 8 (after a blank line)
     )
     async with Database(tmp_path / "m.db") as db:
-        directory = DirectoryService(db, event)
+        directory = services_on(db, event).directory
         report = await directory.import_csv(bad.encode("utf-8"))
         assert not report.ok
         assert [(e.line, e.key) for e in report.errors] == [
@@ -131,21 +130,21 @@ async def test_a_file_with_bad_rows_imports_nothing_and_reports_each(event: Even
             (8, "import.error.bad_tables"),
         ]
         assert report.errors[3].params == {"slug": "bonne", "first": 2}
-        assert await directory.exhibitors.count() == 0  # not even the good row
+        assert await directory.count() == 0  # not even the good row
 
 
 async def test_tables_used_by_accepted_meetings_cannot_be_taken_away(event: Event, tmp_path: Path) -> None:
     async with Database(tmp_path / "m.db") as db:
-        directory = DirectoryService(db, event)
+        directory = services_on(db, event).directory
         await directory.import_csv(EXAMPLE_CSV.read_bytes())
-        soupe = await directory.exhibitors.by_slug("disco-soupe")
+        soupe = await directory.by_slug("disco-soupe")
         assert soupe is not None
         await add_meeting(db, soupe.id, event.slots[0].utc_iso, "accepted", 2)
         fewer = EXAMPLE_CSV.read_text(encoding="utf-8").replace(";A1;2;", ";A1;1;").replace(";A2;2;", ";A2;5;")
         report = await directory.import_csv(fewer.encode("utf-8"))
         assert [(e.line, e.key) for e in report.errors] == [(2, "import.error.tables_in_use")]
-        assert (await directory.exhibitors.by_slug("disco-soupe")).tables == 2  # type: ignore[union-attr]
-        assert (await directory.exhibitors.by_slug("ferme-du-toit")).tables == 2  # type: ignore[union-attr]  # atomic
+        assert (await directory.by_slug("disco-soupe")).tables == 2  # type: ignore[union-attr]
+        assert (await directory.by_slug("ferme-du-toit")).tables == 2  # type: ignore[union-attr]  # atomic
 
 
 async def test_the_import_command_prints_each_invite_link(tmp_path: Path, emulator: TelegramEmulator) -> None:
@@ -178,7 +177,7 @@ async def test_organisers_import_by_sending_the_file(emulator: TelegramEmulator,
     failed = await boss.next_reply()
     assert "Rien n'a été importé : 2 problèmes" in failed.text
     assert "ligne 2 : nombre de tables « -3 » invalide" in failed.text
-    assert await services.directory.exhibitors.count() == 2
+    assert await services.directory.count() == 2
 
     camille = emulator.user("Camille")
     await register_attendee(camille)
@@ -325,14 +324,14 @@ async def test_suggestions_rank_by_shared_themes_with_their_reason(emulator: Tel
         "Compost & Co\n2 thèmes communs : agriculture urbaine, économie circulaire · mots en commun : compost"
         in first.text
     )
-    again = await DirectoryService(bot.db, bot.event).suggestions(await bot.registration.participant(camille.id))  # type: ignore[arg-type]
+    again = await bot.directory.suggestions(await bot.registration.participant(camille.id))  # type: ignore[arg-type]
     assert [s.exhibitor.name for s in again][:5] == [label for label in first.button_labels[:5]]  # deterministic
 
     compost = await ExhibitorRepository(bot.db).by_slug("compost-co")
     participant = await bot.registration.participant(camille.id)
     assert compost is not None and participant is not None
     await add_meeting(bot.db, compost.id, bot.event.slots[3].utc_iso, "pending", None, participant.id)
-    ranked = await DirectoryService(bot.db, bot.event).suggestions(participant)
+    ranked = await bot.directory.suggestions(participant)
     assert ranked[-1].exhibitor.slug == "compost-co" and ranked[-1].requested  # already requested: last
     pages = -(-len(ranked) // 5)
     await camille.press("✨ Pour vous")
@@ -401,10 +400,12 @@ async def test_qr_codes_decode_to_each_stand_link(tmp_path: Path, emulator: Tele
 
 async def test_slots_in_the_past_are_not_free(event: Event, tmp_path: Path) -> None:
     async with Database(tmp_path / "m.db") as db:
-        await DirectoryService(db, event).import_csv(EXAMPLE_CSV.read_bytes())
-        at_lunch = DirectoryService(db, event, clock=lambda: datetime(2027, 3, 16, 12, 0, tzinfo=UTC))  # 13:00 in Paris
-        soupe = await at_lunch.exhibitors.by_slug("disco-soupe")
+        await services_on(db, event).directory.import_csv(EXAMPLE_CSV.read_bytes())
+        at_lunch = services_on(
+            db, event, clock=lambda: datetime(2027, 3, 16, 12, 0, tzinfo=UTC)
+        ).directory  # 13:00 in Paris
+        soupe = await at_lunch.by_slug("disco-soupe")
         assert soupe is not None
         assert await at_lunch.free_slots(soupe) == 12  # the afternoon only
-        after = DirectoryService(db, event, clock=lambda: datetime(2027, 3, 17, tzinfo=UTC))
+        after = services_on(db, event, clock=lambda: datetime(2027, 3, 17, tzinfo=UTC)).directory
         assert await after.free_slots(soupe) == 0

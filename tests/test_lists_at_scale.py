@@ -22,6 +22,7 @@ from bot.runtime import Services
 from bot.services.directory import ImportReport
 from bot.services.exhibitor_import import RowError
 from handlers.reminders import render
+from storage.repositories import Repositories
 from tests.conftest import EXAMPLE_EVENT, BotRunner, FakeClock
 from tests.test_meetings import BEFORE_THE_DAY
 
@@ -283,8 +284,8 @@ async def test_the_broadcast_history_and_statistics_at_ten_times(
 ) -> None:
     services, _ = big
     # 120 announcements sent, and unanswered requests at 300 stands
-    outbox = services.broadcasts.outbox
-    author = await services.registration.participants.by_id(1)
+    outbox = Repositories.on(services.db).outbox
+    author = await services.registration.participant_by_id(1)
     assert author is not None
     for n in range(120):
         later = datetime.now(UTC) + timedelta(days=30)  # not due: the history lists them, nobody is sent one

@@ -15,8 +15,9 @@ from bot.event import Limits
 from bot.runtime import Services
 from storage.exhibitors import Exhibitor, ExhibitorRepository, NewExhibitor
 from storage.meetings import MeetingRepository, Status
+from storage.repositories import Repositories
 from tests.conftest import BotRunner, FakeClock
-from tests.helpers import register_attendee, register_representative
+from tests.helpers import register_attendee, register_representative, services_on
 
 BEFORE_THE_DAY = datetime(2027, 3, 16, 6, 0, tzinfo=UTC)  # 07:00 in Paris
 
@@ -287,8 +288,8 @@ async def test_fifty_concurrent_accepts_for_three_tables(bot: Services) -> None:
     exhibitor = await soupe(bot, tables=3)
     slot = bot.event.slots[4]
     rep_id = await add_participant(bot.db, 999, "Lucie")
-    await bot.registration.participants.make_representative(999, exhibitor.id)
-    rep = await bot.registration.participants.by_id(rep_id)
+    await Repositories.on(bot.db).participants.make_representative(999, exhibitor.id)
+    rep = await bot.registration.participant_by_id(rep_id)
     assert rep is not None
     ids = []
     for n in range(50):
@@ -299,9 +300,9 @@ async def test_fifty_concurrent_accepts_for_three_tables(bot: Services) -> None:
         ids.append(meeting.id)
         del attendee_id
     async with Database(bot.db.path) as other_instance:
-        from bot.services.meetings import MeetingError, MeetingService
+        from bot.services.meetings import MeetingError
 
-        services = [bot.meetings, MeetingService(other_instance, bot.event)]
+        services = [bot.meetings, services_on(other_instance, bot.event).meetings]
 
         async def accept(index: int, meeting_id: int) -> str:
             try:

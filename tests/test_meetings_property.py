@@ -17,12 +17,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.event import Event, load_event
-from bot.services.meetings import MeetingError, MeetingService
+from bot.services.meetings import MeetingError
 from storage.db import Database
 from storage.exhibitors import ExhibitorRepository, NewExhibitor
 from storage.meetings import MeetingRepository, Status
 from storage.participants import Participant, ParticipantRepository
 from tests.conftest import EXAMPLE_EVENT, FakeClock
+from tests.helpers import services_on
 from tests.test_meetings import BEFORE_THE_DAY
 from tests.test_storage import add_participant
 
@@ -67,7 +68,7 @@ async def scenario(steps: list[tuple[object, ...]]) -> None:
     with tempfile.TemporaryDirectory() as folder:
         async with Database(Path(folder) / "m.db") as db:
             clock = FakeClock(BEFORE_THE_DAY)
-            service = MeetingService(db, EVENT, clock)
+            service = services_on(db, EVENT, clock=clock).meetings
             exhibitors = [
                 await ExhibitorRepository(db).create(NewExhibitor(slug=f"e{i}", name=f"E{i}", tables=t))
                 for i, t in enumerate(TABLES)
@@ -85,11 +86,11 @@ async def scenario(steps: list[tuple[object, ...]]) -> None:
             model = Model()
             ids: list[int] = []
             for step in steps:
-                await apply(step, service, model, ids, attendees, reps, clock)
+                await apply(step, service, model, ids, attendees, reps, clock, exhibitors)
                 await check(db, model, ids)
 
 
-async def apply(step, service, model, ids, attendees, reps, clock) -> None:  # type: ignore[no-untyped-def]
+async def apply(step, service, model, ids, attendees, reps, clock, exhibitors) -> None:  # type: ignore[no-untyped-def]
     kind = step[0]
     if kind == "request":
         _, a, e, s = step
@@ -100,9 +101,7 @@ async def apply(step, service, model, ids, attendees, reps, clock) -> None:  # t
             and model.accepted_at(e, s) < TABLES[e]
         )
         try:
-            meeting = await service.request(
-                attendees[a], (await service.exhibitors.by_slug(f"e{e}")).id, SLOTS[s], None
-            )
+            meeting = await service.request(attendees[a], exhibitors[e].id, SLOTS[s], None)
         except MeetingError:
             assert not expected, step
             return

@@ -15,6 +15,7 @@ from bot.event import Event
 from bot.runtime import Services
 from storage.db import Database
 from storage.exhibitors import ExhibitorRepository, NewExhibitor
+from storage.repositories import Repositories
 from tests.conftest import EXAMPLE_EVENT, BotRunner, FakeClock
 from tests.helpers import next_with, register_attendee, register_organiser, register_representative
 from tests.processes import run_command, start_bot
@@ -165,15 +166,15 @@ async def test_personal_data_is_purged_after_the_event(emulator: TelegramEmulato
     # the day before, the bot keeps everything
     services = await runner.start(organiser_ids=str(BOSS), clock=FakeClock(due - timedelta(days=1)))
     await asyncio.sleep(1.5)  # the purge job's first run is a second after the start
-    assert await services.registration.participants.count() == 3
+    assert await Repositories.on(services.db).participants.count() == 3
     await runner.stop_all()
     # once it is due, everything personal goes; the counts stay
     services = await runner.start(organiser_ids=str(BOSS), clock=FakeClock(due + timedelta(minutes=1)))
     for _ in range(200):
-        if await services.registration.participants.count() == 0:
+        if await Repositories.on(services.db).participants.count() == 0:
             break
         await asyncio.sleep(0.025)
-    assert await services.registration.participants.count() == 0
+    assert await Repositories.on(services.db).participants.count() == 0
     assert rows_mentioning(runner.db_path, "Zyxwvutsr", "Qwertyville", "très reconnaissable", "Lucie") == []
     after = await services.reports.statistics()
     assert after.by_role == before and after.by_status.get("accepted") == 1

@@ -15,6 +15,7 @@ from bot.emulator import Phone, TelegramEmulator
 from bot.runtime import Services
 from storage.exhibitors import Exhibitor, ExhibitorRepository, NewExhibitor
 from storage.participants import OrgType, Role
+from storage.repositories import Repositories
 from tests.conftest import BotRunner
 from tests.helpers import accept_consent, register_attendee, register_organiser, register_representative
 
@@ -319,7 +320,7 @@ async def test_representatives_join_through_the_invite_link(emulator: TelegramEm
     karim = emulator.user("Karim", language_code="en")
     done = await register_representative(karim, exhibitor.invite_token, job_title=None)
     assert "you represent Disco Soupe" in done.text
-    reps = await bot.registration.participants.representatives(exhibitor.id)
+    reps = await Repositories.on(bot.db).participants.representatives(exhibitor.id)
     assert [r.full_name for r in reps] == ["Karim", "Lucie Bernard"]
     assert all(r.role == Role.EXHIBITOR and r.exhibitor_id == exhibitor.id for r in reps)
     summary = next(m for m in lucie.bot_messages if "Vérifiez votre profil" in m.text)

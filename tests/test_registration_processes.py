@@ -11,7 +11,7 @@ from storage.db import Database
 from storage.exhibitors import ExhibitorRepository, NewExhibitor
 from storage.participants import ParticipantRepository, Role
 from tests.conftest import BotRunner
-from tests.helpers import accept_consent, register_attendee, register_organiser
+from tests.helpers import accept_consent, register_attendee, register_organiser, services_on
 from tests.processes import run_command, start_bot
 
 
@@ -65,9 +65,9 @@ async def test_a_question_lost_in_a_crash_is_asked_again_at_start(
     await camille.send("/start")  # the chat exists
     async with Database(runner.db_path) as db:
         # as if the bot had stored the consent, then died before asking the first question
-        services = await runner.start()
+        await runner.start()
         await runner.stop_all()
-        await services.registration.__class__(db, runner.event, frozenset()).begin(camille.id, "fr", None, "Camille")
+        await services_on(db, runner.event).registration.begin(camille.id, "fr", None, "Camille")
     await runner.start()
     resumed = await camille.wait_for_text("Reprenons où nous en étions")
     assert "nom complet" in resumed.text

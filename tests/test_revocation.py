@@ -50,7 +50,7 @@ async def test_a_revoked_representative_cannot_rejoin_and_is_no_longer_reminded(
     await boss.wait_for_text("Retirer Lucie des représentants de Disco Soupe ?")
     await boss.press("Oui, retirer", listing)
     done = await boss.wait_for_text("Lucie ne représente plus Disco Soupe.")
-    refreshed = await services.registration.exhibitors.by_id(exhibitor.id)
+    refreshed = await services.directory.exhibitor(exhibitor.id)
     assert refreshed is not None and refreshed.invite_token != exhibitor.invite_token
     new_link = f"https://t.me/{emulator.bot_username}?start=x-{refreshed.invite_token}"
     assert new_link in done.text

@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
-from typing import Any
 
-from telegram.ext import Application, CallbackContext
-
-from bot.runtime import SERVICES_KEY, Services
+from bot.runtime import Context, MaillageApplication
 
 log = logging.getLogger(__name__)
 
@@ -16,9 +13,8 @@ EVERY = timedelta(hours=6)  # "daily" with margin: a restart never pushes it a d
 FIRST = timedelta(seconds=1)
 
 
-async def purge_if_due(context: CallbackContext[Any, Any, Any, Any]) -> None:
-    services: Services = context.application.bot_data[SERVICES_KEY]
-    figures = await services.privacy.purge_if_due()
+async def purge_if_due(context: Context) -> None:
+    figures = await context.services.privacy.purge_if_due()
     if figures is not None:
         log.info(
             "personal data purged as the event file says: %d participants, %d messages",
@@ -27,6 +23,6 @@ async def purge_if_due(context: CallbackContext[Any, Any, Any, Any]) -> None:
         )
 
 
-def schedule(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+def schedule(application: MaillageApplication) -> None:
     assert application.job_queue is not None
     application.job_queue.run_repeating(purge_if_due, interval=EVERY, first=FIRST, name="privacy-purge")

@@ -28,7 +28,6 @@ from bot.runner import serve
 from bot.runtime import Services
 from bot.settings import load_settings
 from storage.db import Database
-from storage.organiser_invites import OrganiserInviteRepository
 from storage.participants import NewParticipant, ParticipantRepository, Role
 
 log = logging.getLogger(__name__)
@@ -227,11 +226,11 @@ class Sandbox:
     async def _load_sample_data(self) -> None:
         assert self.services is not None
         directory = self.services.directory
-        if not await directory.exhibitors.all():
+        if not await directory.all_exhibitors():
             report = await directory.import_csv(EXAMPLE_EXHIBITORS.read_bytes())
             if report.errors:
                 raise RuntimeError(f"the sample exhibitors did not import: {report.errors}")
-        disco = await directory.exhibitors.by_slug("disco-soupe")
+        disco = await directory.by_slug("disco-soupe")
         assert disco is not None, "the sample exhibitors have a disco-soupe"
         people = ParticipantRepository(self.services.db)
         ready = [
@@ -287,12 +286,12 @@ class Sandbox:
         """Where the persona stands in the bot right now, read from its database: the page words it
         in its own language, so a header never says "not registered yet" after registration."""
         assert self.services is not None
-        person = await ParticipantRepository(self.services.db).by_telegram_id(persona.phone.id)
+        person = await self.services.registration.participant(persona.phone.id)
         if person is None:
             return {"registered": False}
         exhibitor = None
         if person.exhibitor_id is not None:
-            found = await self.services.directory.exhibitors.by_id(person.exhibitor_id)
+            found = await self.services.directory.exhibitor(person.exhibitor_id)
             exhibitor = found.name if found is not None else None
         return {
             "registered": True,
@@ -321,7 +320,7 @@ class Sandbox:
 
     async def _state(self, request: web.Request) -> web.Response:
         assert self.services is not None
-        exhibitors = await self.services.directory.exhibitors.all()
+        exhibitors = await self.services.directory.all_exhibitors()
         return web.json_response(
             {
                 "event": {
@@ -407,12 +406,12 @@ class Sandbox:
         phone = self.emulator.user(first, last_name=last or None, language_code=language)
         payload = None
         if role == "representative":
-            exhibitor = await self.services.directory.exhibitors.by_slug(str(body.get("exhibitor", "")))
+            exhibitor = await self.services.directory.by_slug(str(body.get("exhibitor", "")))
             if exhibitor is None:
                 raise web.HTTPBadRequest(text="choose the exhibitor they represent")
             payload = f"x-{exhibitor.invite_token}"
         elif role == "organiser":
-            payload = f"o-{await OrganiserInviteRepository(self.services.db).create()}"
+            payload = f"o-{await self.services.registration.new_organiser_invite()}"
         persona = self._add(role, phone)
         if payload is not None:  # they open the invitation link they were sent
             await phone.open_deep_link(payload)

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
 
 from bot.event import Event
 from bot.i18n import escape
 from bot.telegram_html import EntityParseError, parse_html, utf16_len
-from storage.db import Database
-from storage.meetings import MeetingRepository
-from storage.outbox import Broadcast, OutboxRepository
-from storage.participants import Participant, ParticipantRepository, Role
+from storage.outbox import Broadcast, Delivery, Progress
+from storage.participants import Participant, Role
+from storage.repositories import Repositories
 
 MAX_TEXT = 4096
 AUDIENCE_RE = re.compile(r"^(all|attendees|reps|theme:[a-z0-9_-]{1,32}|slots:\d{1,4}-\d{1,4})$")
@@ -54,19 +54,34 @@ class Notice(NamedTuple):
 
 
 class BroadcastService:
-    def __init__(self, db: Database, event: Event, clock: Callable[[], datetime] | None = None) -> None:
+    def __init__(self, repos: Repositories, event: Event, clock: Callable[[], datetime] | None = None) -> None:
         self.event = event
-        self.outbox = OutboxRepository(db)
-        self.participants = ParticipantRepository(db)
-        self.meetings = MeetingRepository(db)
-        self._db = db
+        self._outbox = repos.outbox
+        self._participants = repos.participants
+        self._meetings = repos.meetings
+        self._db = repos.db
         self.clock = clock or (lambda: datetime.now(UTC))
+        # Set whenever deliveries are queued: the outbox worker (bot/jobs/outbox.py) sends them at once
+        self.queued = asyncio.Event()
+
+    async def progress(self, broadcast_id: int) -> Progress:
+        return await self._outbox.progress(broadcast_id)
+
+    async def remember_progress_message(self, broadcast_id: int, chat_id: int, message_id: int) -> None:
+        """The author's progress message, edited as deliveries go out."""
+        await self._outbox.set_progress_message(broadcast_id, chat_id, message_id)
+
+    async def recent(self, limit: int, offset: int) -> list[Broadcast]:
+        return await self._outbox.recent(limit, offset)
+
+    async def count_announcements(self) -> int:
+        return await self._outbox.count_announcements()
 
     async def audience(self, code: str) -> list[Participant]:
         """Reachable participants of an audience code (all, attendees, reps, theme:<id>, slots:<i>-<j>)."""
         if not AUDIENCE_RE.match(code):
             raise BroadcastError("broadcast.bad_audience")
-        everyone = [p for p in await self.participants.all() if p.reachable]
+        everyone = [p for p in await self._participants.all() if p.reachable]
         if code == "all":
             return everyone
         if code == "attendees":
@@ -82,10 +97,10 @@ class BroadcastService:
         slots = self.event.slots[first : last + 1]
         if not slots:
             raise BroadcastError("broadcast.bad_audience")
-        meetings = await self.meetings.accepted_in([s.start for s in slots])
+        meetings = await self._meetings.accepted_in([s.start for s in slots])
         people = {m.attendee_id for m in meetings if m.attendee_id is not None}
         for exhibitor_id in {m.exhibitor_id for m in meetings}:
-            people.update(r.id for r in await self.participants.representatives(exhibitor_id))
+            people.update(r.id for r in await self._participants.representatives(exhibitor_id))
         return [p for p in everyone if p.id in people]
 
     async def announce(
@@ -108,9 +123,11 @@ class BroadcastService:
             signature = signatures.get(language)
             return f"{text}\n\n{signature}" if signature else text
 
-        return await self.outbox.create(
+        broadcast = await self._outbox.create(
             "announcement", audience, when, author.id, [(p.id, p.telegram_id, signed(p.language)) for p in recipients]
         )
+        self.queued.set()
+        return broadcast
 
     async def notify(
         self, messages: Sequence[Notice | tuple[Participant, str]], audience: str = "notice"
@@ -119,7 +136,7 @@ class BroadcastService:
         reachable = [n for n in (Notice(*m) for m in messages) if n.recipient.reachable]
         if not reachable:
             return None
-        return await self.outbox.create(
+        broadcast = await self._outbox.create(
             "notice",
             audience,
             self.clock(),
@@ -127,3 +144,30 @@ class BroadcastService:
             [(n.recipient.id, n.recipient.telegram_id, n.text) for n in reachable],
             [(n.about.id, escape(n.about.full_name)) if n.about else None for n in reachable],
         )
+        self.queued.set()
+        return broadcast
+
+    # ------------------------------------------------------------------ deliveries, for the outbox worker
+
+    async def claim_due(self, owner: str, lease: timedelta, limit: int) -> list[Delivery]:
+        """Deliveries due now, leased to ``owner``: another worker takes them over once the lease lapses."""
+        return await self._outbox.claim_due(self.clock(), owner, lease, limit)
+
+    async def next_due(self) -> datetime | None:
+        return await self._outbox.next_due()
+
+    async def delivered(self, delivery: Delivery) -> None:
+        await self._outbox.mark(delivery.id, "sent")
+
+    async def undeliverable(self, delivery: Delivery, state: str, error: str) -> None:
+        """``unreachable`` (the person blocked the bot) or ``failed`` (Telegram refused it for good)."""
+        await self._outbox.mark(delivery.id, state, error)
+
+    async def retry_later(self, delivery: Delivery, wait: timedelta, error: str) -> None:
+        await self._outbox.retry_later(delivery.id, self.clock() + wait, error)
+
+    async def unfinished(self) -> list[Broadcast]:
+        return await self._outbox.unfinished()
+
+    async def finish(self, broadcast_id: int) -> None:
+        await self._outbox.finish(broadcast_id)

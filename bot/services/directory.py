@@ -11,10 +11,9 @@ from bot.event import Event, Theme
 from bot.services.exhibitor_import import ParsedImport, RowError, parse_exhibitors
 from bot.services.programme import ProgrammeService
 from bot.services.text import keywords, normalise
-from storage.blocks import BlockRepository
-from storage.db import Database
-from storage.exhibitors import Exhibitor, ExhibitorRepository, TablesInUseError
+from storage.exhibitors import Exhibitor, TablesInUseError
 from storage.participants import Participant
+from storage.repositories import Repositories
 
 PAGE_SIZE = 8
 MAX_SEARCH_RESULTS = 8
@@ -55,44 +54,53 @@ class ImportReport:
 class DirectoryService:
     def __init__(
         self,
-        db: Database,
+        repos: Repositories,
         event: Event,
         clock: Callable[[], datetime] | None = None,
         programme: ProgrammeService | None = None,
     ) -> None:
         self.event = event
-        self.exhibitors = ExhibitorRepository(db)
-        self.blocks = BlockRepository(db)
+        self._exhibitors = repos.exhibitors
+        self._blocks = repos.blocks
         self.programme = programme
         self._search_texts: dict[Exhibitor, tuple[str, str]] = {}
         self._clock = clock or (lambda: datetime.now(UTC))
 
     async def themes_with_counts(self) -> list[tuple[Theme, int]]:
-        counts = await self.exhibitors.count_by_theme()
+        counts = await self._exhibitors.count_by_theme()
         return [(theme, counts.get(theme.id, 0)) for theme in self.event.themes]
 
     async def page(self, theme_id: str | None, number: int) -> Page:
         if theme_id is None:
-            total = await self.exhibitors.count()
+            total = await self._exhibitors.count()
         else:
-            total = (await self.exhibitors.count_by_theme()).get(theme_id, 0)
+            total = (await self._exhibitors.count_by_theme()).get(theme_id, 0)
         pages = max(1, math.ceil(total / PAGE_SIZE))
         number = min(max(number, 0), pages - 1)
         offset = number * PAGE_SIZE
         if theme_id is None:
-            items = await self.exhibitors.page(offset, PAGE_SIZE)
+            items = await self._exhibitors.page(offset, PAGE_SIZE)
         else:
-            items = await self.exhibitors.with_theme(theme_id, offset, PAGE_SIZE)
+            items = await self._exhibitors.with_theme(theme_id, offset, PAGE_SIZE)
         return Page(items, number, pages, total)
 
     async def exhibitor(self, exhibitor_id: int) -> Exhibitor | None:
-        return await self.exhibitors.by_id(exhibitor_id)
+        return await self._exhibitors.by_id(exhibitor_id)
+
+    async def by_slug(self, slug: str) -> Exhibitor | None:
+        return await self._exhibitors.by_slug(slug)
+
+    async def all_exhibitors(self) -> list[Exhibitor]:
+        return await self._exhibitors.all()
+
+    async def count(self) -> int:
+        return await self._exhibitors.count()
 
     async def free_slots(self, exhibitor: Exhibitor) -> int:
         """Slots still ahead in which at least one of the exhibitor's tables is free."""
         now = self._clock()
-        taken = await self.exhibitors.accepted_per_slot(exhibitor.id)
-        blocked = await self.blocks.blocked_for(exhibitor.id)
+        taken = await self._exhibitors.accepted_per_slot(exhibitor.id)
+        blocked = await self._blocks.blocked_for(exhibitor.id)
         if self.programme is not None:
             blocked |= await self.programme.exhibitor_busy(exhibitor.slug)
         return sum(
@@ -119,7 +127,7 @@ class DirectoryService:
         if not terms:
             return []
         found = []
-        for exhibitor in await self.exhibitors.all():
+        for exhibitor in await self._exhibitors.all():
             text, name = self._searchable(exhibitor)
             if all(term in text for term in terms):
                 in_name = sum(term in name for term in terms)
@@ -129,10 +137,10 @@ class DirectoryService:
 
     async def suggestions(self, participant: Participant) -> list[Suggestion]:
         """Exhibitors ranked by shared themes, then shared words; already requested ones last."""
-        requested = await self.exhibitors.requested_by(participant.id)
+        requested = await self._exhibitors.requested_by(participant.id)
         wanted = keywords(participant.looking_for or "")
         ranked = []
-        for exhibitor in await self.exhibitors.all():
+        for exhibitor in await self._exhibitors.all():
             shared = [t for t in self.event.themes if t.id in exhibitor.themes and t.id in participant.themes]
             common = sorted(wanted & keywords(f"{exhibitor.name} {exhibitor.description}"))
             if not shared and not common:
@@ -150,7 +158,7 @@ class DirectoryService:
             report.errors.append(RowError(2, "import.error.no_rows"))
             return report
         try:
-            report.created, report.updated = await self.exhibitors.upsert_all(parsed.exhibitors)
+            report.created, report.updated = await self._exhibitors.upsert_all(parsed.exhibitors)
         except TablesInUseError as err:
             line = parsed.lines[[e.slug for e in parsed.exhibitors].index(err.slug)]
             report.errors.append(RowError(line, "import.error.tables_in_use", {"slug": err.slug, "count": err.in_use}))

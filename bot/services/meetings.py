@@ -14,11 +14,10 @@ from bot.event import Event, Slot
 from bot.services.profile import clean
 from bot.services.programme import ProgrammeService
 from bot.services.reminders import ReminderService
-from storage.blocks import BlockRepository
-from storage.db import Database
-from storage.exhibitors import Exhibitor, ExhibitorRepository
-from storage.meetings import OPEN, Conflict, Meeting, MeetingRepository, Status
-from storage.participants import Participant, ParticipantRepository, Role
+from storage.exhibitors import Exhibitor
+from storage.meetings import OPEN, Conflict, Meeting, Status
+from storage.participants import Participant, Role
+from storage.repositories import Repositories
 
 MAX_NOTE = 300
 ASSIGN_ATTEMPTS = 5
@@ -63,38 +62,38 @@ def _is_party(me: Participant, meeting: Meeting) -> bool:
 class MeetingService:
     def __init__(
         self,
-        db: Database,
+        repos: Repositories,
         event: Event,
+        reminders: ReminderService,
+        programme: ProgrammeService,
         clock: Callable[[], datetime] | None = None,
-        reminders: ReminderService | None = None,
-        programme: ProgrammeService | None = None,
     ) -> None:
         self.event = event
-        self.meetings = MeetingRepository(db)
-        self.exhibitors = ExhibitorRepository(db)
-        self.participants = ParticipantRepository(db)
+        self._meetings = repos.meetings
+        self._exhibitors = repos.exhibitors
+        self._participants = repos.participants
         self.clock = clock or (lambda: datetime.now(UTC))
-        self.reminders = reminders or ReminderService(db, event, self.clock)
-        self.blocks = BlockRepository(db)
+        self.reminders = reminders
+        self._blocks = repos.blocks
         self.programme = programme
 
     # ------------------------------------------------------------------ lateness
 
     async def announce_lateness(self, me: Participant, meeting_id: int) -> Lateness:
         """ "I'll be 5 minutes late": who is told, or why not (once per meeting and side, until it ends)."""
-        meeting = await self.meetings.get(meeting_id)
+        meeting = await self._meetings.get(meeting_id)
         if meeting is None or not _is_party(me, meeting):
             return Lateness("not_yours")
         ends = meeting.slot_start + timedelta(minutes=self.event.slot_minutes)
         if meeting.status != Status.ACCEPTED or self.clock() >= ends:
             return Lateness("over", meeting)
         side = "attendee" if meeting.attendee_id == me.id else "exhibitor"
-        if not await self.meetings.mark_late(meeting.id, side, self.clock()):
+        if not await self._meetings.mark_late(meeting.id, side, self.clock()):
             return Lateness("already", meeting)
         if side == "attendee":
-            others = await self.participants.representatives(meeting.exhibitor_id)
+            others = await self._participants.representatives(meeting.exhibitor_id)
         else:
-            attendee = await self.participants.by_id(meeting.attendee_id) if meeting.attendee_id else None
+            attendee = await self._participants.by_id(meeting.attendee_id) if meeting.attendee_id else None
             others = [attendee] if attendee else []
         return Lateness("told", meeting, others)
 
@@ -115,11 +114,11 @@ class MeetingService:
     ) -> list[Slot]:
         """Slots ahead where the attendee is free and the exhibitor has a free table."""
         now = self.clock()
-        busy = await self.meetings.busy_slots_of_attendee(attendee.id, except_meeting)
-        busy |= await self.blocks.blocked_for(exhibitor.id)
+        busy = await self._meetings.busy_slots_of_attendee(attendee.id, except_meeting)
+        busy |= await self._blocks.blocked_for(exhibitor.id)
         if self.programme is not None:  # on stage, not at the stand
             busy |= await self.programme.exhibitor_busy(exhibitor.slug)
-        taken = await self.exhibitors.accepted_per_slot(exhibitor.id)
+        taken = await self._exhibitors.accepted_per_slot(exhibitor.id)
         return [
             slot
             for slot in self.event.slots
@@ -129,13 +128,27 @@ class MeetingService:
     # ------------------------------------------------------------------ views
 
     async def view(self, meeting: Meeting) -> MeetingView:
-        exhibitor = await self.exhibitors.by_id(meeting.exhibitor_id)
+        exhibitor = await self._exhibitors.by_id(meeting.exhibitor_id)
         assert exhibitor is not None
-        attendee = await self.participants.by_id(meeting.attendee_id) if meeting.attendee_id else None
+        attendee = await self._participants.by_id(meeting.attendee_id) if meeting.attendee_id else None
         return MeetingView(meeting, exhibitor, attendee, self.slot_at(meeting.slot_start))
 
     async def representatives(self, exhibitor_id: int) -> list[Participant]:
-        return await self.participants.representatives(exhibitor_id)
+        return await self._participants.representatives(exhibitor_id)
+
+    async def get(self, meeting_id: int) -> Meeting | None:
+        return await self._meetings.get(meeting_id)
+
+    async def pending_for_stand(self, exhibitor_id: int) -> list[Meeting]:
+        return await self._meetings.for_exhibitor(exhibitor_id, (Status.PENDING,))
+
+    async def remember_request_message(self, meeting_id: int, participant_id: int, message_id: int) -> None:
+        """A representative's copy of a request, to be closed when someone answers it."""
+        await self._meetings.remember_message(meeting_id, participant_id, message_id)
+
+    async def request_messages(self, meeting_id: int) -> list[tuple[int, int]]:
+        """(participant id, message id) of each representative's copy of the request."""
+        return await self._meetings.messages(meeting_id)
 
     # ------------------------------------------------------------------ who may do what
 
@@ -143,7 +156,7 @@ class MeetingService:
         return participant.role == Role.EXHIBITOR and participant.exhibitor_id == meeting.exhibitor_id
 
     async def _meeting_for(self, meeting_id: int, participant: Participant, side: str) -> Meeting:
-        meeting = await self.meetings.get(meeting_id)
+        meeting = await self._meetings.get(meeting_id)
         if meeting is None:
             raise NotAllowed
         if side == "exhibitor" and not self._is_rep(participant, meeting):
@@ -165,7 +178,7 @@ class MeetingService:
     async def check_can_request(self, attendee: Participant, exhibitor: Exhibitor) -> None:
         if attendee.role != Role.ATTENDEE:
             raise MeetingError("meeting.attendees_only")
-        open_meetings = await self.meetings.for_attendee(attendee.id)
+        open_meetings = await self._meetings.for_attendee(attendee.id)
         if any(m.exhibitor_id == exhibitor.id for m in open_meetings):
             raise MeetingError("meeting.already_open", exhibitor=exhibitor.name)
         limit = self.event.limits.open_requests_per_attendee
@@ -173,14 +186,14 @@ class MeetingService:
             raise MeetingError("meeting.too_many_open", limit=limit)
 
     async def request(self, attendee: Participant, exhibitor_id: int, slot: Slot, note: str | None) -> Meeting:
-        exhibitor = await self.exhibitors.by_id(exhibitor_id)
+        exhibitor = await self._exhibitors.by_id(exhibitor_id)
         if exhibitor is None:
             raise MeetingError("directory.gone")
         await self.check_can_request(attendee, exhibitor)
         if slot not in await self.free_slots(attendee, exhibitor):
             raise MeetingError("meeting.slot_gone")
         try:
-            return await self.meetings.create_request(
+            return await self._meetings.create_request(
                 attendee.id, exhibitor.id, slot.start.astimezone(UTC), note or None
             )
         except Conflict:
@@ -195,14 +208,14 @@ class MeetingService:
         return await self._assign(meeting, rep.id)
 
     async def _assign(self, meeting: Meeting, answered_by: int | None) -> Meeting:
-        exhibitor = await self.exhibitors.by_id(meeting.exhibitor_id)
+        exhibitor = await self._exhibitors.by_id(meeting.exhibitor_id)
         assert exhibitor is not None
         for _ in range(ASSIGN_ATTEMPTS):
             try:
-                accepted = await self.meetings.assign_table(meeting.id, exhibitor.tables, answered_by)
+                accepted = await self._meetings.assign_table(meeting.id, exhibitor.tables, answered_by)
             except Conflict:
                 # another process took the same table, or the meeting was answered meanwhile
-                current = await self.meetings.get(meeting.id)
+                current = await self._meetings.get(meeting.id)
                 if current is None or current.status != Status.PENDING:
                     raise MeetingError("meeting.already_answered") from None
                 continue
@@ -218,7 +231,7 @@ class MeetingService:
             raise NotAllowed
         if meeting.status != Status.PENDING or meeting.awaiting != "exhibitor":
             raise MeetingError("meeting.already_answered")
-        declined = await self.meetings.decline(meeting.id, reason, rep.id)
+        declined = await self._meetings.decline(meeting.id, reason, rep.id)
         if declined is None:
             raise MeetingError("meeting.already_answered")
         return declined
@@ -230,8 +243,8 @@ class MeetingService:
         moving = meeting.status == Status.ACCEPTED and meeting.slot_start > self.clock()
         if not (answering or moving) or meeting.attendee_id is None:
             raise MeetingError("meeting.already_answered")
-        attendee = await self.participants.by_id(meeting.attendee_id)
-        exhibitor = await self.exhibitors.by_id(meeting.exhibitor_id)
+        attendee = await self._participants.by_id(meeting.attendee_id)
+        exhibitor = await self._exhibitors.by_id(meeting.exhibitor_id)
         assert attendee is not None and exhibitor is not None
         return [
             s
@@ -242,14 +255,14 @@ class MeetingService:
     async def propose(self, rep: Participant, meeting_id: int, slot: Slot) -> Meeting:
         if slot not in await self.proposable_slots(rep, meeting_id):
             raise MeetingError("meeting.slot_gone")
-        current = await self.meetings.get(meeting_id)
+        current = await self._meetings.get(meeting_id)
         if current is not None and current.status == Status.ACCEPTED:
-            moved = await self.meetings.propose_move(meeting_id, slot.start.astimezone(UTC), rep.id)
+            moved = await self._meetings.propose_move(meeting_id, slot.start.astimezone(UTC), rep.id)
             if moved is None:
                 raise MeetingError("meeting.not_active")
             return moved
         try:
-            proposed = await self.meetings.propose(meeting_id, slot.start.astimezone(UTC), rep.id)
+            proposed = await self._meetings.propose(meeting_id, slot.start.astimezone(UTC), rep.id)
         except Conflict:
             raise MeetingError("meeting.slot_gone") from None
         if proposed is None:
@@ -267,7 +280,7 @@ class MeetingService:
                 if err.key == "meeting.slot_full":
                     raise MeetingError("meeting.slot_gone") from None
                 raise
-        declined = await self.meetings.decline(meeting.id, "proposal", None)
+        declined = await self._meetings.decline(meeting.id, "proposal", None)
         if declined is None:
             raise MeetingError("meeting.already_answered")
         return declined
@@ -278,18 +291,18 @@ class MeetingService:
         if meeting.status != Status.ACCEPTED or meeting.proposed_slot is None:
             raise MeetingError("meeting.already_answered")
         if not accept:
-            kept = await self.meetings.drop_move(meeting.id)
+            kept = await self._meetings.drop_move(meeting.id)
             if kept is None:
                 raise MeetingError("meeting.already_answered")
             return kept
-        exhibitor = await self.exhibitors.by_id(meeting.exhibitor_id)
+        exhibitor = await self._exhibitors.by_id(meeting.exhibitor_id)
         assert exhibitor is not None
         try:
-            moved = await self.meetings.move(meeting.id, exhibitor.tables)
+            moved = await self._meetings.move(meeting.id, exhibitor.tables)
         except Conflict:
             moved = None
         if moved is None:
-            await self.meetings.drop_move(meeting.id)
+            await self._meetings.drop_move(meeting.id)
             raise MeetingError("meeting.slot_gone")
         await self.reminders.reschedule_meeting(moved)  # reminders for the old time never go out
         return moved
@@ -301,7 +314,7 @@ class MeetingService:
         if reason not in CANCEL_REASONS:
             raise NotAllowed
         side = "attendee" if meeting.attendee_id == participant.id else "exhibitor"
-        cancelled = await self.meetings.cancel(meeting.id, side, reason, (Status.ACCEPTED,))
+        cancelled = await self._meetings.cancel(meeting.id, side, reason, (Status.ACCEPTED,))
         if cancelled is None:
             raise MeetingError("meeting.not_active")
         await self.reminders.cancel_meeting(cancelled.id)
@@ -309,24 +322,24 @@ class MeetingService:
 
     async def withdraw(self, attendee: Participant, meeting_id: int) -> Meeting:
         meeting = await self._meeting_for(meeting_id, attendee, "attendee")
-        withdrawn = await self.meetings.cancel(meeting.id, "attendee", "withdrawn", (Status.PENDING,))
+        withdrawn = await self._meetings.cancel(meeting.id, "attendee", "withdrawn", (Status.PENDING,))
         if withdrawn is None:
             raise MeetingError("meeting.not_active")
         return withdrawn
 
     async def expire_due(self) -> list[Meeting]:
-        return await self.meetings.expire_due(self.clock())
+        return await self._meetings.expire_due(self.clock())
 
     async def attendance_due(self) -> list[Meeting]:
         length = timedelta(minutes=self.event.slot_minutes)
-        return await self.meetings.claim_attendance_questions(self.clock() - length)
+        return await self._meetings.claim_attendance_questions(self.clock() - length)
 
     async def record_attendance(self, participant: Participant, meeting_id: int, answer: str) -> Meeting:
         meeting = await self._meeting_for(meeting_id, participant, "either")
         if answer not in ("met", "no_show"):
             raise NotAllowed
         side = "attendee" if meeting.attendee_id == participant.id else "exhibitor"
-        recorded = await self.meetings.record_attendance(meeting.id, side, answer)
+        recorded = await self._meetings.record_attendance(meeting.id, side, answer)
         if recorded is None:
             raise MeetingError("meeting.not_active")
         return recorded
@@ -335,26 +348,26 @@ class MeetingService:
         """Close a slot to meetings (for everyone, or one exhibitor); its open meetings are cancelled.
 
         None when it was closed for them already (a second tap on the same confirmation)."""
-        if not await self.blocks.block(slot.start.astimezone(UTC), exhibitor_id):
+        if not await self._blocks.block(slot.start.astimezone(UTC), exhibitor_id):
             return None
-        hit = [m.id for m in await self.meetings.open_at(slot.start, exhibitor_id)]
+        hit = [m.id for m in await self._meetings.open_at(slot.start, exhibitor_id)]
         return await self._cancel_by_organisers(hit, "blocked")
 
     async def outside_grid(self) -> list[Meeting]:
         """Open meetings whose slot the event file no longer has (it changed since they were made)."""
-        return await self.meetings.open_outside([s.start for s in self.event.slots])
+        return await self._meetings.open_outside([s.start for s in self.event.slots])
 
     async def reconcile(self) -> list[Meeting]:
         return await self._cancel_by_organisers([m.id for m in await self.outside_grid()], "other")
 
     async def _cancel_by_organisers(self, ids: list[int], reason: str) -> list[Meeting]:
-        cancelled = await self.meetings.cancel_ids(ids, "organiser", reason)
+        cancelled = await self._meetings.cancel_ids(ids, "organiser", reason)
         for meeting in cancelled:
             await self.reminders.cancel_meeting(meeting.id)
         return cancelled
 
     async def cancel_for_forgotten(self, attendee: Participant) -> list[Meeting]:
-        cancelled = await self.meetings.cancel_all_of_attendee(attendee.id)
+        cancelled = await self._meetings.cancel_all_of_attendee(attendee.id)
         for meeting in cancelled:
             await self.reminders.cancel_meeting(meeting.id)
         return cancelled
@@ -363,11 +376,11 @@ class MeetingService:
 
     async def agenda_of_attendee(self, attendee: Participant) -> list[Meeting]:
         """Accepted meetings in time order, then pending ones."""
-        meetings = await self.meetings.for_attendee(attendee.id, OPEN)
+        meetings = await self._meetings.for_attendee(attendee.id, OPEN)
         return sorted(meetings, key=lambda m: (m.status != Status.ACCEPTED, m.slot_start))
 
     async def stand_day(self, exhibitor_id: int) -> list[Meeting]:
-        return await self.meetings.for_exhibitor(exhibitor_id, (Status.ACCEPTED,))
+        return await self._meetings.for_exhibitor(exhibitor_id, (Status.ACCEPTED,))
 
     def within_event_hours(self, moment: datetime) -> bool:
         local = moment.astimezone(self.event.tz)
@@ -382,9 +395,9 @@ class MeetingService:
         if not self.within_event_hours(now):
             return []
         due = []
-        for exhibitor_id, count in (await self.meetings.exhibitors_with_pending()).items():
-            for rep in await self.participants.representatives(exhibitor_id):
-                if rep.reachable and await self.meetings.claim_nudge(
+        for exhibitor_id, count in (await self._meetings.exhibitors_with_pending()).items():
+            for rep in await self._participants.representatives(exhibitor_id):
+                if rep.reachable and await self._meetings.claim_nudge(
                     rep.id, now, self.event.reminders.nudge_interval_minutes
                 ):
                     due.append((rep, count))

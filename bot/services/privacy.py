@@ -8,13 +8,10 @@ from typing import Any
 
 from bot.event import Event
 from bot.services.registration import RegistrationService
-from storage.conversations import ConversationRepository
-from storage.db import Database, utcnow
-from storage.meetings import MeetingRepository, Status
-from storage.outbox import OutboxRepository
-from storage.programme import ProgrammeRepository
-from storage.purge import PurgeFigures, PurgeRepository
-from storage.reminders import ReminderRepository
+from storage.db import utcnow
+from storage.meetings import Status
+from storage.purge import PurgeFigures
+from storage.repositories import Repositories
 
 MEETING_FIELDS = {
     "slot_start",
@@ -32,19 +29,20 @@ MEETING_FIELDS = {
 class PrivacyService:
     def __init__(
         self,
-        db: Database,
+        repos: Repositories,
         registration: RegistrationService,
         event: Event,
         clock: Callable[[], datetime] | None = None,
     ) -> None:
         self._registration = registration
         self._event = event
-        self._meetings = MeetingRepository(db)
-        self._conversations = ConversationRepository(db)
-        self._reminders = ReminderRepository(db)
-        self._outbox = OutboxRepository(db)
-        self._programme = ProgrammeRepository(db)
-        self._purges = PurgeRepository(db)
+        self._meetings = repos.meetings
+        self._conversations = repos.conversations
+        self._reminders = repos.reminders
+        self._outbox = repos.outbox
+        self._programme = repos.programme
+        self._purges = repos.purges
+        self._exhibitors = repos.exhibitors
         self._clock = clock or utcnow
 
     async def export(self, telegram_id: int) -> dict[str, Any] | None:
@@ -60,7 +58,7 @@ class PrivacyService:
                 {"id": t.id, "fr": t.fr, "en": t.en} for t in self._event.themes if t.id in participant.themes
             ]
             if participant.exhibitor_id is not None:
-                exhibitor = await self._registration.exhibitors.by_id(participant.exhibitor_id)
+                exhibitor = await self._exhibitors.by_id(participant.exhibitor_id)
                 profile["exhibitor"] = {"slug": exhibitor.slug, "name": exhibitor.name} if exhibitor else None
             data["profile"] = profile
         if participant is not None:
@@ -79,7 +77,7 @@ class PrivacyService:
 
     async def _activity(self, participant_id: int) -> dict[str, Any]:
         """Meetings, answers, followed sessions, reminders and messages: everything tied to the person."""
-        names = {e.id: e.name for e in await self._registration.exhibitors.all()}
+        names = {e.id: e.name for e in await self._exhibitors.all()}
         sessions = await self._programme.followed_by(participant_id)
         return {
             "meetings": [

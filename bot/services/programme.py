@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 from bot.event import Event, LocalizedText, Session, Slot
-from storage.db import Database
-from storage.programme import ProgrammeRepository, SessionChange
-from storage.reminders import Reminder, ReminderRepository
+from storage.programme import SessionChange
+from storage.reminders import Reminder
+from storage.repositories import Repositories
 
 SOON = timedelta(hours=1)
 
@@ -33,10 +33,10 @@ class SessionView:
 
 
 class ProgrammeService:
-    def __init__(self, db: Database, event: Event, clock: Callable[[], datetime] | None = None) -> None:
+    def __init__(self, repos: Repositories, event: Event, clock: Callable[[], datetime] | None = None) -> None:
         self.event = event
-        self.repo = ProgrammeRepository(db)
-        self.reminders = ReminderRepository(db)
+        self._repo = repos.programme
+        self._reminders = repos.reminders
         self.clock = clock or (lambda: datetime.now(UTC))
         self._listeners: list[Callable[[list[Reminder], list[int]], None]] = []
 
@@ -70,7 +70,7 @@ class ProgrammeService:
         )
 
     async def sessions(self) -> list[SessionView]:
-        changes = await self.repo.changes()
+        changes = await self._repo.changes()
         views = [self._view(s, changes) for s in self.event.programme]
         return sorted(views, key=lambda v: (v.start, v.id))
 
@@ -102,7 +102,7 @@ class ProgrammeService:
         return [s for s in await self.presented_by(slug) if s.end > now]
 
     async def followed(self, participant_id: int) -> list[SessionView]:
-        ids = await self.repo.followed_by(participant_id)
+        ids = await self._repo.followed_by(participant_id)
         return [s for s in await self.sessions() if s.id in ids]
 
     async def clashes(self, participant_id: int, slot: Slot) -> list[SessionView]:
@@ -126,14 +126,14 @@ class ProgrammeService:
         session = await self.session(session_id)
         if session is None:
             raise KeyError(session_id)
-        following = await self.repo.follow(participant_id, session_id)
-        cleared = await self.reminders.clear_for_session(session_id, participant_id)
+        following = await self._repo.follow(participant_id, session_id)
+        cleared = await self._reminders.clear_for_session(session_id, participant_id)
         scheduled: list[Reminder] = []
         if following and not session.cancelled:
-            scheduled = await self.reminders.schedule_session(session_id, [participant_id], self._dues(session))
+            scheduled = await self._reminders.schedule_session(session_id, [participant_id], self._dues(session))
             digest = self.event.digest_due(session.start)
             if digest is not None:
-                scheduled += await self.reminders.schedule_digest(
+                scheduled += await self._reminders.schedule_digest(
                     participant_id, digest, self.event.reminders.digest_lead
                 )
         self._changed(scheduled, cleared)
@@ -147,7 +147,7 @@ class ProgrammeService:
         if before is None:
             raise KeyError(session_id)
         end = start + (before.end - before.start) if start else None
-        await self.repo.change(
+        await self._repo.change(
             session_id,
             start=start.astimezone(UTC) if start else None,
             end=end.astimezone(UTC) if end else None,
@@ -156,10 +156,10 @@ class ProgrammeService:
         )
         after = await self.session(session_id)
         assert after is not None
-        followers = await self.repo.followers(session_id)
-        cleared = await self.reminders.clear_for_session(session_id, None)
+        followers = await self._repo.followers(session_id)
+        cleared = await self._reminders.clear_for_session(session_id, None)
         scheduled: list[Reminder] = []
         if not after.cancelled and followers:
-            scheduled = await self.reminders.schedule_session(session_id, followers, self._dues(after))
+            scheduled = await self._reminders.schedule_session(session_id, followers, self._dues(after))
         self._changed(scheduled, cleared)
         return after, followers

@@ -19,13 +19,11 @@ from pydantic import BaseModel
 
 from bot.event import Event, Language
 from bot.services.profile import COLUMN, SKIPPABLE, Field, InvalidAnswer, clean, validate_text
-from storage.bot_profile import BotProfileRepository
-from storage.conversations import ConversationRepository, StoredConversation
-from storage.db import Database, utcnow
-from storage.exhibitors import Exhibitor, ExhibitorRepository
-from storage.organiser_invites import OrganiserInviteRepository
-from storage.participants import NewParticipant, OrgType, Participant, ParticipantRepository, Role
-from storage.reminders import ReminderRepository
+from storage.conversations import StoredConversation
+from storage.db import utcnow
+from storage.exhibitors import Exhibitor
+from storage.participants import NewParticipant, OrgType, Participant, Role
+from storage.repositories import Repositories
 
 SUMMARY = "summary"
 STEPS: dict[Role, tuple[Field, ...]] = {
@@ -146,36 +144,47 @@ def _from_stored(stored: StoredConversation) -> Conversation:
 class RegistrationService:
     def __init__(
         self,
-        db: Database,
+        repos: Repositories,
         event: Event,
         organiser_ids: frozenset[int],
         *,
         organiser_invite_days: int = 7,
         clock: Callable[[], datetime] | None = None,
     ) -> None:
-        self._db = db
+        self._db = repos.db
         self.event = event
         self.organiser_ids = organiser_ids
         self.organiser_invite_lifetime = timedelta(days=organiser_invite_days)
         self._clock = clock or utcnow
-        self.participants = ParticipantRepository(db)
-        self.exhibitors = ExhibitorRepository(db)
-        self.organiser_invites = OrganiserInviteRepository(db)
-        self.conversations = ConversationRepository(db)
-        self.reminders = ReminderRepository(db)
-        self.bot_profile = BotProfileRepository(db)
+        self._participants = repos.participants
+        self._exhibitors = repos.exhibitors
+        self._organiser_invites = repos.organiser_invites
+        self._conversations = repos.conversations
+        self._reminders = repos.reminders
+        self._bot_profile = repos.bot_profile
 
     # ------------------------------------------------------------------ who is who
 
     async def participant(self, telegram_id: int) -> Participant | None:
-        return await self.participants.by_telegram_id(telegram_id)
+        return await self._participants.by_telegram_id(telegram_id)
+
+    async def participant_by_id(self, participant_id: int) -> Participant | None:
+        return await self._participants.by_id(participant_id)
+
+    async def representatives(self) -> list[Participant]:
+        """Every exhibitor's representatives, by name."""
+        return await self._participants.representatives()
+
+    async def set_reachable(self, telegram_id: int, reachable: bool) -> None:
+        """Telegram said the user blocked the bot (or came back): sends to them stop (or resume)."""
+        await self._participants.set_reachable(telegram_id, reachable)
 
     def is_organiser(self, telegram_id: int, participant: Participant | None) -> bool:
         return telegram_id in self.organiser_ids or (participant is not None and participant.role == Role.ORGANISER)
 
     async def conversation(self, telegram_id: int) -> Conversation | None:
         """A registration or a profile edit in progress (other flows, such as a meeting request, are not)."""
-        stored = await self.conversations.get(telegram_id)
+        stored = await self._conversations.get(telegram_id)
         if stored is None or stored.flow not in (Flow.REGISTER, Flow.PROFILE):
             return None
         return _from_stored(stored)
@@ -183,16 +192,16 @@ class RegistrationService:
     async def invited_exhibitor(self, invitation: Invitation | None) -> Exhibitor | None:
         if invitation is None or invitation.kind != "x":
             return None
-        return await self.exhibitors.by_invite_token(invitation.token)
+        return await self._exhibitors.by_invite_token(invitation.token)
 
     async def check_invitation(self, invitation: Invitation) -> Exhibitor | None:
         """The exhibitor an exhibitor invitation is for (None for an organiser one); raise if it is not valid."""
         if invitation.kind == "x":
-            exhibitor = await self.exhibitors.by_invite_token(invitation.token)
+            exhibitor = await self._exhibitors.by_invite_token(invitation.token)
             if exhibitor is None:
                 raise InvitationInvalid
             return exhibitor
-        if not await self.organiser_invites.is_open(invitation.token, self._invites_made_after()):
+        if not await self._organiser_invites.is_open(invitation.token, self._invites_made_after()):
             raise InvitationInvalid
         return None
 
@@ -228,7 +237,7 @@ class RegistrationService:
             landing_exhibitor_id=landing_exhibitor_id,
         )
         conversation = Conversation(telegram_id=telegram_id, flow=Flow.REGISTER, step=STEPS[draft.role][0], draft=draft)
-        await self.conversations.save(_to_stored(conversation))
+        await self._conversations.save(_to_stored(conversation))
         return conversation
 
     async def _current(self, telegram_id: int, step: str | None) -> Conversation:
@@ -239,17 +248,17 @@ class RegistrationService:
 
     async def _save(self, conversation: Conversation) -> Conversation:
         conversation.prompt_pending = True
-        await self.conversations.save(_to_stored(conversation))
+        await self._conversations.save(_to_stored(conversation))
         return conversation
 
     async def _accept(self, conversation: Conversation, field: Field, value: Any) -> Conversation | None:
         """Store a valid value; return the conversation at its next step, or None when it is over."""
         if conversation.flow == Flow.PROFILE:
             if field == Field.THEMES:
-                await self.participants.set_themes(conversation.telegram_id, value)
+                await self._participants.set_themes(conversation.telegram_id, value)
             else:
-                await self.participants.update_fields(conversation.telegram_id, **{COLUMN[field]: value})
-            await self.conversations.delete(conversation.telegram_id)
+                await self._participants.update_fields(conversation.telegram_id, **{COLUMN[field]: value})
+            await self._conversations.delete(conversation.telegram_id)
             return None
         draft = conversation.draft
         if field == Field.THEMES:
@@ -292,7 +301,7 @@ class RegistrationService:
             raise StaleAction
         themes = conversation.draft.themes
         conversation.draft.themes = [t for t in themes if t != theme_id] if theme_id in themes else [*themes, theme_id]
-        await self.conversations.save(_to_stored(conversation))
+        await self._conversations.save(_to_stored(conversation))
         return conversation
 
     async def finish_themes(self, telegram_id: int) -> Conversation | None:
@@ -313,13 +322,13 @@ class RegistrationService:
         """The previous step; None when going back past the first step (the conversation is dropped)."""
         conversation = await self._current(telegram_id, step)
         if conversation.flow == Flow.PROFILE:
-            await self.conversations.delete(telegram_id)
+            await self._conversations.delete(telegram_id)
             return None
         steps = conversation.steps
         if conversation.step == SUMMARY:
             conversation.step = steps[-1]
         elif conversation.field == steps[0]:
-            await self.conversations.delete(telegram_id)
+            await self._conversations.delete(telegram_id)
             return None
         else:
             assert conversation.field is not None
@@ -341,7 +350,7 @@ class RegistrationService:
         assert draft.full_name is not None and draft.consent_at is not None
         if draft.role == Role.EXHIBITOR:
             # the link may have been revoked since the registration began
-            exhibitor = await self.exhibitors.by_invite_token(draft.exhibitor_token or "")
+            exhibitor = await self._exhibitors.by_invite_token(draft.exhibitor_token or "")
             if exhibitor is None or exhibitor.id != draft.exhibitor_id:
                 raise InvitationInvalid
         new = NewParticipant(
@@ -351,13 +360,13 @@ class RegistrationService:
             **draft.model_dump(include=PROFILE_FIELDS),
         )
         async with self._db.transaction() as tx:
-            participant_id = await self.participants.create(new, tx)
-            if draft.organiser_token is not None and not await self.organiser_invites.claim(
+            participant_id = await self._participants.create(new, tx)
+            if draft.organiser_token is not None and not await self._organiser_invites.claim(
                 draft.organiser_token, participant_id, self._invites_made_after(), tx
             ):
                 raise InvitationInvalid  # rolls the whole registration back
-            await self.conversations.delete_in(tx, telegram_id)
-        participant = await self.participants.by_id(participant_id)
+            await self._conversations.delete_in(tx, telegram_id)
+        participant = await self._participants.by_id(participant_id)
         assert participant is not None
         return participant
 
@@ -365,11 +374,11 @@ class RegistrationService:
         """Leave whatever conversation is in progress; registration answers are dropped."""
         conversation = await self.conversation(telegram_id)
         if conversation is not None:
-            await self.conversations.delete(telegram_id)
+            await self._conversations.delete(telegram_id)
         return conversation
 
     async def drop_invalid_registration(self, telegram_id: int) -> None:
-        await self.conversations.delete(telegram_id)
+        await self._conversations.delete(telegram_id)
 
     # ------------------------------------------------------------------ prompts and restarts
 
@@ -379,17 +388,17 @@ class RegistrationService:
         conversation.prompt_pending = False
         current = await self.conversation(conversation.telegram_id)
         if current is not None and current.step == conversation.step:
-            await self.conversations.save(_to_stored(conversation))
+            await self._conversations.save(_to_stored(conversation))
 
     async def unprompted(self) -> list[Conversation]:
         """Conversations whose latest prompt may not have reached the user (a crash in between)."""
-        pending = await self.conversations.pending_prompts()
+        pending = await self._conversations.pending_prompts()
         return [_from_stored(c) for c in pending if c.flow in (Flow.REGISTER, Flow.PROFILE)]
 
     # ------------------------------------------------------------------ profile editing
 
     async def edit_profile(self, telegram_id: int, field: Field) -> Conversation:
-        participant = await self.participants.by_telegram_id(telegram_id)
+        participant = await self._participants.by_telegram_id(telegram_id)
         if participant is None or field not in STEPS[participant.role]:
             raise StaleAction
         draft = Draft.model_validate(participant.model_dump(include=PROFILE_FIELDS))
@@ -400,53 +409,64 @@ class RegistrationService:
 
     async def join_exhibitor(self, telegram_id: int, token: str) -> Exhibitor:
         """A registered participant becomes a representative through an invite link."""
-        exhibitor = await self.exhibitors.by_invite_token(token)
+        exhibitor = await self._exhibitors.by_invite_token(token)
         if exhibitor is None:
             raise InvitationInvalid
-        await self.participants.make_representative(telegram_id, exhibitor.id)
+        await self._participants.make_representative(telegram_id, exhibitor.id)
         return exhibitor
 
     async def revoke_representative(self, participant_id: int) -> Revocation | None:
         """Remove someone from their stand for good: their invite link is replaced (the colleagues get the
         new one), their reminders of the stand's meetings are dropped. None if they were no representative."""
         async with self._db.transaction() as tx:
-            exhibitor_id = await self.participants.revoke_representative(participant_id, tx)
+            exhibitor_id = await self._participants.revoke_representative(participant_id, tx)
             if exhibitor_id is None:
                 return None
-            await self.exhibitors.rotate_invite(exhibitor_id, tx)
-            cancelled = await self.reminders.cancel_for_stand(participant_id, exhibitor_id, tx)
-        person = await self.participants.by_id(participant_id)
-        exhibitor = await self.exhibitors.by_id(exhibitor_id)
+            await self._exhibitors.rotate_invite(exhibitor_id, tx)
+            cancelled = await self._reminders.cancel_for_stand(participant_id, exhibitor_id, tx)
+        person = await self._participants.by_id(participant_id)
+        exhibitor = await self._exhibitors.by_id(exhibitor_id)
         assert person is not None and exhibitor is not None
-        colleagues = await self.participants.representatives(exhibitor_id)
+        colleagues = await self._participants.representatives(exhibitor_id)
         return Revocation(person, exhibitor, colleagues, cancelled)
 
     async def remember_bot_username(self, username: str) -> None:
         """Saved at every start: the command line prints invite and stand links with it, offline."""
-        await self.bot_profile.remember_username(username)
+        await self._bot_profile.remember_username(username)
+
+    async def saved_bot_username(self) -> str | None:
+        return await self._bot_profile.username()
+
+    async def new_organiser_invite(self) -> str:
+        """A single-use organiser invitation's token."""
+        return await self._organiser_invites.create()
+
+    async def new_stand_invite(self, exhibitor_id: int) -> str:
+        """A new representatives' invitation for a stand; the previous link stops working."""
+        return await self._exhibitors.rotate_invite(exhibitor_id)
 
     async def organisers(self) -> list[Participant]:
         """Organisers who joined through an invite link (those in ORGANISER_IDS are set by the deployment)."""
-        return [p for p in await self.participants.organisers() if p.telegram_id not in self.organiser_ids]
+        return [p for p in await self._participants.organisers() if p.telegram_id not in self.organiser_ids]
 
     async def revoke_organiser(self, participant_id: int) -> Participant | None:
         """Back to attendee; None if they were no invited organiser."""
-        person = await self.participants.by_id(participant_id)
+        person = await self._participants.by_id(participant_id)
         if person is None or person.telegram_id in self.organiser_ids:
             return None
-        if not await self.participants.revoke_organiser(participant_id):
+        if not await self._participants.revoke_organiser(participant_id):
             return None
-        return await self.participants.by_id(participant_id)
+        return await self._participants.by_id(participant_id)
 
     async def join_organisers(self, telegram_id: int, token: str) -> None:
         """A registered participant becomes an organiser through a (single-use) invite link."""
-        participant = await self.participants.by_telegram_id(telegram_id)
+        participant = await self._participants.by_telegram_id(telegram_id)
         if participant is None:
             raise InvitationInvalid
         async with self._db.transaction() as tx:
-            if not await self.organiser_invites.claim(token, participant.id, self._invites_made_after(), tx):
+            if not await self._organiser_invites.claim(token, participant.id, self._invites_made_after(), tx):
                 raise InvitationInvalid
-            await self.participants.make_organiser(participant.id, tx)
+            await self._participants.make_organiser(participant.id, tx)
 
     async def forget(self, telegram_id: int) -> None:
-        await self.participants.delete(telegram_id)
+        await self._participants.delete(telegram_id)

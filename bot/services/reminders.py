@@ -16,11 +16,10 @@ from datetime import UTC, date, datetime, timedelta
 
 from bot.event import Event
 from bot.services.programme import ProgrammeService, SessionView
-from storage.db import Database
-from storage.exhibitors import ExhibitorRepository
-from storage.meetings import Meeting, MeetingRepository, Status
-from storage.participants import Participant, ParticipantRepository, Role
-from storage.reminders import MeetingReminders, Reminder, ReminderRepository, ReminderState
+from storage.meetings import Meeting, Status
+from storage.participants import Participant, Role
+from storage.reminders import MeetingReminders, Reminder, ReminderState
+from storage.repositories import Repositories
 
 DEFAULT_LEASE = timedelta(seconds=15)
 MAX_ATTEMPTS = 20
@@ -57,16 +56,16 @@ REBUILD_PAGE = 2_000  # meetings read and written at a time: memory stays flat h
 class ReminderService:
     def __init__(
         self,
-        db: Database,
+        repos: Repositories,
         event: Event,
         clock: Callable[[], datetime] | None = None,
         lease: timedelta = DEFAULT_LEASE,
     ) -> None:
         self.event = event
-        self.reminders = ReminderRepository(db)
-        self.meetings = MeetingRepository(db)
-        self.participants = ParticipantRepository(db)
-        self.exhibitors = ExhibitorRepository(db)
+        self._reminders = repos.reminders
+        self._meetings = repos.meetings
+        self._participants = repos.participants
+        self._exhibitors = repos.exhibitors
         self.clock = clock or (lambda: datetime.now(UTC))
         self.lease = lease
         self.owner = f"sender-{secrets.token_hex(4)}"
@@ -85,10 +84,10 @@ class ReminderService:
         """An accepted meeting: both sides are reminded at each lead time, and get the day's digest."""
         if meeting.status != Status.ACCEPTED:
             return []
-        people = [r.id for r in await self.participants.representatives(meeting.exhibitor_id)]
+        people = [r.id for r in await self._participants.representatives(meeting.exhibitor_id)]
         if meeting.attendee_id is not None:
             people.append(meeting.attendee_id)
-        scheduled = await self.reminders.schedule(
+        scheduled = await self._reminders.schedule(
             meeting.id,
             meeting.slot_start,
             people,
@@ -100,13 +99,13 @@ class ReminderService:
         return scheduled
 
     async def cancel_meeting(self, meeting_id: int) -> list[int]:
-        cancelled = await self.reminders.cancel_for_meeting(meeting_id)
+        cancelled = await self._reminders.cancel_for_meeting(meeting_id)
         self._changed([], cancelled)
         return cancelled
 
     async def reschedule_meeting(self, meeting: Meeting) -> list[Reminder]:
         """A moved meeting: reminders for the old time are dropped, new ones scheduled for the new time."""
-        self._changed([], await self.reminders.clear_for_meeting(meeting.id))
+        self._changed([], await self._reminders.clear_for_meeting(meeting.id))
         return await self.schedule_meeting(meeting)
 
     async def rebuild(self) -> None:
@@ -114,11 +113,11 @@ class ReminderService:
         now = self.clock()
         representatives: dict[int, list[int]] = {}
         last_id = 0
-        while page := await self.meetings.accepted_after(now, after_id=last_id, limit=REBUILD_PAGE):
+        while page := await self._meetings.accepted_after(now, after_id=last_id, limit=REBUILD_PAGE):
             plans = []
             for meeting in page:
                 if meeting.exhibitor_id not in representatives:
-                    reps = await self.participants.representatives(meeting.exhibitor_id)
+                    reps = await self._participants.representatives(meeting.exhibitor_id)
                     representatives[meeting.exhibitor_id] = [r.id for r in reps]
                 people = set(representatives[meeting.exhibitor_id])
                 if meeting.attendee_id is not None:
@@ -131,36 +130,39 @@ class ReminderService:
                         digest_due=self.event.digest_due(meeting.slot_start),
                     )
                 )
-            await self.reminders.schedule_all(plans, self.event.reminders.leads, self.event.reminders.digest_lead)
+            await self._reminders.schedule_all(plans, self.event.reminders.leads, self.event.reminders.digest_lead)
             last_id = page[-1].id
 
     async def upcoming(self, until: datetime) -> list[Reminder]:
         """Open reminders due before ``until`` (claimed ones included, whose lease may run out)."""
-        return await self.reminders.open_due_before(until)
+        return await self._reminders.open_due_before(until)
+
+    async def reminder(self, reminder_id: int) -> Reminder | None:
+        return await self._reminders.get(reminder_id)
 
     async def claim(self, reminder_id: int) -> DueReminder | None:
         """Claim a due reminder; None when it is not to be sent (taken, cancelled, too late, unreachable)."""
         now = self.clock()
-        reminder = await self.reminders.claim(reminder_id, self.owner, now, self.lease)
+        reminder = await self._reminders.claim(reminder_id, self.owner, now, self.lease)
         if reminder is None:
             return None
-        participant = await self.participants.by_id(reminder.participant_id)
+        participant = await self._participants.by_id(reminder.participant_id)
         if participant is None or not participant.reachable or reminder.attempts > MAX_ATTEMPTS:
-            await self.reminders.finish(reminder.id, ReminderState.SKIPPED)
+            await self._reminders.finish(reminder.id, ReminderState.SKIPPED)
             return None
         if reminder.kind == "session":
             session = await self.programme.session(reminder.session_id or "") if self.programme else None
             if session is None or session.cancelled or session.start <= now:
-                await self.reminders.finish(reminder.id, ReminderState.SKIPPED)
+                await self._reminders.finish(reminder.id, ReminderState.SKIPPED)
                 return None
             return DueReminder(reminder, participant, session=session)
         if reminder.kind == "meeting":
-            meeting = await self.meetings.get(reminder.meeting_id or 0)
+            meeting = await self._meetings.get(reminder.meeting_id or 0)
             if meeting is None or meeting.status != Status.ACCEPTED:
-                await self.reminders.finish(reminder.id, ReminderState.CANCELLED)
+                await self._reminders.finish(reminder.id, ReminderState.CANCELLED)
                 return None
             if meeting.slot_start <= now:  # the meeting has begun: too late to remind
-                await self.reminders.finish(reminder.id, ReminderState.SKIPPED)
+                await self._reminders.finish(reminder.id, ReminderState.SKIPPED)
                 return None
             entry = await self._entry(meeting)
             counterpart = entry.exhibitor if participant.role != Role.EXHIBITOR else entry.attendee
@@ -173,13 +175,13 @@ class ReminderService:
                 s for s in await self.programme.followed(participant.id) if s.start.date() == day and not s.cancelled
             ]
         if all(m.slot_start <= now for m in meetings) and all(s.start <= now for s in sessions):
-            await self.reminders.finish(reminder.id, ReminderState.SKIPPED)
+            await self._reminders.finish(reminder.id, ReminderState.SKIPPED)
             return None
         return DueReminder(reminder, participant, day=[await self._entry(m) for m in meetings], sessions=sessions)
 
     async def _entry(self, meeting: Meeting) -> DayEntry:
-        exhibitor = await self.exhibitors.by_id(meeting.exhibitor_id)
-        attendee = await self.participants.by_id(meeting.attendee_id) if meeting.attendee_id else None
+        exhibitor = await self._exhibitors.by_id(meeting.exhibitor_id)
+        attendee = await self._participants.by_id(meeting.attendee_id) if meeting.attendee_id else None
         who = ""
         if attendee is not None:
             who = f"{attendee.full_name} ({attendee.organisation})" if attendee.organisation else attendee.full_name
@@ -193,16 +195,16 @@ class ReminderService:
 
     async def _day_of(self, participant: Participant, day: date) -> list[Meeting]:
         if participant.role == Role.EXHIBITOR and participant.exhibitor_id is not None:
-            meetings = await self.meetings.for_exhibitor(participant.exhibitor_id, (Status.ACCEPTED,))
+            meetings = await self._meetings.for_exhibitor(participant.exhibitor_id, (Status.ACCEPTED,))
         else:
-            meetings = await self.meetings.for_attendee(participant.id, (Status.ACCEPTED,))
+            meetings = await self._meetings.for_attendee(participant.id, (Status.ACCEPTED,))
         return [m for m in meetings if m.slot_start.astimezone(self.event.tz).date() == day]
 
     async def sent(self, reminder_id: int) -> None:
-        await self.reminders.finish(reminder_id, ReminderState.SENT)
+        await self._reminders.finish(reminder_id, ReminderState.SENT)
 
     async def skipped(self, reminder_id: int) -> None:
-        await self.reminders.finish(reminder_id, ReminderState.SKIPPED)
+        await self._reminders.finish(reminder_id, ReminderState.SKIPPED)
 
     async def release(self, reminder_id: int) -> None:
-        await self.reminders.release(reminder_id)
+        await self._reminders.release(reminder_id)

@@ -8,8 +8,7 @@ from typing import Any
 
 from bot.event import Event
 from bot.spreadsheet import csv_bytes
-from storage.db import Database
-from storage.stats import StatsRepository
+from storage.repositories import Repositories
 
 EXPORTS = ("participants", "exhibitors", "meetings")
 COLUMNS = {
@@ -79,31 +78,31 @@ class Statistics:
 
 
 class ReportService:
-    def __init__(self, db: Database, event: Event) -> None:
+    def __init__(self, repos: Repositories, event: Event) -> None:
         self.event = event
-        self.stats = StatsRepository(db)
+        self._stats = repos.stats
 
     async def statistics(self) -> Statistics:
         per_slot: dict[datetime, dict[str, int]] = {s.start: {} for s in self.event.slots}
-        for start, status, count in await self.stats.meetings_per_slot():
+        for start, status, count in await self._stats.meetings_per_slot():
             moment = datetime.fromisoformat(start).astimezone(self.event.tz)
             per_slot.setdefault(moment, {})[status] = count
         return Statistics(
-            by_role=await self.stats.participants_by_role(),
-            by_org_type=await self.stats.attendees_by_org_type(),
-            by_status=await self.stats.meetings_by_status(),
-            unanswered=await self.stats.unanswered_by_exhibitor(),
+            by_role=await self._stats.participants_by_role(),
+            by_org_type=await self._stats.attendees_by_org_type(),
+            by_status=await self._stats.meetings_by_status(),
+            unanswered=await self._stats.unanswered_by_exhibitor(),
             per_slot=dict(sorted(per_slot.items())),
-            per_theme=await self.stats.accepted_per_theme(),
-            attendance=await self.stats.attendance(),
+            per_theme=await self._stats.accepted_per_theme(),
+            attendance=await self._stats.attendance(),
         )
 
     async def export(self, what: str, *, excel: bool = True) -> bytes:
         """CSV for French Excel (UTF-8 with BOM, ``;``) or plain comma-separated UTF-8."""
         readers = {
-            "participants": self.stats.export_participants,
-            "exhibitors": self.stats.export_exhibitors,
-            "meetings": self.stats.export_meetings,
+            "participants": self._stats.export_participants,
+            "exhibitors": self._stats.export_exhibitors,
+            "meetings": self._stats.export_meetings,
         }
         rows: list[dict[str, Any]] = await readers[what]()
         if what == "meetings":
