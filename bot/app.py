@@ -21,16 +21,19 @@ from telegram.ext import (
 from bot.concurrency import PerUserUpdateProcessor
 from bot.event import LANGUAGES, Event
 from bot.i18n import Translator
+from bot.jobs import meetings as meeting_sweep
 from bot.jobs import outbox, purge
+from bot.jobs import reminders as reminder_jobs
 from bot.pacing import PacedRateLimiter
 from bot.runtime import Context, MaillageApplication, RuntimeState, Services
-from bot.services.broadcasts import BroadcastService
+from bot.services.broadcasts import BroadcastDraft, BroadcastService
 from bot.services.directory import DirectoryService
 from bot.services.flows import FlowService
 from bot.services.languages import LanguageService
-from bot.services.meetings import MeetingService
+from bot.services.meeting_actions import MeetingActions
+from bot.services.meetings import MeetingDraft, MeetingService
 from bot.services.privacy import PrivacyService
-from bot.services.programme import ProgrammeService
+from bot.services.programme import ProgrammeService, SessionChangeDraft
 from bot.services.registration import RegistrationService
 from bot.services.reminders import ReminderService
 from bot.services.reports import ReportService
@@ -39,12 +42,12 @@ from bot.telegram_bot import MaillageBot
 from bot.transport import AiohttpRequest
 from handlers import (
     broadcasts,
+    buttons,
     common,
     directory,
     errors,
     fallback,
     language,
-    meetings,
     membership,
     menu,
     organiser,
@@ -56,6 +59,10 @@ from handlers import (
     reports,
     start,
 )
+from handlers.flows import FlowRouter, dropping
+from handlers.meetings import agenda as meeting_agenda
+from handlers.meetings import answer as meeting_answer
+from handlers.meetings import request as meeting_request
 from storage.db import Database
 from storage.repositories import Repositories
 
@@ -93,6 +100,7 @@ def build_services(
     programme = ProgrammeService(repos, event, clock)
     reminders = ReminderService(repos, event, clock)
     reminders.programme = programme
+    meetings = MeetingService(repos, event, reminders, programme, clock)
     return Services(
         settings=settings,
         event=event,
@@ -103,7 +111,8 @@ def build_services(
         registration=registration,
         privacy=PrivacyService(repos, registration, event, clock),
         directory=DirectoryService(repos, event, clock, programme),
-        meetings=MeetingService(repos, event, reminders, programme, clock),
+        meetings=meetings,
+        meeting_actions=MeetingActions(meetings, event),
         reminders=reminders,
         broadcasts=BroadcastService(repos, event, clock),
         reports=ReportService(repos, event),
@@ -138,9 +147,21 @@ def build_application(services: Services) -> MaillageApplication:
     return application
 
 
+def flow_router() -> FlowRouter:
+    """Where free text and /cancel go: a search answer first, else the conversation the user is in."""
+    flows = FlowRouter(otherwise=fallback.stray_message)
+    flows.intercept(directory.search_answer)
+    flows.add(registration.FLOWS, registration.on_text, registration.cancel)
+    flows.add([MeetingDraft.FLOW], meeting_request.on_note, dropping("meeting.request_dropped"))
+    flows.add([BroadcastDraft.FLOW], broadcasts.on_text, dropping("broadcast.cancelled"))
+    flows.add([SessionChangeDraft.FLOW], programme.on_text, dropping("conversation.cancelled"))
+    return flows
+
+
 def register_handlers(application: MaillageApplication) -> None:
     # Commands and messages in private chats; an edit of an old message is not a new request
     private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
+    flows = flow_router()
 
     # Before anything else: replies to this user do not count towards the bulk budget
     application.add_handler(TypeHandler(Update, common.note_user_activity), group=-1)
@@ -151,7 +172,7 @@ def register_handlers(application: MaillageApplication) -> None:
     application.add_handler(CallbackQueryHandler(registration.consent, pattern=registration.CONSENT_PATTERN))
     application.add_handler(CallbackQueryHandler(registration.step_button, pattern=registration.STEP_PATTERN))
     application.add_handler(CallbackQueryHandler(registration.join, pattern=registration.JOIN_PATTERN))
-    application.add_handler(CommandHandler("cancel", registration.cancel, filters=private))
+    application.add_handler(CommandHandler("cancel", flows.cancel, filters=private))
 
     # Main menu and help; the page number between ‹ and › of any paged list does nothing
     application.add_handler(CallbackQueryHandler(menu.open_entry, pattern=menu.PATTERN))
@@ -175,25 +196,33 @@ def register_handlers(application: MaillageApplication) -> None:
     application.add_handler(CallbackQueryHandler(programme.changes_page, pattern=programme.CHANGE_PAGE_PATTERN))
     application.add_handler(CallbackQueryHandler(programme.change_button, pattern=programme.CHANGE_PATTERN))
 
-    # Meetings
-    application.add_handler(CommandHandler("agenda", meetings.agenda, filters=private))
-    application.add_handler(CallbackQueryHandler(meetings.agenda_page, pattern=meetings.AGENDA_PAGE_PATTERN))
-    application.add_handler(CallbackQueryHandler(meetings.start_request, pattern=meetings.NEW_PATTERN))
-    application.add_handler(CallbackQueryHandler(meetings.pick_day, pattern=meetings.PICK_PATTERN))
-    application.add_handler(CallbackQueryHandler(meetings.choose_slot, pattern=meetings.SLOT_PATTERN))
-    application.add_handler(CallbackQueryHandler(meetings.draft_button, pattern=meetings.DRAFT_PATTERN))
-    application.add_handler(CallbackQueryHandler(meetings.answer, pattern=meetings.ANSWER_PATTERN))
-    application.add_handler(CallbackQueryHandler(meetings.decline_with_reason, pattern=meetings.DECLINE_PATTERN))
-    application.add_handler(CallbackQueryHandler(meetings.cancel_with_reason, pattern=meetings.CANCEL_PATTERN))
-    application.add_handler(CallbackQueryHandler(meetings.propose_pick, pattern=meetings.PROPOSE_PATTERN))
-    application.add_handler(CallbackQueryHandler(meetings.propose_slot, pattern=meetings.PROPOSED_SLOT_PATTERN))
-    application.add_handler(CallbackQueryHandler(meetings.proposal_answer, pattern=meetings.PROPOSAL_ANSWER_PATTERN))
-    application.add_handler(CallbackQueryHandler(meetings.attendance, pattern=meetings.ATTENDANCE_PATTERN))
-    application.add_handler(CallbackQueryHandler(meetings.move_answer, pattern=meetings.MOVE_ANSWER_PATTERN))
-    application.add_handler(CallbackQueryHandler(meetings.noop, pattern=meetings.NOOP_PATTERN))
+    # Meetings: asking for one, answering and changing it, the agenda
+    application.add_handler(CommandHandler("agenda", meeting_agenda.agenda, filters=private))
+    for family, callback in (
+        (buttons.AGENDA_PAGE, meeting_agenda.agenda_page),
+        (buttons.REQUEST, meeting_request.start_request),
+        (buttons.PICK_DAY, meeting_request.pick_day),
+        (buttons.SLOT, meeting_request.choose_slot),
+        (buttons.SLOT_DESPITE_CLASH, meeting_request.choose_slot),
+        (buttons.DRAFT, meeting_request.draft_button),
+        (buttons.NOOP, meeting_request.noop),
+        (buttons.ACCEPT, meeting_answer.accept),
+        (buttons.DECLINE, meeting_answer.ask_decline_reason),
+        (buttons.DECLINE_REASON, meeting_answer.decline_with_reason),
+        (buttons.SHOW_REQUEST, meeting_answer.show_request),
+        (buttons.PROPOSE, meeting_answer.propose_pick),
+        (buttons.PROPOSED_SLOT, meeting_answer.propose_slot),
+        (buttons.PROPOSAL, meeting_answer.proposal_answer),
+        (buttons.MOVE, meeting_answer.move_answer),
+        (buttons.WITHDRAW, meeting_answer.withdraw),
+        (buttons.CANCEL, meeting_answer.ask_cancel_reason),
+        (buttons.CANCEL_REASON, meeting_answer.cancel_with_reason),
+        (buttons.ATTENDANCE, meeting_answer.attendance),
+    ):
+        application.add_handler(CallbackQueryHandler(callback, pattern=family.pattern))
 
     # Reminders
-    application.add_handler(CallbackQueryHandler(reminders.late, pattern=reminders.LATE_PATTERN))
+    application.add_handler(CallbackQueryHandler(reminders.late, pattern=buttons.LATE.pattern))
 
     # Profile and personal data
     application.add_handler(CommandHandler("me", profile.me, filters=private))
@@ -227,8 +256,10 @@ def register_handlers(application: MaillageApplication) -> None:
 
     # Anything else: files, answers to the current question, or a hint. Keep these last.
     application.add_handler(MessageHandler(private & filters.COMMAND, fallback.unknown_command))
-    application.add_handler(MessageHandler(private & filters.Document.ALL, organiser.import_document))
-    application.add_handler(MessageHandler(private, registration.on_message))
+    application.add_handler(
+        MessageHandler(private & filters.Document.ALL, organiser.document_import(otherwise=flows.on_message))
+    )
+    application.add_handler(MessageHandler(private, flows.on_message))
     application.add_handler(CallbackQueryHandler(fallback.stale_button))
 
     application.add_error_handler(errors.on_error)
@@ -239,8 +270,8 @@ async def on_startup(application: MaillageApplication) -> None:
     await services.registration.remember_bot_username(application.bot.username)
     await publish_commands(application)
     await registration.resume_conversations(application)
-    meetings.schedule(application, services.sweep_seconds)
-    await reminders.start(application)
+    meeting_sweep.schedule(application)
+    await reminder_jobs.start(application)
     outbox.start(application)
     purge.schedule(application)
 

@@ -15,6 +15,7 @@ from bot.services.broadcasts import BroadcastService
 from bot.services.directory import DirectoryService
 from bot.services.flows import FlowService
 from bot.services.languages import LanguageService
+from bot.services.meeting_actions import MeetingActions
 from bot.services.meetings import MeetingService
 from bot.services.privacy import PrivacyService
 from bot.services.programme import ProgrammeService
@@ -37,6 +38,7 @@ class Services:
     privacy: PrivacyService
     directory: DirectoryService
     meetings: MeetingService
+    meeting_actions: MeetingActions
     reminders: ReminderService
     broadcasts: BroadcastService
     reports: ReportService

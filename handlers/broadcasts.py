@@ -12,21 +12,17 @@ from telegram.constants import ParseMode
 from bot.event import LANGUAGES, Language
 from bot.i18n import Html
 from bot.runtime import Context, Services
-from bot.services.broadcasts import BroadcastError, check_text, signature_reserve
-from bot.services.flows import StoredConversation
+from bot.services.broadcasts import BroadcastDraft, BroadcastError, check_text, signature_reserve
+from bot.services.flows import Ongoing
 from handlers.common import edit_or_send, is_organiser, keep_choice, reply, user_language
 from handlers.paging import navigation, paged
 
 log = logging.getLogger(__name__)
 
-FLOW = "broadcast"
 BUTTON_PATTERN = (
     r"^bc:(aud:(?:all|attendees|reps|theme:[a-z0-9_-]{1,32}|slots:\d{1,4}-\d{1,4})"
     r"|themes|slots|from:\d{1,4}|when:(?:now|15|60)|send|cancel)$"
 )
-PROGRESS_EVERY = 2.0  # seconds between two edits of the organiser's progress message
-LEASE = timedelta(seconds=10)
-MAX_ATTEMPTS = 8
 
 
 # ---------------------------------------------------------------------- the conversation
@@ -43,19 +39,18 @@ async def start(update: Update, context: Context) -> None:
     user = update.effective_user
     assert user is not None
     language = await user_language(update, context)
-    await services.flows.save(
-        StoredConversation(
-            telegram_id=user.id, flow=FLOW, step="text", data={"language": language}, prompt_pending=False
-        )
-    )
+    await services.flows.begin(user.id, "text", BroadcastDraft(language=language))
     await reply(update, context, services.tr(language, "broadcast.ask_text"))
 
 
-async def on_text(update: Update, context: Context, draft: StoredConversation) -> None:
+async def on_text(update: Update, context: Context) -> None:
     services = context.services
     message = update.effective_message
-    assert message is not None
-    language: Language = draft.data.get("language", "fr")
+    assert message is not None and update.effective_user is not None
+    draft = await services.flows.load(update.effective_user.id, BroadcastDraft)
+    if draft is None:
+        return  # sent or cancelled a moment ago
+    language = draft.draft.language
     if draft.step == "when" and message.text:
         await _typed_time(update, context, draft, message.text)
         return
@@ -68,7 +63,7 @@ async def on_text(update: Update, context: Context, draft: StoredConversation) -
     except BroadcastError as err:
         await reply(update, context, services.tr(language, err.key, **err.params))
         return
-    draft.data["text"] = text
+    draft.draft.text = text
     draft.step = "audience"
     await services.flows.save(draft)
     await _ask_audience(update, context, language)
@@ -107,9 +102,9 @@ async def button(update: Update, context: Context) -> None:
     await query.answer()
     services = context.services
     action = context.match.group(1)
-    draft = await services.flows.current(query.from_user.id)
+    draft = await services.flows.load(query.from_user.id, BroadcastDraft)
     language = await user_language(update, context)
-    if draft is None or draft.flow != FLOW:
+    if draft is None:
         await reply(update, context, services.tr(language, "conversation.stale"))
         return
     if action == "cancel":
@@ -145,7 +140,7 @@ async def button(update: Update, context: Context) -> None:
         if count == 0:
             await reply(update, context, services.tr(language, "broadcast.nobody"))
             return
-        draft.data.update(audience=code, count=count)
+        draft.draft.audience, draft.draft.count = code, count
         draft.step = "when"
         await services.flows.save(draft)
         await keep_choice(query)
@@ -184,9 +179,9 @@ def _slot_rows(services: Services, language: Language, data: str, first: int) ->
     return InlineKeyboardMarkup(rows)
 
 
-async def _typed_time(update: Update, context: Context, draft: StoredConversation, text: str) -> None:
+async def _typed_time(update: Update, context: Context, draft: Ongoing[BroadcastDraft], text: str) -> None:
     services = context.services
-    language: Language = draft.data.get("language", "fr")
+    language = draft.draft.language
     match = re.fullmatch(r"\s*(\d{1,2})[:hH.](\d{2})\s*", text)
     now = services.broadcasts.clock()
     if match is None or int(match.group(1)) > 23 or int(match.group(2)) > 59:
@@ -200,15 +195,15 @@ async def _typed_time(update: Update, context: Context, draft: StoredConversatio
     await _preview(update, context, draft, when.astimezone(UTC), False)
 
 
-async def _preview(update: Update, context: Context, draft: StoredConversation, when: datetime, now: bool) -> None:
+async def _preview(update: Update, context: Context, draft: Ongoing[BroadcastDraft], when: datetime, now: bool) -> None:
     services = context.services
-    language: Language = draft.data.get("language", "fr")
-    draft.data["send_at"] = when.astimezone(UTC).isoformat()
+    language = draft.draft.language
+    draft.draft.send_at = when.astimezone(UTC)
     draft.step = "preview"
     await services.flows.save(draft)
     chat = update.effective_chat
     assert chat is not None
-    signed = f"{draft.data['text']}\n\n{signatures(services)[language]}"
+    signed = f"{draft.draft.text}\n\n{signatures(services)[language]}"
     await context.bot.send_message(chat.id, signed, parse_mode=ParseMode.HTML)  # exactly as they will see it
     moment = (
         services.tr(language, "broadcast.now")
@@ -222,7 +217,7 @@ async def _preview(update: Update, context: Context, draft: StoredConversation, 
         ]
     )
     await reply(
-        update, context, services.tr(language, "broadcast.preview", count=draft.data["count"], when=moment), markup
+        update, context, services.tr(language, "broadcast.preview", count=draft.draft.count, when=moment), markup
     )
 
 
@@ -231,9 +226,9 @@ def signatures(services: Services) -> dict[str, str]:
     return {lang: services.tr(lang, "broadcast.signature", event=services.event.name(lang)) for lang in LANGUAGES}
 
 
-async def _send(update: Update, context: Context, draft: StoredConversation) -> None:
+async def _send(update: Update, context: Context, draft: Ongoing[BroadcastDraft]) -> None:
     services = context.services
-    language: Language = draft.data.get("language", "fr")
+    language = draft.draft.language
     user = update.effective_user
     assert user is not None
     author = await services.registration.participant(user.id)
@@ -244,9 +239,9 @@ async def _send(update: Update, context: Context, draft: StoredConversation) -> 
     try:
         broadcast = await services.broadcasts.announce(
             author,
-            draft.data["text"],
-            draft.data["audience"],
-            datetime.fromisoformat(draft.data["send_at"]),
+            draft.draft.text or "",
+            draft.draft.audience or "",
+            draft.draft.send_at,
             signatures(services),
         )
     except BroadcastError as err:

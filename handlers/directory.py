@@ -6,20 +6,18 @@ from telegram import ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, Upd
 from telegram.constants import ParseMode
 
 from bot.event import LANGUAGES, Language, Theme
-from bot.i18n import Html, clip_lines, to_plain
+from bot.i18n import Html, to_plain
 from bot.runtime import Context
 from bot.services.directory import MAX_SEARCH_RESULTS, Exhibitor, Page, Suggestion
-from bot.services.programme import SessionView
+from handlers.cards import send_card
 from handlers.common import edit_or_send, reply, user_language
-from handlers.views import shorten, theme_labels
+from handlers.views import shorten
 
 THEMES_PATTERN = r"^dir:themes$"
 LIST_PATTERN = r"^dir:l:([a-z0-9_-]{0,32}):(\d{1,4})$"
 CARD_PATTERN = r"^dir:e:(\d{1,9})(?::([a-z0-9_-]{0,32}):(\d{1,4}))?$"
 SUGGESTIONS_PATTERN = r"^dir:sug:(\d{1,4})$"
 SEARCH_PATTERN = r"^dir:search$"
-MAX_DESCRIPTION = 2500  # keeps a card well within Telegram's 4096 characters
-MAX_SESSIONS_TEXT = 800  # the stand's sessions on its card; the rest as "…and N more"
 SUGGESTIONS_PER_PAGE = 5
 
 
@@ -104,60 +102,6 @@ async def exhibitor_list(update: Update, context: Context) -> None:
     await edit_or_send(update, context, text, _list_keyboard(context, language, page, theme_id))
 
 
-def card_text(
-    context: Context,
-    language: Language,
-    exhibitor: Exhibitor,
-    free_slots: int,
-    sessions: list[SessionView] | None = None,
-) -> Html:
-    services = context.services
-    tr = services.tr
-    description = exhibitor.description
-    if len(description) > MAX_DESCRIPTION:
-        description = description[: MAX_DESCRIPTION - 1] + "…"
-    parts = [
-        tr(language, "directory.card.title", name=exhibitor.name),
-        tr(language, "directory.card.themes", themes=theme_labels(services.event, language, exhibitor.themes) or "—"),
-    ]
-    if exhibitor.stand:
-        parts.append(tr(language, "directory.card.stand", stand=exhibitor.stand))
-    if description:
-        parts.append(tr(language, "directory.card.description", description=description))
-    if exhibitor.website:
-        parts.append(tr(language, "directory.card.website", website=exhibitor.website))
-    parts.append(tr(language, "directory.card.free_slots", count=free_slots))
-    lines = [
-        tr(
-            language,
-            "directory.card.session",
-            time=tr.format_time(language, session.start),
-            title=session.title(language),
-            room=session.room,
-        )
-        for session in sessions or []
-    ]
-    if lines:
-        parts.append(clip_lines(tr, language, lines, budget=MAX_SESSIONS_TEXT))
-    return Html("\n".join(parts))
-
-
-async def send_card(
-    update: Update, context: Context, exhibitor: Exhibitor, back: str | None, *, edit: bool = False
-) -> None:
-    services = context.services
-    language = await user_language(update, context)
-    sessions = await services.programme.coming_by(exhibitor.slug)
-    text = card_text(context, language, exhibitor, await services.directory.free_slots(exhibitor), sessions)
-    rows = [
-        [InlineKeyboardButton(services.tr(language, "meeting.request_button"), callback_data=f"mt:new:{exhibitor.id}")]
-    ]
-    if back is not None:
-        rows.append([InlineKeyboardButton(services.tr(language, "directory.back_to_list"), callback_data=back)])
-    rows.append([InlineKeyboardButton(services.tr(language, "directory.back_to_themes"), callback_data="dir:themes")])
-    await edit_or_send(update, context, text, InlineKeyboardMarkup(rows), edit=edit)
-
-
 async def card(update: Update, context: Context) -> None:
     query = update.callback_query
     assert query is not None and context.match is not None
@@ -171,21 +115,6 @@ async def card(update: Update, context: Context) -> None:
     theme_id, page = context.match.group(2), context.match.group(3)
     back = f"dir:l:{theme_id}:{page}" if page is not None else None
     await send_card(update, context, exhibitor, back, edit=True)
-
-
-async def open_stand_link(update: Update, context: Context, slug: str) -> bool:
-    """``/start e-<slug>`` (a stand's QR code); False when there is no such exhibitor."""
-    exhibitor = await context.services.directory.by_slug(slug)
-    if exhibitor is None:
-        return False
-    await send_card(update, context, exhibitor, None)
-    return True
-
-
-async def show_card_by_id(update: Update, context: Context, exhibitor_id: int) -> None:
-    exhibitor = await context.services.directory.exhibitor(exhibitor_id)
-    if exhibitor is not None:
-        await send_card(update, context, exhibitor, None)
 
 
 # ---------------------------------------------------------------------- search
@@ -242,6 +171,15 @@ async def ask_search(update: Update, context: Context) -> None:
         parse_mode=ParseMode.HTML,
         reply_markup=ForceReply(input_field_placeholder=placeholder[:64]),
     )
+
+
+async def search_answer(update: Update, context: Context) -> bool:
+    """Runs the search when the message answers the bot's "what are you looking for" question."""
+    message = update.effective_message
+    if message is None or not message.text or not is_search_answer(update, context):
+        return False
+    await run_search(update, context, message.text)
+    return True
 
 
 def is_search_answer(update: Update, context: Context) -> bool:

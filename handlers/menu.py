@@ -5,11 +5,12 @@ from __future__ import annotations
 from telegram import Update
 
 from bot.runtime import Context
-from handlers import directory, language, meetings, organiser, programme, start
+from handlers import buttons, directory, language, organiser, programme, start
 from handlers.common import reply, user_language
 from handlers.conversation import show_profile
+from handlers.meetings import agenda
 
-PATTERN = r"^menu:(exhibitors|suggestions|agenda|programme|search|profile|language|help|reps)$"
+PATTERN = buttons.MENU.pattern
 
 
 async def open_entry(update: Update, context: Context) -> None:
@@ -27,7 +28,7 @@ async def open_entry(update: Update, context: Context) -> None:
     elif entry == "suggestions":
         await directory.suggestions(update, context)
     elif entry == "agenda":
-        await meetings.agenda(update, context)
+        await agenda.agenda(update, context)
     elif entry == "programme":
         await programme.home(update, context)
     elif entry == "search":

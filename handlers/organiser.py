@@ -10,10 +10,9 @@ from telegram.constants import ParseMode
 from bot.import_report import invite_link, links_csv, render_report
 from bot.runtime import Context
 from bot.services.registration import Role
-from handlers import registration as registration_handlers
 from handlers.common import edit_or_send, is_organiser, notify, reply, user_language
+from handlers.flows import Callback
 from handlers.paging import Entry, markup, page_of, paged
-from handlers.reminders import unschedule_job
 from handlers.views import shorten
 
 log = logging.getLogger(__name__)
@@ -87,8 +86,7 @@ async def revoke(update: Update, context: Context) -> None:
     if revocation is None:
         await query.edit_message_text(tr(language, "reps.gone"), parse_mode=ParseMode.HTML)
         return
-    for reminder_id in revocation.cancelled_reminders:
-        unschedule_job(context.application, reminder_id)
+    services.reminders.cancelled_elsewhere(revocation.cancelled_reminders)
     link = invite_link(context.bot.username, revocation.exhibitor)
     await query.edit_message_text(
         tr(language, "reps.revoked", name=rep.full_name, exhibitor=exhibitor.name, link=link),
@@ -166,15 +164,25 @@ async def revoke_organiser(update: Update, context: Context) -> None:
     await notify(context, revoked, tr(revoked.language, "orgs.revoked_notice"))
 
 
-async def import_document(update: Update, context: Context) -> None:
-    """An organiser sends the exhibitors' CSV; anyone else's file is an ordinary message."""
+def document_import(otherwise: Callback) -> Callback:
+    """An organiser sends the exhibitors' CSV; anyone else's file goes to ``otherwise``, as any message."""
+
+    async def import_document(update: Update, context: Context) -> None:
+        user = update.effective_user
+        assert user is not None
+        registration = context.services.registration
+        if registration.is_organiser(user.id, await registration.participant(user.id)):
+            await _import_document(update, context)
+        else:
+            await otherwise(update, context)
+
+    return import_document
+
+
+async def _import_document(update: Update, context: Context) -> None:
     message = update.effective_message
     user = update.effective_user
     assert message is not None and user is not None and message.document is not None
-    registration = context.services.registration
-    if not registration.is_organiser(user.id, await registration.participant(user.id)):
-        await registration_handlers.on_message(update, context)
-        return
     services = context.services
     language = await user_language(update, context)
     document = message.document

@@ -10,9 +10,9 @@ from telegram.constants import ParseMode
 from bot.runtime import Context
 from bot.services.profile import Field
 from bot.services.registration import StaleAction
-from handlers import meetings
 from handlers.common import reply, user_language
 from handlers.conversation import send_prompt, show_profile
+from handlers.notify import tell
 
 EDIT_PATTERN = r"^me:edit:(name|organisation|orgtype|jobtitle|themes|lookingfor)$"
 FORGET_PATTERN = r"^forget:(yes|no)$"
@@ -88,6 +88,6 @@ async def forget_answer(update: Update, context: Context) -> None:
         return
     participant = await services.registration.participant(query.from_user.id)
     if participant is not None:
-        await meetings.forget_meetings(context, participant)  # the counterparts are told first
+        await tell(context, await services.meeting_actions.forget(participant))  # the stands are told first
     await services.privacy.forget(query.from_user.id)
     await query.edit_message_text(services.tr(language, "forget.done"), parse_mode=ParseMode.HTML)

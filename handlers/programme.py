@@ -13,8 +13,7 @@ from bot.event import Language
 from bot.i18n import MESSAGE_TEXT, Html, clip_lines, escape, to_plain
 from bot.runtime import Context, Services
 from bot.services.calendar import meeting_ics
-from bot.services.flows import StoredConversation
-from bot.services.programme import SessionView
+from bot.services.programme import SessionChangeDraft, SessionView
 from bot.services.registration import Participant
 from handlers.common import edit_or_send, is_organiser, reply, user_language
 from handlers.paging import Entry, markup, page_of, paged, paged_rows
@@ -23,7 +22,6 @@ _ID = r"[a-z0-9_-]{1,32}"
 PATTERN = rf"^pg:(home|themes|d:\d{{1,2}}:[01](?::\d{{1,3}})?|t:{_ID}(?::\d{{1,3}})?|s:{_ID}|f:{_ID})$"
 CHANGE_PAGE_PATTERN = r"^pgcp:(\d{1,3})$"
 CHANGE_PATTERN = r"^pgc:([a-z0-9_-]{1,32})(?::(move|room|cancel|cancelok))?$"
-FLOW = "session"
 
 
 def _when(services: Services, language: Language, session: SessionView) -> str:
@@ -297,25 +295,20 @@ async def change_button(update: Update, context: Context) -> None:
         return
     user = update.effective_user
     assert user is not None
-    await services.flows.save(
-        StoredConversation(
-            telegram_id=user.id,
-            flow=FLOW,
-            step=action,
-            data={"session": session.id, "language": language},
-            prompt_pending=False,
-        )
-    )
+    await services.flows.begin(user.id, action, SessionChangeDraft(language=language, session=session.id))
     await reply(update, context, services.tr(language, f"programme.ask_{action}"))
 
 
-async def on_text(update: Update, context: Context, draft: StoredConversation) -> None:
+async def on_text(update: Update, context: Context) -> None:
     """The organiser typed the new time (HH:MM, same day) or the new room."""
     services = context.services
     message = update.effective_message
-    assert message is not None
-    language: Language = draft.data.get("language", "fr")
-    session = await services.programme.session(str(draft.data["session"]))
+    assert message is not None and update.effective_user is not None
+    draft = await services.flows.load(update.effective_user.id, SessionChangeDraft)
+    if draft is None:
+        return  # done or cancelled a moment ago
+    language = draft.draft.language
+    session = await services.programme.session(draft.draft.session)
     if session is None or message.text is None:
         await reply(update, context, services.tr(language, "conversation.text_expected"))
         return

@@ -14,12 +14,14 @@ from bot.i18n import Html
 from bot.runtime import Context, MaillageApplication
 from bot.services.profile import Field, InvalidAnswer
 from bot.services.registration import Conversation, Flow, Invitation, InvitationInvalid, Participant, Role, StaleAction
-from handlers import broadcasts, directory, fallback, meetings, programme
+from handlers.cards import send_card, show_card_by_id
 from handlers.common import keep_choice, reply, user_language
 from handlers.conversation import exhibitor_name, remove_buttons, send_prompt, show_menu, show_profile
 from handlers.views import language_buttons, step_prompt
 
 log = logging.getLogger(__name__)
+
+FLOWS = (Flow.REGISTER, Flow.PROFILE)
 
 # Where a registration began: a (plain), x<token> (exhibitor invite), o<token> (organiser
 # invite), e<id> (a stand's QR code: the exhibitor's card follows the registration)
@@ -106,7 +108,7 @@ async def start(update: Update, context: Context) -> None:
         if invitation is not None:
             await _offer_to_join(update, context, participant, invitation, exhibitor.name if exhibitor else None)
         elif stand is not None:
-            await directory.send_card(update, context, stand, None)
+            await send_card(update, context, stand, None)
         else:
             await show_menu(
                 context, participant, services.tr(language, "start.welcome_back", name=participant.full_name)
@@ -333,32 +335,18 @@ async def _confirm(update: Update, context: Context) -> None:
     }[participant.role]
     await show_menu(context, participant, services.tr(language, key, name=participant.full_name, exhibitor=name or ""))
     if conversation is not None and conversation.draft.landing_exhibitor_id is not None:
-        await directory.show_card_by_id(update, context, conversation.draft.landing_exhibitor_id)
+        await show_card_by_id(update, context, conversation.draft.landing_exhibitor_id)
 
 
-async def on_message(update: Update, context: Context) -> None:
-    """Any message that is not a command: a search, an answer to the current step, or a stray message."""
+async def on_text(update: Update, context: Context) -> None:
+    """A message during a registration or a profile edit: the answer to the current step."""
     services = context.services
     message = update.effective_message
     user = update.effective_user
     assert message is not None and user is not None
-    if message.text and directory.is_search_answer(update, context):
-        await directory.run_search(update, context, message.text)
-        return
-    stored = await services.flows.current(user.id)
-    if stored is not None and stored.flow == meetings.FLOW:
-        await meetings.on_note(update, context, stored)
-        return
-    if stored is not None and stored.flow == broadcasts.FLOW:
-        await broadcasts.on_text(update, context, stored)
-        return
-    if stored is not None and stored.flow == programme.FLOW:
-        await programme.on_text(update, context, stored)
-        return
     conversation = await services.registration.conversation(user.id)
     if conversation is None:
-        await fallback.stray_message(update, context)
-        return
+        return  # finished or cancelled a moment ago
     language = conversation.draft.language
     if message.text is None:
         await send_prompt(context, conversation, services.tr(language, "conversation.text_expected"))
@@ -372,18 +360,11 @@ async def on_message(update: Update, context: Context) -> None:
 
 
 async def cancel(update: Update, context: Context) -> None:
+    """/cancel during a registration (its answers are dropped) or a profile edit."""
     services = context.services
     user = update.effective_user
     assert user is not None
     language = await user_language(update, context)
-    stored = await services.flows.current(user.id)
-    if stored is not None and stored.flow in (meetings.FLOW, broadcasts.FLOW, programme.FLOW):
-        await services.flows.drop(user.id)
-        key = {meetings.FLOW: "meeting.request_dropped", broadcasts.FLOW: "broadcast.cancelled"}.get(
-            stored.flow, "conversation.cancelled"
-        )
-        await reply(update, context, services.tr(language, key))
-        return
     left = await services.registration.cancel(user.id)
     if left is None:
         await reply(update, context, services.tr(language, "conversation.nothing_to_cancel"))

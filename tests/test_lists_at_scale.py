@@ -18,10 +18,10 @@ from benchmarks.generate import generate
 from bot.emulator import ChatMessage, Phone, TelegramEmulator
 from bot.event import Event, load_event
 from bot.import_report import render_report
+from bot.jobs.reminders import render
 from bot.runtime import Services
 from bot.services.directory import ImportReport
 from bot.services.exhibitor_import import RowError
-from handlers.reminders import render
 from storage.repositories import Repositories
 from tests.conftest import EXAMPLE_EVENT, BotRunner, FakeClock
 from tests.test_meetings import BEFORE_THE_DAY

@@ -276,10 +276,10 @@ async def test_a_reminder_beyond_the_horizon_is_picked_up_later(
     emulator: TelegramEmulator, runner: BotRunner, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Jobs are built only for the next hour (here: 2 s); the periodic top-up brings in the rest."""
-    import handlers.reminders
+    import bot.jobs.reminders
 
-    monkeypatch.setattr(handlers.reminders, "HORIZON", timedelta(seconds=2))
-    monkeypatch.setattr(handlers.reminders, "TOP_UP_EVERY", timedelta(seconds=0.5))
+    monkeypatch.setattr(bot.jobs.reminders, "HORIZON", timedelta(seconds=2))
+    monkeypatch.setattr(bot.jobs.reminders, "TOP_UP_EVERY", timedelta(seconds=0.5))
     services = await runner.start()
     rep = emulator.user("Jo", language_code="en")
     stand = await ExhibitorRepository(services.db).create(NewExhibitor(slug="s0", name="Stand 0", stand="B0", tables=1))

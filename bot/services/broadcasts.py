@@ -6,10 +6,11 @@ import asyncio
 import re
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import NamedTuple
+from typing import ClassVar, NamedTuple
 
 from bot.event import Event
 from bot.i18n import escape
+from bot.services.flows import FlowDraft
 from bot.telegram_html import EntityParseError, parse_html, utf16_len
 from storage.outbox import Broadcast, Delivery, Progress
 from storage.participants import Participant, Role
@@ -17,6 +18,16 @@ from storage.repositories import Repositories
 
 MAX_TEXT = 4096
 AUDIENCE_RE = re.compile(r"^(all|attendees|reps|theme:[a-z0-9_-]{1,32}|slots:\d{1,4}-\d{1,4})$")
+
+
+class BroadcastDraft(FlowDraft):
+    """An announcement being written: its text, then its audience (and how many it reaches), then when."""
+
+    FLOW: ClassVar[str] = "broadcast"
+    text: str | None = None
+    audience: str | None = None
+    count: int = 0
+    send_at: datetime | None = None
 
 
 class BroadcastError(Exception):

@@ -9,8 +9,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import ClassVar
 
 from bot.event import Event, Slot
+from bot.services.flows import FlowDraft
 from bot.services.profile import clean
 from bot.services.programme import ProgrammeService
 from bot.services.reminders import ReminderService
@@ -23,6 +25,15 @@ MAX_NOTE = 300
 ASSIGN_ATTEMPTS = 5
 DECLINE_REASONS = ("full", "topic", "other")
 CANCEL_REASONS = ("unavailable", "other")
+
+
+class MeetingDraft(FlowDraft):
+    """A meeting request being written: the stand, the slot (its index in the event's grid), the note."""
+
+    FLOW: ClassVar[str] = "meeting"
+    exhibitor_id: int
+    slot: int
+    note: str | None = None
 
 
 class MeetingError(Exception):
@@ -200,6 +211,21 @@ class MeetingService:
             raise MeetingError("meeting.slot_gone") from None
 
     # ------------------------------------------------------------------ answering
+
+    async def request_to_answer(self, rep: Participant, meeting_id: int) -> Meeting:
+        """A request of the representative's stand still waiting for the stand's answer."""
+        meeting = await self._meeting_for(meeting_id, rep, "exhibitor")
+        if meeting.status != Status.PENDING or meeting.awaiting != "exhibitor":
+            raise MeetingError("meeting.already_answered")
+        return meeting
+
+    async def reasons_to_offer(self, participant: Participant, meeting_id: int, kind: str) -> tuple[str, ...]:
+        """The reasons a decline (by the stand) or a cancellation (by either side) may give."""
+        if kind == "decline":
+            await self._meeting_for(meeting_id, participant, "exhibitor")
+            return DECLINE_REASONS
+        await self._meeting_for(meeting_id, participant, "either")
+        return CANCEL_REASONS
 
     async def accept(self, rep: Participant, meeting_id: int) -> Meeting:
         meeting = await self._meeting_for(meeting_id, rep, "exhibitor")

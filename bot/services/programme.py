@@ -5,13 +5,22 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from typing import ClassVar
 
 from bot.event import Event, LocalizedText, Session, Slot
+from bot.services.flows import FlowDraft
 from storage.programme import SessionChange
 from storage.reminders import Reminder
 from storage.repositories import Repositories
 
 SOON = timedelta(hours=1)
+
+
+class SessionChangeDraft(FlowDraft):
+    """An organiser typing a session's new time or room (the step says which)."""
+
+    FLOW: ClassVar[str] = "session"
+    session: str
 
 
 @dataclass(frozen=True)

@@ -76,6 +76,11 @@ class ReminderService:
         """``listener(new_or_open_reminders, cancelled_ids)`` after every change."""
         self._listeners.append(listener)
 
+    def cancelled_elsewhere(self, reminder_ids: list[int]) -> None:
+        """Reminders another service cancelled in its own transaction (a representative removed from a
+        stand): the listeners drop their jobs."""
+        self._changed([], reminder_ids)
+
     def _changed(self, scheduled: list[Reminder], cancelled: list[int]) -> None:
         for listener in self._listeners:
             listener(scheduled, cancelled)

@@ -1,0 +1,93 @@
+"""What a use case says to whom, as data: the recipient, the message (a catalog key and its values),
+its buttons and its attachment. The notifier (handlers/notify.py) renders each one in its
+recipient's language and sends it; the domain never knows Telegram."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from storage.meetings import Meeting
+from storage.participants import Participant
+
+
+@dataclass(frozen=True)
+class Msg:
+    """A catalog message. Values are escaped, except those that are themselves rendered in the
+    reader's language: a Msg, a Joined, a Moment (a slot's day and time), a Clock (times of day),
+    a Localized."""
+
+    key: str
+    values: Mapping[str, Any] = field(default_factory=dict)
+
+
+def msg(key: str, **values: Any) -> Msg:
+    return Msg(key, values)
+
+
+@dataclass(frozen=True)
+class Joined:
+    """Messages one after the other, ``separator`` between them."""
+
+    parts: tuple[Msg | Joined, ...]
+    separator: str = "\n\n"
+
+
+Text = Msg | Joined
+
+
+@dataclass(frozen=True)
+class Moment:
+    at: datetime
+
+
+@dataclass(frozen=True)
+class Clock:
+    """Times of day, joined by commas."""
+
+    at: tuple[datetime, ...]
+
+
+@dataclass(frozen=True)
+class Localized:
+    """A value already written in each language (theme labels, a session's title)."""
+
+    texts: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class Button:
+    """A button: its label, and the action it stands for with the action's arguments
+    (handlers/buttons.py turns the action into the callback data of its family)."""
+
+    label: Text
+    action: str
+    args: tuple[int | str, ...] = ()
+
+
+@dataclass(frozen=True)
+class MeetingFile:
+    """The meeting as a calendar file (.ics) for its recipient, who meets ``other`` at ``stand``;
+    ``cancelled`` removes it from calendars (same UID, higher SEQUENCE)."""
+
+    meeting: Meeting
+    other: str
+    stand: str
+    cancelled: bool = False
+
+
+@dataclass(frozen=True)
+class Notice:
+    to: Participant
+    text: Text | None  # None: the calendar file alone, with its usual caption
+    buttons: tuple[tuple[Button, ...], ...] = ()
+    calendar: MeetingFile | None = None  # sent with the text as its caption, when the caption fits
+    replaces: int | None = None  # the id of a message of the bot's, rewritten in place (no buttons left)
+    request_copy: int | None = None  # a meeting request sent to a representative: its message id is kept
+    reply: bool = False  # to the person who just pressed: sent even if they were marked unreachable
+
+
+def one_button(label: Text, action: str, *args: int | str) -> tuple[tuple[Button, ...], ...]:
+    return ((Button(label, action, args),),)

@@ -1,0 +1,141 @@
+"""The notifier: renders what a use case returned (bot/services/notices.py) in each recipient's
+language and sends it. It is the one place where notices become Telegram messages, and so the place
+that will later hand them to a database outbox instead."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, Forbidden
+
+from bot.event import Language
+from bot.i18n import Html, telegram_length
+from bot.runtime import Context, Services
+from bot.services.calendar import meeting_ics
+from bot.services.notices import Button, Clock, Joined, Localized, MeetingFile, Moment, Msg, Notice, Text
+from handlers.buttons import ACTIONS
+
+log = logging.getLogger(__name__)
+
+MAX_CAPTION = 1024  # Telegram's limit on a file's caption
+
+
+def render(services: Services, language: Language, text: Text) -> Html:
+    if isinstance(text, Joined):
+        return Html(text.separator.join(render(services, language, part) for part in text.parts))
+    return services.tr(language, text.key, **{k: _value(services, language, v) for k, v in text.values.items()})
+
+
+def _value(services: Services, language: Language, value: Any) -> Any:
+    if isinstance(value, Msg | Joined):
+        return render(services, language, value)
+    if isinstance(value, Moment):
+        return services.tr.format_slot(language, value.at.astimezone(services.event.tz))
+    if isinstance(value, Clock):
+        return ", ".join(services.tr.format_time(language, t.astimezone(services.event.tz)) for t in value.at)
+    if isinstance(value, Localized):
+        return value.texts.get(language) or next(iter(value.texts.values()), "")
+    return value
+
+
+def keyboard(services: Services, language: Language, rows: Iterable[Iterable[Button]]) -> InlineKeyboardMarkup | None:
+    built = [
+        [
+            InlineKeyboardButton(
+                render(services, language, button.label), callback_data=ACTIONS[button.action].data(*button.args)
+            )
+            for button in row
+        ]
+        for row in rows
+    ]
+    return InlineKeyboardMarkup(built) if built else None
+
+
+async def tell(context: Context, notices: Iterable[Notice]) -> None:
+    """Send each notice in turn; one that cannot reach its recipient does not stop the others."""
+    for notice in notices:
+        await _tell_one(context, notice)
+
+
+async def _tell_one(context: Context, notice: Notice) -> None:
+    services = context.services
+    person = notice.to
+    if not person.reachable and not notice.reply:
+        return
+    language = person.language
+    text = render(services, language, notice.text) if notice.text is not None else None
+    try:
+        if notice.replaces is not None:
+            assert text is not None
+            await _replace(context, person.telegram_id, notice.replaces, text)
+        elif notice.calendar is not None:
+            await _send_calendar(context, notice, text)
+        else:
+            assert text is not None
+            sent = await context.bot.send_message(
+                person.telegram_id,
+                text,
+                parse_mode=ParseMode.HTML,
+                reply_markup=keyboard(services, language, notice.buttons),
+            )
+            await _remember(context, notice, sent)
+    except Forbidden:
+        await services.registration.set_reachable(person.telegram_id, False)
+
+
+async def _replace(context: Context, chat_id: int, message_id: int, text: Html) -> None:
+    try:
+        await context.bot.edit_message_text(text, chat_id=chat_id, message_id=message_id, parse_mode=ParseMode.HTML)
+    except BadRequest as err:  # deleted by the user, or too old to edit
+        log.info("could not update message %s: %s", message_id, err)
+
+
+async def _remember(context: Context, notice: Notice, sent: Message) -> None:
+    if notice.request_copy is not None:
+        await context.services.meetings.remember_request_message(notice.request_copy, notice.to.id, sent.message_id)
+
+
+async def _send_calendar(context: Context, notice: Notice, lead: Html | None) -> None:
+    """The meeting as a calendar file; the news that goes with it is its caption when it fits."""
+    services = context.services
+    file = notice.calendar
+    assert file is not None
+    language = notice.to.language
+    caption = services.tr(language, "meeting.ics_cancel_caption" if file.cancelled else "meeting.ics_caption")
+    if lead is not None:
+        if telegram_length(lead) + telegram_length(caption) + 2 > MAX_CAPTION:
+            await context.bot.send_message(notice.to.telegram_id, lead, parse_mode=ParseMode.HTML)
+        else:
+            caption = Html(f"{lead}\n\n{caption}")
+    name = f"maillage-meeting-{file.meeting.id}{'-cancelled' if file.cancelled else ''}.ics"
+    await context.bot.send_document(
+        notice.to.telegram_id,
+        InputFile(meeting_file(services, language, file), filename=name, attach=False),
+        caption=caption,
+        parse_mode=ParseMode.HTML,
+    )
+
+
+def meeting_file(services: Services, language: Language, file: MeetingFile) -> bytes:
+    summary = services.tr(language, "meeting.ics_summary", other=file.other)
+    location = services.tr(
+        language,
+        "meeting.ics_location",
+        venue=services.event.venue,
+        stand=file.stand,
+        table=file.meeting.table_no or "—",
+    )
+    return meeting_ics(
+        event=services.event,
+        meeting_id=file.meeting.id,
+        start=file.meeting.slot_start,
+        summary=summary.replace("<b>", "").replace("</b>", ""),
+        location=location,
+        description=services.event.name(language),
+        sequence=file.meeting.sequence,
+        cancelled=file.cancelled,
+    )
