@@ -7,12 +7,14 @@ from datetime import datetime
 from typing import cast
 
 from telegram import BotCommand, Update
+from telegram.constants import ParseMode
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
     ChatMemberHandler,
     CommandHandler,
     ContextTypes,
+    Defaults,
     MessageHandler,
     TypeHandler,
     filters,
@@ -131,6 +133,8 @@ def build_application(services: Services) -> MaillageApplication:
         get_updates_request=AiohttpRequest(connection_limit=2),
         # One budget for all sends: answers go first, broadcasts take what is left; 429s honoured
         rate_limiter=PacedRateLimiter(settings.telegram_messages_per_second),
+        # Every text the bot sends is catalog HTML, user text escaped (bot/i18n.py's Html)
+        defaults=Defaults(parse_mode=ParseMode.HTML),
     )
     application = cast(
         MaillageApplication,

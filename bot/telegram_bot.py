@@ -57,6 +57,13 @@ def _with_plain_labels(kwargs: dict[str, Any]) -> dict[str, Any]:
 
 
 class MaillageBot(ExtBot[Any]):
+    async def _do_post(self, endpoint: str, data: dict[str, Any], **kwargs: Any) -> Any:
+        # PTB puts Defaults' parse_mode into every call it builds like a message, editMessageReplyMarkup
+        # included, whose Bot API method has no such parameter: it goes only with a text or a caption
+        if "parse_mode" in data and "text" not in data and "caption" not in data:
+            data = {key: value for key, value in data.items() if key != "parse_mode"}
+        return await super()._do_post(endpoint, data, **kwargs)
+
     async def send_message(self, *args: Any, **kwargs: Any) -> Message:
         return await super().send_message(*args, **_with_plain_labels(kwargs))
 

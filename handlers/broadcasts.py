@@ -7,14 +7,13 @@ import re
 from datetime import UTC, datetime, time, timedelta
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.constants import ParseMode
 
 from bot.event import LANGUAGES, Language
 from bot.i18n import Html
 from bot.runtime import Context, Services
 from bot.services.broadcasts import BroadcastDraft, BroadcastError, check_text, signature_reserve
 from bot.services.flows import Ongoing
-from handlers.common import edit_or_send, is_organiser, keep_choice, reply, user_language
+from handlers.common import edit_or_send, is_organiser, keep_choice, organiser_only, reply, user_language
 from handlers.paging import navigation, paged
 
 log = logging.getLogger(__name__)
@@ -32,9 +31,8 @@ HISTORY_PAGE = 10
 HISTORY_PAGE_PATTERN = r"^bch:(\d{1,4})$"
 
 
+@organiser_only
 async def start(update: Update, context: Context) -> None:
-    if not await is_organiser(update, context):
-        return
     services = context.services
     user = update.effective_user
     assert user is not None
@@ -94,11 +92,10 @@ async def _ask_audience(update: Update, context: Context, language: Language) ->
     await reply(update, context, tr(language, "broadcast.ask_audience"), markup)
 
 
+@organiser_only
 async def button(update: Update, context: Context) -> None:
     query = update.callback_query
     assert query is not None and context.match is not None
-    if not await is_organiser(update, context):
-        return
     await query.answer()
     services = context.services
     action = context.match.group(1)
@@ -120,14 +117,12 @@ async def button(update: Update, context: Context) -> None:
     elif action == "slots" and draft.step == "audience":
         await query.edit_message_text(
             services.tr(language, "broadcast.ask_from"),
-            parse_mode=ParseMode.HTML,
             reply_markup=_slot_rows(services, language, "bc:from:{i}", 0),
         )
     elif action.startswith("from:") and draft.step == "audience":
         first = int(action[5:])
         await query.edit_message_text(
             services.tr(language, "broadcast.ask_to"),
-            parse_mode=ParseMode.HTML,
             reply_markup=_slot_rows(services, language, f"bc:aud:slots:{first}-{{i}}", first),
         )
     elif action.startswith("aud:") and draft.step == "audience":
@@ -204,7 +199,7 @@ async def _preview(update: Update, context: Context, draft: Ongoing[BroadcastDra
     chat = update.effective_chat
     assert chat is not None
     signed = f"{draft.draft.text}\n\n{signatures(services)[language]}"
-    await context.bot.send_message(chat.id, signed, parse_mode=ParseMode.HTML)  # exactly as they will see it
+    await context.bot.send_message(chat.id, signed)  # exactly as they will see it
     moment = (
         services.tr(language, "broadcast.now")
         if now

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import logging
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
-from telegram.constants import ParseMode
 from telegram.error import Forbidden
 
 from bot.event import Language
@@ -16,6 +18,8 @@ from bot.services.registration import Participant
 from bot.telegram_bot import plain_labels
 
 log = logging.getLogger(__name__)
+
+Callback = Callable[[Update, Context], Coroutine[Any, Any, None]]
 
 
 async def note_user_activity(update: Update, context: Context) -> None:
@@ -44,7 +48,7 @@ async def reply(
     chat = update.effective_chat
     if chat is None:
         return None
-    return await context.bot.send_message(chat.id, text, parse_mode=ParseMode.HTML, reply_markup=reply_markup)
+    return await context.bot.send_message(chat.id, text, reply_markup=reply_markup)
 
 
 async def notify(
@@ -54,9 +58,7 @@ async def notify(
     if not participant.reachable:
         return False
     try:
-        await context.bot.send_message(
-            participant.telegram_id, text, parse_mode=ParseMode.HTML, reply_markup=reply_markup
-        )
+        await context.bot.send_message(participant.telegram_id, text, reply_markup=reply_markup)
     except Forbidden:
         await context.services.registration.set_reachable(participant.telegram_id, False)
         return False
@@ -85,6 +87,17 @@ async def is_organiser(update: Update, context: Context) -> bool:
     return False
 
 
+def organiser_only(callback: Callback) -> Callback:
+    """The organisers' commands and buttons: anyone else is refused politely (is_organiser) and nothing runs."""
+
+    @functools.wraps(callback)
+    async def guarded(update: Update, context: Context) -> None:
+        if await is_organiser(update, context):
+            await callback(update, context)
+
+    return guarded
+
+
 async def keep_choice(query: CallbackQuery) -> None:
     """A button answer replaces the keyboard: the message keeps what was chosen, as forms in Telegram
     do ("À qui l'envoyer ? → Tout le monde"). Afterwards the message has no buttons left."""
@@ -101,7 +114,7 @@ async def keep_choice(query: CallbackQuery) -> None:
     if len(text) > MESSAGE_TEXT:  # a long question keeps its text, and loses its buttons only
         await query.edit_message_reply_markup(reply_markup=None)
         return
-    await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=None)
+    await query.edit_message_text(text, reply_markup=None)
 
 
 async def edit_or_send(
@@ -116,6 +129,6 @@ async def edit_or_send(
     if edit and query is not None and isinstance(query.message, Message) and query.message.text:
         if query.message.text == to_plain(text) and query.message.reply_markup == plain_labels(markup):
             return
-        await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
+        await query.edit_message_text(text, reply_markup=markup)
     else:
         await reply(update, context, text, markup)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 
 from telegram import InlineKeyboardMarkup, Message
-from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
 from bot.i18n import Html
@@ -34,7 +33,7 @@ async def send_prompt(
     previous = conversation.draft.prompt_message_id
     if previous is not None and clear_previous:
         await remove_buttons(context, chat_id, previous)
-    message = await context.bot.send_message(chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup)
+    message = await context.bot.send_message(chat_id, text, reply_markup=markup)
     await services.registration.remember_prompt(conversation, message.message_id)
     return message
 
@@ -51,7 +50,6 @@ async def show_menu(context: Context, participant: Participant, lead: Html) -> N
     await context.bot.send_message(
         participant.telegram_id,
         text,
-        parse_mode=ParseMode.HTML,
         reply_markup=main_menu(services.tr, participant.language, organiser),
     )
 
@@ -70,4 +68,4 @@ async def show_profile(context: Context, telegram_id: int, lead: Html | None = N
     if lead:
         text = Html(f"{lead}\n\n{text}")
     markup = InlineKeyboardMarkup(edit_buttons(services.tr, language, STEPS[participant.role], "me:edit:{field}"))
-    await context.bot.send_message(telegram_id, text, parse_mode=ParseMode.HTML, reply_markup=markup)
+    await context.bot.send_message(telegram_id, text, reply_markup=markup)

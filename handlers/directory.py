@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from telegram import ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.constants import ParseMode
 
 from bot.event import LANGUAGES, Language, Theme
 from bot.i18n import Html, to_plain
@@ -168,7 +167,6 @@ async def ask_search(update: Update, context: Context) -> None:
     await context.bot.send_message(
         chat.id,
         services.tr(language, "search.prompt"),
-        parse_mode=ParseMode.HTML,
         reply_markup=ForceReply(input_field_placeholder=placeholder[:64]),
     )
 

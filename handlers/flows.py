@@ -10,9 +10,8 @@ from typing import Any
 from telegram import Update
 
 from bot.runtime import Context
-from handlers.common import reply, user_language
+from handlers.common import Callback, reply, user_language
 
-Callback = Callable[[Update, Context], Coroutine[Any, Any, None]]
 Interceptor = Callable[[Update, Context], Coroutine[Any, Any, bool]]
 
 

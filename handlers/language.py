@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import cast
 
 from telegram import InlineKeyboardMarkup, Update
-from telegram.constants import ParseMode
 
 from bot.event import Language
 from bot.runtime import Context
@@ -32,11 +31,11 @@ async def choose_language(update: Update, context: Context) -> None:
     language = cast(Language, context.match.group(1))
     user_id = query.from_user.id
     if await services.languages.choose(user_id, language):
-        await query.edit_message_text(services.tr(language, "language.changed"), parse_mode=ParseMode.HTML)
+        await query.edit_message_text(services.tr(language, "language.changed"))
         conversation = await services.registration.conversation(user_id)
         if conversation is not None:
             await send_prompt(context, conversation)
         return
     # Not registered: nothing is stored; the registration starts in that language.
     text, markup = consent_prompt(context, language, "a")
-    await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
+    await query.edit_message_text(text, reply_markup=markup)

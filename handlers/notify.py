@@ -9,7 +9,6 @@ from collections.abc import Iterable
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message
-from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden
 
 from bot.event import Language
@@ -79,7 +78,6 @@ async def _tell_one(context: Context, notice: Notice) -> None:
             sent = await context.bot.send_message(
                 person.telegram_id,
                 text,
-                parse_mode=ParseMode.HTML,
                 reply_markup=keyboard(services, language, notice.buttons),
             )
             await _remember(context, notice, sent)
@@ -89,7 +87,7 @@ async def _tell_one(context: Context, notice: Notice) -> None:
 
 async def _replace(context: Context, chat_id: int, message_id: int, text: Html) -> None:
     try:
-        await context.bot.edit_message_text(text, chat_id=chat_id, message_id=message_id, parse_mode=ParseMode.HTML)
+        await context.bot.edit_message_text(text, chat_id=chat_id, message_id=message_id)
     except BadRequest as err:  # deleted by the user, or too old to edit
         log.info("could not update message %s: %s", message_id, err)
 
@@ -108,7 +106,7 @@ async def _send_calendar(context: Context, notice: Notice, lead: Html | None) ->
     caption = services.tr(language, "meeting.ics_cancel_caption" if file.cancelled else "meeting.ics_caption")
     if lead is not None:
         if telegram_length(lead) + telegram_length(caption) + 2 > MAX_CAPTION:
-            await context.bot.send_message(notice.to.telegram_id, lead, parse_mode=ParseMode.HTML)
+            await context.bot.send_message(notice.to.telegram_id, lead)
         else:
             caption = Html(f"{lead}\n\n{caption}")
     name = f"maillage-meeting-{file.meeting.id}{'-cancelled' if file.cancelled else ''}.ics"
@@ -116,7 +114,6 @@ async def _send_calendar(context: Context, notice: Notice, lead: Html | None) ->
         notice.to.telegram_id,
         InputFile(meeting_file(services, language, file), filename=name, attach=False),
         caption=caption,
-        parse_mode=ParseMode.HTML,
     )
 
 

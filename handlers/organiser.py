@@ -5,13 +5,11 @@ from __future__ import annotations
 import logging
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
-from telegram.constants import ParseMode
 
 from bot.import_report import invite_link, links_csv, render_report
 from bot.runtime import Context
 from bot.services.registration import Role
-from handlers.common import edit_or_send, is_organiser, notify, reply, user_language
-from handlers.flows import Callback
+from handlers.common import Callback, edit_or_send, is_organiser, notify, organiser_only, reply, user_language
 from handlers.paging import Entry, markup, page_of, paged
 from handlers.views import shorten
 
@@ -50,11 +48,10 @@ async def _show_representatives(update: Update, context: Context, number: int) -
 representatives, representatives_page = paged(_show_representatives, is_organiser)
 
 
+@organiser_only
 async def revoke(update: Update, context: Context) -> None:
     query = update.callback_query
     assert query is not None and context.match is not None
-    if not await is_organiser(update, context):
-        return
     await query.answer()
     services = context.services
     tr = services.tr
@@ -65,7 +62,7 @@ async def revoke(update: Update, context: Context) -> None:
         return  # revoked already: by a tap a moment ago, whose answer the message shows
     exhibitor = await services.directory.exhibitor(rep.exhibitor_id) if rep and rep.exhibitor_id else None
     if rep is None or exhibitor is None:
-        await query.edit_message_text(tr(language, "reps.gone"), parse_mode=ParseMode.HTML)
+        await query.edit_message_text(tr(language, "reps.gone"))
         return
     if answer is None:
         markup = InlineKeyboardMarkup(
@@ -77,20 +74,19 @@ async def revoke(update: Update, context: Context) -> None:
             ]
         )
         text = tr(language, "reps.revoke_confirm", name=rep.full_name, exhibitor=exhibitor.name)
-        await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
+        await query.edit_message_text(text, reply_markup=markup)
         return
     if answer == "no":
-        await query.edit_message_text(tr(language, "reps.kept"), parse_mode=ParseMode.HTML)
+        await query.edit_message_text(tr(language, "reps.kept"))
         return
     revocation = await services.registration.revoke_representative(rep.id)
     if revocation is None:
-        await query.edit_message_text(tr(language, "reps.gone"), parse_mode=ParseMode.HTML)
+        await query.edit_message_text(tr(language, "reps.gone"))
         return
     services.reminders.cancelled_elsewhere(revocation.cancelled_reminders)
     link = invite_link(context.bot.username, revocation.exhibitor)
     await query.edit_message_text(
         tr(language, "reps.revoked", name=rep.full_name, exhibitor=exhibitor.name, link=link),
-        parse_mode=ParseMode.HTML,
     )
     person = revocation.person
     await notify(context, person, tr(person.language, "reps.revoked_notice", exhibitor=exhibitor.name))
@@ -129,11 +125,10 @@ async def _show_organisers(update: Update, context: Context, number: int) -> Non
 organisers, organisers_page = paged(_show_organisers, is_organiser)
 
 
+@organiser_only
 async def revoke_organiser(update: Update, context: Context) -> None:
     query = update.callback_query
     assert query is not None and context.match is not None
-    if not await is_organiser(update, context):
-        return
     await query.answer()
     services = context.services
     tr = services.tr
@@ -143,7 +138,7 @@ async def revoke_organiser(update: Update, context: Context) -> None:
     if person is not None and person.role != Role.ORGANISER and answer == "yes":
         return  # revoked already: by a tap a moment ago, whose answer the message shows
     if person is None or person.role != Role.ORGANISER or person.telegram_id in services.registration.organiser_ids:
-        await query.edit_message_text(tr(language, "orgs.gone"), parse_mode=ParseMode.HTML)
+        await query.edit_message_text(tr(language, "orgs.gone"))
         return
     if answer is None:
         buttons = [
@@ -151,16 +146,16 @@ async def revoke_organiser(update: Update, context: Context) -> None:
             InlineKeyboardButton(tr(language, "button.no"), callback_data=f"orgs:revoke:{person.id}:no"),
         ]
         text = tr(language, "orgs.revoke_confirm", name=person.full_name)
-        await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=InlineKeyboardMarkup([buttons]))
+        await query.edit_message_text(text, reply_markup=InlineKeyboardMarkup([buttons]))
         return
     if answer == "no":
-        await query.edit_message_text(tr(language, "reps.kept"), parse_mode=ParseMode.HTML)
+        await query.edit_message_text(tr(language, "reps.kept"))
         return
     revoked = await services.registration.revoke_organiser(person.id)
     if revoked is None:
-        await query.edit_message_text(tr(language, "orgs.gone"), parse_mode=ParseMode.HTML)
+        await query.edit_message_text(tr(language, "orgs.gone"))
         return
-    await query.edit_message_text(tr(language, "orgs.revoked", name=person.full_name), parse_mode=ParseMode.HTML)
+    await query.edit_message_text(tr(language, "orgs.revoked", name=person.full_name))
     await notify(context, revoked, tr(revoked.language, "orgs.revoked_notice"))
 
 
@@ -200,5 +195,4 @@ async def _import_document(update: Update, context: Context) -> None:
             user.id,
             InputFile(links_csv(username, exhibitors), filename="maillage-invite-links.csv", attach=False),
             caption=services.tr(language, "import.links_caption"),
-            parse_mode=ParseMode.HTML,
         )

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
-from telegram.constants import ParseMode
 
 from bot.runtime import Context
 from bot.services.profile import Field
@@ -56,7 +55,6 @@ async def my_data(update: Update, context: Context) -> None:
         user.id,
         InputFile(content, filename="maillage-my-data.json", attach=False),
         caption=services.tr(language, "mydata.caption"),
-        parse_mode=ParseMode.HTML,
     )
 
 
@@ -84,10 +82,10 @@ async def forget_answer(update: Update, context: Context) -> None:
     services = context.services
     language = await user_language(update, context)
     if context.match.group(1) == "no":
-        await query.edit_message_text(services.tr(language, "forget.kept"), parse_mode=ParseMode.HTML)
+        await query.edit_message_text(services.tr(language, "forget.kept"))
         return
     participant = await services.registration.participant(query.from_user.id)
     if participant is not None:
         await tell(context, await services.meeting_actions.forget(participant))  # the stands are told first
     await services.privacy.forget(query.from_user.id)
-    await query.edit_message_text(services.tr(language, "forget.done"), parse_mode=ParseMode.HTML)
+    await query.edit_message_text(services.tr(language, "forget.done"))

@@ -6,7 +6,6 @@ import re
 from datetime import datetime, time
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
-from telegram.constants import ParseMode
 from telegram.error import Forbidden
 
 from bot.event import Language
@@ -15,7 +14,7 @@ from bot.runtime import Context, Services
 from bot.services.calendar import meeting_ics
 from bot.services.programme import SessionChangeDraft, SessionView
 from bot.services.registration import Participant
-from handlers.common import edit_or_send, is_organiser, reply, user_language
+from handlers.common import edit_or_send, is_organiser, organiser_only, reply, user_language
 from handlers.paging import Entry, markup, page_of, paged, paged_rows
 
 _ID = r"[a-z0-9_-]{1,32}"
@@ -222,7 +221,6 @@ async def send_session_ics(context: Context, person: Participant, session: Sessi
             person.telegram_id,
             InputFile(content, filename=f"maillage-{session.id}.ics", attach=False),
             caption=services.tr(language, "programme.ics_cancel_caption" if cancelled else "meeting.ics_caption"),
-            parse_mode=ParseMode.HTML,
         )
     except Forbidden:
         await services.registration.set_reachable(person.telegram_id, False)
@@ -251,11 +249,10 @@ async def _pick_session(update: Update, context: Context, number: int) -> None:
 changes, changes_page = paged(_pick_session, is_organiser)
 
 
+@organiser_only
 async def change_button(update: Update, context: Context) -> None:
     query = update.callback_query
     assert query is not None and context.match is not None
-    if not await is_organiser(update, context):
-        return
     await query.answer()
     services = context.services
     language = await user_language(update, context)

@@ -6,7 +6,6 @@ import logging
 from typing import cast
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.constants import ParseMode
 from telegram.error import Forbidden
 
 from bot.event import Language
@@ -163,10 +162,10 @@ async def join(update: Update, context: Context) -> None:
     participant = await services.registration.participant(query.from_user.id)
     language = await user_language(update, context)
     if participant is None:
-        await query.edit_message_text(services.tr(language, "conversation.stale"), parse_mode=ParseMode.HTML)
+        await query.edit_message_text(services.tr(language, "conversation.stale"))
         return
     if context.match.group(1) == "no":
-        await query.edit_message_text(services.tr(language, "invite.declined"), parse_mode=ParseMode.HTML)
+        await query.edit_message_text(services.tr(language, "invite.declined"))
         return
     invitation = Invitation.from_code(context.match.group(2))
     assert invitation is not None
@@ -180,9 +179,9 @@ async def join(update: Update, context: Context) -> None:
             await services.registration.join_organisers(participant.telegram_id, invitation.token)
             text = services.tr(language, "invite.joined_organisers")
     except InvitationInvalid:
-        await query.edit_message_text(services.tr(language, "invite.invalid"), parse_mode=ParseMode.HTML)
+        await query.edit_message_text(services.tr(language, "invite.invalid"))
         return
-    await query.edit_message_text(text, parse_mode=ParseMode.HTML)
+    await query.edit_message_text(text)
 
 
 # ---------------------------------------------------------------------- before consent
@@ -196,10 +195,10 @@ async def choose_language(update: Update, context: Context) -> None:
     participant = await context.services.registration.participant(query.from_user.id)
     if participant is not None:
         stale = context.services.tr(participant.language, "conversation.stale")
-        await query.edit_message_text(stale, parse_mode=ParseMode.HTML)
+        await query.edit_message_text(stale)
         return
     text, markup = consent_prompt(context, language, ctx)
-    await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
+    await query.edit_message_text(text, reply_markup=markup)
 
 
 async def consent(update: Update, context: Context) -> None:
@@ -212,23 +211,23 @@ async def consent(update: Update, context: Context) -> None:
     user = query.from_user
     if await registration.participant(user.id) is not None or await registration.conversation(user.id) is not None:
         stale = services.tr(await user_language(update, context), "conversation.stale")
-        await query.edit_message_text(stale, parse_mode=ParseMode.HTML)
+        await query.edit_message_text(stale)
         return
     invitation = Invitation.from_code(ctx)
     if answer == "back":
         exhibitor = await registration.invited_exhibitor(invitation)
         text, markup = language_prompt(context, user.id, language, ctx, exhibitor.name if exhibitor else None)
-        await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
+        await query.edit_message_text(text, reply_markup=markup)
         return
     if answer == "no":
-        await query.edit_message_text(services.tr(language, "registration.declined"), parse_mode=ParseMode.HTML)
+        await query.edit_message_text(services.tr(language, "registration.declined"))
         return
     telegram_name = " ".join(part for part in (user.first_name, user.last_name) if part)
     landing = int(ctx[1:]) if ctx.startswith("e") else None
     try:
         conversation = await registration.begin(user.id, language, invitation, telegram_name, landing)
     except InvitationInvalid:
-        await query.edit_message_text(services.tr(language, "invite.invalid"), parse_mode=ParseMode.HTML)
+        await query.edit_message_text(services.tr(language, "invite.invalid"))
         return
     await query.edit_message_reply_markup(reply_markup=None)
     await send_prompt(context, conversation, services.tr(language, "registration.consent_given"))
@@ -282,9 +281,7 @@ async def step_button(update: Update, context: Context) -> None:
         await reply(update, context, services.tr(language, "conversation.stale"))
         return
     except InvalidAnswer as invalid:
-        await context.bot.send_message(
-            tid, services.tr(language, invalid.key, **invalid.params), parse_mode=ParseMode.HTML
-        )
+        await context.bot.send_message(tid, services.tr(language, invalid.key, **invalid.params))
         return
     await _after_step(context, tid, after, language, answered=action in ("keep", "skip") or action.startswith("o:"))
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 
 from telegram import Update
-from telegram.constants import ParseMode
 from telegram.error import Forbidden
 
 from bot.runtime import Context
@@ -31,9 +30,7 @@ async def late(update: Update, context: Context) -> None:
         log.warning("user %s pressed a lateness button that is not theirs: %r", query.from_user.id, query.data)
     if outcome.outcome != "told" or me is None or outcome.meeting is None:
         key = {"not_yours": "meeting.not_yours", "over": "reminder.late_over", "already": "reminder.late_already"}
-        await context.bot.send_message(
-            query.from_user.id, services.tr(language, key[outcome.outcome]), parse_mode=ParseMode.HTML
-        )
+        await context.bot.send_message(query.from_user.id, services.tr(language, key[outcome.outcome]))
         return
     meeting = outcome.meeting
     for other in outcome.told:
@@ -44,10 +41,7 @@ async def late(update: Update, context: Context) -> None:
             await context.bot.send_message(
                 other.telegram_id,
                 services.tr(other.language, "reminder.late_notice", name=me.full_name, time=time),
-                parse_mode=ParseMode.HTML,
             )
         except Forbidden:
             await services.registration.set_reachable(other.telegram_id, False)
-    await context.bot.send_message(
-        query.from_user.id, services.tr(language, "reminder.late_sent"), parse_mode=ParseMode.HTML
-    )
+    await context.bot.send_message(query.from_user.id, services.tr(language, "reminder.late_sent"))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
-from telegram.constants import ParseMode
 
 from bot.charts import meetings_per_slot_png
 from bot.event import Language
@@ -11,7 +10,7 @@ from bot.i18n import Html, clip_lines, clip_text, escape
 from bot.notices import cancellation_notices
 from bot.runtime import Context
 from bot.services.reports import EXPORTS, Statistics
-from handlers.common import is_organiser, reply, user_language
+from handlers.common import organiser_only, reply, user_language
 from handlers.paging import paged_rows
 
 BLOCK_PATTERN = r"^blk:(\d{1,4})(?::(all|\d{1,9}|p:\d{1,3}|ok:(?:all|\d{1,9})))?$"
@@ -65,9 +64,8 @@ def stats_text(context: Context, language: Language, stats: Statistics) -> Html:
     )
 
 
+@organiser_only
 async def stats(update: Update, context: Context) -> None:
-    if not await is_organiser(update, context):
-        return
     services = context.services
     language = await user_language(update, context)
     figures = await services.reports.statistics()
@@ -79,10 +77,9 @@ async def stats(update: Update, context: Context) -> None:
     await context.bot.send_photo(chat.id, InputFile(chart, filename="meetings-per-slot.png", attach=False))
 
 
+@organiser_only
 async def export(update: Update, context: Context) -> None:
     """/export (French Excel) or /export plain (comma-separated UTF-8)."""
-    if not await is_organiser(update, context):
-        return
     services = context.services
     language = await user_language(update, context)
     excel = not (context.args and context.args[0].lower() in ("plain", "csv", "virgule", "comma"))
@@ -94,17 +91,15 @@ async def export(update: Update, context: Context) -> None:
             chat.id,
             InputFile(content, filename=f"maillage-{what}.csv", attach=False),
             caption=services.tr(language, f"export.{what}"),
-            parse_mode=ParseMode.HTML,
         )
 
 
 # ---------------------------------------------------------------------- blocking a slot
 
 
+@organiser_only
 async def block(update: Update, context: Context) -> None:
     """/block: pick the slot, then everyone or one exhibitor, then confirm."""
-    if not await is_organiser(update, context):
-        return
     services = context.services
     language = await user_language(update, context)
     buttons = [
@@ -117,11 +112,10 @@ async def block(update: Update, context: Context) -> None:
     await reply(update, context, services.tr(language, "block.ask_slot"), InlineKeyboardMarkup(rows))
 
 
+@organiser_only
 async def block_button(update: Update, context: Context) -> None:
     query = update.callback_query
     assert query is not None and context.match is not None
-    if not await is_organiser(update, context):
-        return
     await query.answer()
     services = context.services
     language = await user_language(update, context)
@@ -141,7 +135,6 @@ async def block_button(update: Update, context: Context) -> None:
         rows = [everyone, *paged_rows(services.tr, language, stands, number, f"blk:{index}:p:{{page}}")]
         await query.edit_message_text(
             services.tr(language, "block.ask_scope", when=when),
-            parse_mode=ParseMode.HTML,
             reply_markup=InlineKeyboardMarkup(rows),
         )
         return
@@ -156,7 +149,6 @@ async def block_button(update: Update, context: Context) -> None:
         )
         await query.edit_message_text(
             services.tr(language, "block.ask_confirm", when=when, who=who),
-            parse_mode=ParseMode.HTML,
             reply_markup=markup,
         )
         return

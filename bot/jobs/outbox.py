@@ -7,7 +7,6 @@ import asyncio
 import contextlib
 from datetime import timedelta
 
-from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
 from bot.event import Language
@@ -52,9 +51,7 @@ async def run(application: MaillageApplication) -> None:
 async def _deliver(application: MaillageApplication, services: Services, delivery: Delivery) -> None:
     broadcasts = services.broadcasts
     try:
-        await application.bot.send_message(
-            delivery.chat_id, delivery.text, parse_mode=ParseMode.HTML, rate_limit_args=BROADCAST
-        )
+        await application.bot.send_message(delivery.chat_id, delivery.text, rate_limit_args=BROADCAST)
     except RetryAfter as error:
         await broadcasts.retry_later(delivery, timedelta(seconds=retry_seconds(error)), "429")
     except Forbidden as error:
@@ -93,7 +90,6 @@ async def report_progress(context: Context) -> None:
                 text,
                 chat_id=broadcast.progress_chat_id,
                 message_id=broadcast.progress_message_id,
-                parse_mode=ParseMode.HTML,
             )
 
 

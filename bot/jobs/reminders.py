@@ -7,7 +7,6 @@ import logging
 from datetime import UTC, datetime, timedelta
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
-from telegram.constants import ParseMode
 from telegram.error import Forbidden, NetworkError, RetryAfter, TimedOut
 
 from bot.i18n import MESSAGE_TEXT, Html, clip_lines
@@ -104,9 +103,7 @@ async def fire(context: Context) -> None:
         return
     text, markup = render(services, due)
     try:
-        await context.bot.send_message(
-            due.participant.telegram_id, text, parse_mode=ParseMode.HTML, reply_markup=markup
-        )
+        await context.bot.send_message(due.participant.telegram_id, text, reply_markup=markup)
     except RetryAfter as err:
         await services.reminders.release(reminder_id)
         schedule_job(context.app, reminder_id, datetime.now(UTC) + timedelta(seconds=retry_seconds(err)))

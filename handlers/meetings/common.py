@@ -8,7 +8,6 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from telegram import InlineKeyboardMarkup, Message, Update
-from telegram.constants import ParseMode
 
 from bot.event import Language, Slot
 from bot.runtime import Context, Services
@@ -52,7 +51,7 @@ async def refuse(update: Update, context: Context, language: Language) -> None:
 async def say(update: Update, context: Context, text: str, markup: InlineKeyboardMarkup | None = None) -> Message:
     chat = update.effective_chat
     assert chat is not None
-    return await context.bot.send_message(chat.id, text, parse_mode=ParseMode.HTML, reply_markup=markup)
+    return await context.bot.send_message(chat.id, text, reply_markup=markup)
 
 
 UseCase = Callable[[Participant, re.Match[str]], Awaitable[Outcome]]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
-from telegram.constants import ParseMode
 
 from bot.event import Language, Slot
 from bot.runtime import Context, Services
@@ -112,7 +111,7 @@ async def _show_picker(update: Update, context: Context, exhibitor_id: int, day:
     markup = slot_keyboard(services, language, slots, day, buttons.SLOT, buttons.PICK_DAY, exhibitor.id, clashing)
     query = update.callback_query
     if edit and query is not None and isinstance(query.message, Message):
-        await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
+        await query.edit_message_text(text, reply_markup=markup)
     else:
         await say(update, context, text, markup)
 
