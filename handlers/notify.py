@@ -15,7 +15,19 @@ from bot.event import Language
 from bot.i18n import Html, telegram_length
 from bot.runtime import Context, Services
 from bot.services.calendar import meeting_ics
-from bot.services.notices import Button, Clock, Joined, Localized, MeetingFile, Moment, Msg, Notice, Text
+from bot.services.notices import (
+    Button,
+    Clock,
+    Day,
+    Joined,
+    Localized,
+    MeetingFile,
+    Moment,
+    Msg,
+    Notice,
+    SessionFile,
+    Text,
+)
 from handlers.buttons import ACTIONS
 
 log = logging.getLogger(__name__)
@@ -35,7 +47,11 @@ def _value(services: Services, language: Language, value: Any) -> Any:
     if isinstance(value, Moment):
         return services.tr.format_slot(language, value.at.astimezone(services.event.tz))
     if isinstance(value, Clock):
-        return ", ".join(services.tr.format_time(language, t.astimezone(services.event.tz)) for t in value.at)
+        return value.separator.join(
+            services.tr.format_time(language, t.astimezone(services.event.tz)) for t in value.at
+        )
+    if isinstance(value, Day):
+        return services.tr.format_date(language, value.on)
     if isinstance(value, Localized):
         return value.texts.get(language) or next(iter(value.texts.values()), "")
     return value
@@ -55,9 +71,25 @@ def keyboard(services: Services, language: Language, rows: Iterable[Iterable[But
 
 
 async def tell(context: Context, notices: Iterable[Notice]) -> None:
-    """Send each notice in turn; one that cannot reach its recipient does not stop the others."""
+    """Send each notice in turn; one that cannot reach its recipient does not stop the others.
+    Those meant for the outbox are written to it together (the outbox worker sends them)."""
+    queued: list[Notice] = []
     for notice in notices:
-        await _tell_one(context, notice)
+        if queued and notice.outbox != queued[0].outbox:
+            await _queue(context, queued)
+            queued = []
+        if notice.outbox is not None:
+            queued.append(notice)
+        else:
+            await _tell_one(context, notice)
+    if queued:
+        await _queue(context, queued)
+
+
+async def _queue(context: Context, notices: list[Notice]) -> None:
+    services = context.services
+    rendered = [(n.to, render(services, n.to.language, n.text)) for n in notices if n.text is not None]
+    await services.broadcasts.notify(rendered, audience=notices[0].outbox or "notice")
 
 
 async def _tell_one(context: Context, notice: Notice) -> None:
@@ -103,16 +135,24 @@ async def _send_calendar(context: Context, notice: Notice, lead: Html | None) ->
     file = notice.calendar
     assert file is not None
     language = notice.to.language
-    caption = services.tr(language, "meeting.ics_cancel_caption" if file.cancelled else "meeting.ics_caption")
+    if isinstance(file, SessionFile):
+        cancel_caption, content, name = (
+            "programme.ics_cancel_caption",
+            session_file(services, language, file),
+            (f"maillage-{file.session_id}.ics"),
+        )
+    else:
+        cancel_caption, content = "meeting.ics_cancel_caption", meeting_file(services, language, file)
+        name = f"maillage-meeting-{file.meeting.id}{'-cancelled' if file.cancelled else ''}.ics"
+    caption = services.tr(language, cancel_caption if file.cancelled else "meeting.ics_caption")
     if lead is not None:
         if telegram_length(lead) + telegram_length(caption) + 2 > MAX_CAPTION:
             await context.bot.send_message(notice.to.telegram_id, lead)
         else:
             caption = Html(f"{lead}\n\n{caption}")
-    name = f"maillage-meeting-{file.meeting.id}{'-cancelled' if file.cancelled else ''}.ics"
     await context.bot.send_document(
         notice.to.telegram_id,
-        InputFile(meeting_file(services, language, file), filename=name, attach=False),
+        InputFile(content, filename=name, attach=False),
         caption=caption,
     )
 
@@ -135,4 +175,19 @@ def meeting_file(services: Services, language: Language, file: MeetingFile) -> b
         description=services.event.name(language),
         sequence=file.meeting.sequence,
         cancelled=file.cancelled,
+    )
+
+
+def session_file(services: Services, language: Language, file: SessionFile) -> bytes:
+    return meeting_ics(
+        event=services.event,
+        meeting_id=0,
+        start=file.start,
+        summary=file.title.texts[language],
+        location=f"{services.event.venue}, {file.room}",
+        description=services.event.name(language),
+        sequence=file.sequence + (1 if file.cancelled else 0),
+        cancelled=file.cancelled,
+        uid=f"session-{file.session_id}@maillage",
+        minutes=int((file.end - file.start).total_seconds() // 60),
     )

@@ -5,16 +5,15 @@ from __future__ import annotations
 import re
 from datetime import datetime, time
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
-from telegram.error import Forbidden
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot.event import Language
 from bot.i18n import MESSAGE_TEXT, Html, clip_lines, escape, to_plain
 from bot.runtime import Context, Services
-from bot.services.calendar import meeting_ics
-from bot.services.programme import SessionChangeDraft, SessionView
-from bot.services.registration import Participant
+from bot.services.notices import Notice
+from bot.services.programme import SessionChangeDraft, SessionView, session_file
 from handlers.common import edit_or_send, is_organiser, organiser_only, reply, user_language
+from handlers.notify import tell
 from handlers.paging import Entry, markup, page_of, paged, paged_rows
 
 _ID = r"[a-z0-9_-]{1,32}"
@@ -197,33 +196,7 @@ async def _toggle(update: Update, context: Context, session_id: str) -> None:
     await card(update, context, session_id)
     # following sends the session to the calendar; unfollowing takes it out again (same UID,
     # METHOD:CANCEL, a higher SEQUENCE), as for a cancelled meeting
-    await send_session_ics(context, me, session, cancelled=not following)
-
-
-async def send_session_ics(context: Context, person: Participant, session: SessionView, *, cancelled: bool) -> None:
-    """The session as a calendar file; ``cancelled``: the one that takes it out of the calendar."""
-    services = context.services
-    language = person.language
-    content = meeting_ics(
-        event=services.event,
-        meeting_id=0,
-        start=session.start,
-        summary=session.title(language),
-        location=f"{services.event.venue}, {session.room}",
-        description=services.event.name(language),
-        sequence=session.sequence + (1 if cancelled else 0),
-        cancelled=cancelled,
-        uid=f"session-{session.id}@maillage",
-        minutes=int((session.end - session.start).total_seconds() // 60),
-    )
-    try:
-        await context.bot.send_document(
-            person.telegram_id,
-            InputFile(content, filename=f"maillage-{session.id}.ics", attach=False),
-            caption=services.tr(language, "programme.ics_cancel_caption" if cancelled else "meeting.ics_caption"),
-        )
-    except Forbidden:
-        await services.registration.set_reachable(person.telegram_id, False)
+    await tell(context, [Notice(me, None, calendar=session_file(session, cancelled=not following), reply=True)])
 
 
 # ---------------------------------------------------------------------- organisers' changes
@@ -340,33 +313,11 @@ async def apply_change(
     """Record the change; followers are told (outbox), get an updated calendar file, and their reminders move."""
     services = context.services
     language = await user_language(update, context)
-    before = await services.programme.session(session_id)
-    session, follower_ids = await services.programme.change(session_id, start=start, room=room, cancelled=cancelled)
-    assert before is not None
-    followers = [p for p in [await services.registration.participant_by_id(i) for i in follower_ids] if p]
-    notices: list[tuple[Participant, str]] = []
-    for person in followers:
-        lang = person.language
-        key = "programme.notice_cancelled" if cancelled else "programme.notice_changed"
-        notices.append(
-            (
-                person,
-                services.tr(
-                    lang,
-                    key,
-                    title=session.title(lang),
-                    when=_when(services, lang, session),
-                    day=services.tr.format_date(lang, session.start.date()),
-                    room=session.room,
-                ),
-            )
-        )
-    await services.broadcasts.notify(notices, audience=f"session:{session_id}")
-    for person in followers:
-        if person.reachable:
-            await send_session_ics(context, person, session, cancelled=cancelled)
+    session, notices = await services.programme.announce_change(session_id, start=start, room=room, cancelled=cancelled)
+    await tell(context, notices)
+    told = len({n.to.id for n in notices})
     await reply(
         update,
         context,
-        services.tr(language, "programme.change_done", title=session.title(language), count=len(followers)),
+        services.tr(language, "programme.change_done", title=session.title(language), count=told),
     )

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from storage.meetings import Meeting
@@ -17,7 +17,7 @@ from storage.participants import Participant
 class Msg:
     """A catalog message. Values are escaped, except those that are themselves rendered in the
     reader's language: a Msg, a Joined, a Moment (a slot's day and time), a Clock (times of day),
-    a Localized."""
+    a Day, a Localized."""
 
     key: str
     values: Mapping[str, Any] = field(default_factory=dict)
@@ -45,9 +45,15 @@ class Moment:
 
 @dataclass(frozen=True)
 class Clock:
-    """Times of day, joined by commas."""
+    """Times of day, joined by ``separator`` (a list, or a "from–to" span)."""
 
     at: tuple[datetime, ...]
+    separator: str = ", "
+
+
+@dataclass(frozen=True)
+class Day:
+    on: date
 
 
 @dataclass(frozen=True)
@@ -79,14 +85,28 @@ class MeetingFile:
 
 
 @dataclass(frozen=True)
+class SessionFile:
+    """A session of the programme as a calendar file; ``cancelled`` takes it out of calendars."""
+
+    session_id: str
+    title: Localized
+    start: datetime
+    end: datetime
+    room: str
+    sequence: int
+    cancelled: bool = False
+
+
+@dataclass(frozen=True)
 class Notice:
     to: Participant
     text: Text | None  # None: the calendar file alone, with its usual caption
     buttons: tuple[tuple[Button, ...], ...] = ()
-    calendar: MeetingFile | None = None  # sent with the text as its caption, when the caption fits
+    calendar: MeetingFile | SessionFile | None = None  # sent with the text as its caption, when it fits
     replaces: int | None = None  # the id of a message of the bot's, rewritten in place (no buttons left)
     request_copy: int | None = None  # a meeting request sent to a representative: its message id is kept
     reply: bool = False  # to the person who just pressed: sent even if they were marked unreachable
+    outbox: str | None = None  # delivered through the database outbox (crash-safe), under this audience
 
 
 def one_button(label: Text, action: str, *args: int | str) -> tuple[tuple[Button, ...], ...]:

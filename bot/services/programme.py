@@ -7,13 +7,30 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import ClassVar
 
-from bot.event import Event, LocalizedText, Session, Slot
+from bot.event import LANGUAGES, Event, LocalizedText, Session, Slot
 from bot.services.flows import FlowDraft
+from bot.services.notices import Clock, Day, Localized, Notice, SessionFile, msg
 from storage.programme import SessionChange
 from storage.reminders import Reminder
 from storage.repositories import Repositories
 
 SOON = timedelta(hours=1)
+
+
+def localized_title(session: SessionView) -> Localized:
+    return Localized({language: session.title(language) for language in LANGUAGES})
+
+
+def session_file(session: SessionView, *, cancelled: bool) -> SessionFile:
+    return SessionFile(
+        session.id,
+        localized_title(session),
+        session.start,
+        session.end,
+        session.room,
+        session.sequence,
+        cancelled,
+    )
 
 
 class SessionChangeDraft(FlowDraft):
@@ -46,6 +63,7 @@ class ProgrammeService:
         self.event = event
         self._repo = repos.programme
         self._reminders = repos.reminders
+        self._participants = repos.participants
         self.clock = clock or (lambda: datetime.now(UTC))
         self._listeners: list[Callable[[list[Reminder], list[int]], None]] = []
 
@@ -147,6 +165,25 @@ class ProgrammeService:
                 )
         self._changed(scheduled, cleared)
         return following
+
+    async def announce_change(
+        self, session_id: str, *, start: datetime | None = None, room: str | None = None, cancelled: bool = False
+    ) -> tuple[SessionView, list[Notice]]:
+        """The change recorded, and what each follower is told: a notice through the outbox, and the
+        session's calendar file, updated or cancelled."""
+        session, follower_ids = await self.change(session_id, start=start, room=room, cancelled=cancelled)
+        followers = [p for p in [await self._participants.by_id(i) for i in follower_ids] if p]
+        key = "programme.notice_cancelled" if cancelled else "programme.notice_changed"
+        text = msg(
+            key,
+            title=localized_title(session),
+            when=Clock((session.start, session.end), separator="–"),
+            day=Day(session.start.date()),
+            room=session.room,
+        )
+        notices = [Notice(person, text, outbox=f"session:{session_id}") for person in followers]
+        notices += [Notice(person, None, calendar=session_file(session, cancelled=cancelled)) for person in followers]
+        return session, notices
 
     async def change(
         self, session_id: str, *, start: datetime | None = None, room: str | None = None, cancelled: bool = False
