@@ -172,33 +172,35 @@ def register_handlers(application: MaillageApplication) -> None:
 
     # Welcome, registration, invite links
     application.add_handler(CommandHandler("start", registration.start, filters=private))
-    application.add_handler(CallbackQueryHandler(registration.choose_language, pattern=registration.LANGUAGE_PATTERN))
-    application.add_handler(CallbackQueryHandler(registration.consent, pattern=registration.CONSENT_PATTERN))
-    application.add_handler(CallbackQueryHandler(registration.step_button, pattern=registration.STEP_PATTERN))
-    application.add_handler(CallbackQueryHandler(registration.join, pattern=registration.JOIN_PATTERN))
+    application.add_handler(
+        CallbackQueryHandler(registration.choose_language, pattern=buttons.REGISTRATION_LANGUAGE.pattern)
+    )
+    application.add_handler(CallbackQueryHandler(registration.consent, pattern=buttons.CONSENT.pattern))
+    application.add_handler(CallbackQueryHandler(registration.step_button, pattern=buttons.STEP.pattern))
+    application.add_handler(CallbackQueryHandler(registration.join, pattern=buttons.JOIN.pattern))
     application.add_handler(CommandHandler("cancel", flows.cancel, filters=private))
 
     # Main menu and help; the page number between ‹ and › of any paged list does nothing
-    application.add_handler(CallbackQueryHandler(menu.open_entry, pattern=menu.PATTERN))
-    application.add_handler(CallbackQueryHandler(paging.noop, pattern=paging.NOOP_PATTERN))
+    application.add_handler(CallbackQueryHandler(menu.open_entry, pattern=buttons.MENU.pattern))
+    application.add_handler(CallbackQueryHandler(paging.noop, pattern=buttons.NOOP_PAGE.pattern))
     application.add_handler(CommandHandler("help", start.help_command, filters=private))
 
     # Exhibitor directory
     application.add_handler(CommandHandler("exhibitors", directory.themes, filters=private))
     application.add_handler(CommandHandler("search", directory.search_command, filters=private))
-    application.add_handler(CallbackQueryHandler(directory.themes_button, pattern=directory.THEMES_PATTERN))
-    application.add_handler(CallbackQueryHandler(directory.exhibitor_list, pattern=directory.LIST_PATTERN))
-    application.add_handler(CallbackQueryHandler(directory.card, pattern=directory.CARD_PATTERN))
-    application.add_handler(CallbackQueryHandler(directory.suggestions_button, pattern=directory.SUGGESTIONS_PATTERN))
-    application.add_handler(CallbackQueryHandler(directory.search_button, pattern=directory.SEARCH_PATTERN))
+    application.add_handler(CallbackQueryHandler(directory.themes_button, pattern=buttons.THEMES.pattern))
+    application.add_handler(CallbackQueryHandler(directory.exhibitor_list, pattern=buttons.EXHIBITORS.pattern))
+    application.add_handler(CallbackQueryHandler(directory.card, pattern=buttons.CARD.pattern))
+    application.add_handler(CallbackQueryHandler(directory.suggestions_button, pattern=buttons.SUGGESTIONS.pattern))
+    application.add_handler(CallbackQueryHandler(directory.search_button, pattern=buttons.SEARCH.pattern))
 
     # Programme
     application.add_handler(CommandHandler("now", programme.now, filters=private))
     application.add_handler(CommandHandler("programme", programme.home, filters=private))
-    application.add_handler(CallbackQueryHandler(programme.button, pattern=programme.PATTERN))
+    application.add_handler(CallbackQueryHandler(programme.button, pattern=buttons.PROGRAMME.pattern))
     application.add_handler(CommandHandler("session", programme.changes, filters=private))
-    application.add_handler(CallbackQueryHandler(programme.changes_page, pattern=programme.CHANGE_PAGE_PATTERN))
-    application.add_handler(CallbackQueryHandler(programme.change_button, pattern=programme.CHANGE_PATTERN))
+    application.add_handler(CallbackQueryHandler(programme.changes_page, pattern=buttons.SESSIONS_PAGE.pattern))
+    application.add_handler(CallbackQueryHandler(programme.change_button, pattern=buttons.CHANGE_SESSION.pattern))
 
     # Meetings: asking for one, answering and changing it, the agenda
     application.add_handler(CommandHandler("agenda", meeting_agenda.agenda, filters=private))
@@ -230,30 +232,32 @@ def register_handlers(application: MaillageApplication) -> None:
 
     # Profile and personal data
     application.add_handler(CommandHandler("me", profile.me, filters=private))
-    application.add_handler(CallbackQueryHandler(profile.edit_field, pattern=profile.EDIT_PATTERN))
+    application.add_handler(CallbackQueryHandler(profile.edit_field, pattern=buttons.EDIT_PROFILE.pattern))
     application.add_handler(CommandHandler("mydata", profile.my_data, filters=private))
     application.add_handler(CommandHandler("forget", profile.forget, filters=private))
-    application.add_handler(CallbackQueryHandler(profile.forget_answer, pattern=profile.FORGET_PATTERN))
+    application.add_handler(CallbackQueryHandler(profile.forget_answer, pattern=buttons.FORGET.pattern))
 
     # Language
     application.add_handler(CommandHandler("language", language.ask_language, filters=private))
-    application.add_handler(CallbackQueryHandler(language.choose_language, pattern=language.CHOOSE_PATTERN))
+    application.add_handler(CallbackQueryHandler(language.choose_language, pattern=buttons.CHOOSE_LANGUAGE.pattern))
 
     # Organisers
     application.add_handler(CommandHandler("broadcast", broadcasts.start, filters=private))
     application.add_handler(CommandHandler("broadcasts", broadcasts.history, filters=private))
-    application.add_handler(CallbackQueryHandler(broadcasts.history_page, pattern=broadcasts.HISTORY_PAGE_PATTERN))
-    application.add_handler(CallbackQueryHandler(broadcasts.button, pattern=broadcasts.BUTTON_PATTERN))
+    application.add_handler(CallbackQueryHandler(broadcasts.history_page, pattern=buttons.BROADCASTS_PAGE.pattern))
+    application.add_handler(CallbackQueryHandler(broadcasts.button, pattern=buttons.BROADCAST.pattern))
     application.add_handler(CommandHandler("stats", reports.stats, filters=private))
     application.add_handler(CommandHandler("export", reports.export, filters=private))
     application.add_handler(CommandHandler("block", reports.block, filters=private))
-    application.add_handler(CallbackQueryHandler(reports.block_button, pattern=reports.BLOCK_PATTERN))
+    application.add_handler(CallbackQueryHandler(reports.block_button, pattern=buttons.BLOCK.pattern))
     application.add_handler(CommandHandler("reps", organiser.representatives, filters=private))
-    application.add_handler(CallbackQueryHandler(organiser.representatives_page, pattern=organiser.REPS_PAGE_PATTERN))
-    application.add_handler(CallbackQueryHandler(organiser.revoke, pattern=organiser.REVOKE_PATTERN))
+    application.add_handler(
+        CallbackQueryHandler(organiser.representatives_page, pattern=buttons.REPRESENTATIVES_PAGE.pattern)
+    )
+    application.add_handler(CallbackQueryHandler(organiser.revoke, pattern=buttons.REVOKE_REPRESENTATIVE.pattern))
     application.add_handler(CommandHandler("organisers", organiser.organisers, filters=private))
-    application.add_handler(CallbackQueryHandler(organiser.organisers_page, pattern=organiser.ORGS_PAGE_PATTERN))
-    application.add_handler(CallbackQueryHandler(organiser.revoke_organiser, pattern=organiser.REVOKE_ORG_PATTERN))
+    application.add_handler(CallbackQueryHandler(organiser.organisers_page, pattern=buttons.ORGANISERS_PAGE.pattern))
+    application.add_handler(CallbackQueryHandler(organiser.revoke_organiser, pattern=buttons.REVOKE_ORGANISER.pattern))
 
     # Blocked and unblocked
     application.add_handler(ChatMemberHandler(membership.on_my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER))

@@ -13,22 +13,17 @@ from bot.i18n import Html
 from bot.runtime import Context, Services
 from bot.services.broadcasts import BroadcastDraft, BroadcastError, check_text, signature_reserve
 from bot.services.flows import Ongoing
+from handlers import buttons
 from handlers.common import edit_or_send, is_organiser, keep_choice, organiser_only, reply, user_language
 from handlers.paging import navigation, paged
 
 log = logging.getLogger(__name__)
-
-BUTTON_PATTERN = (
-    r"^bc:(aud:(?:all|attendees|reps|theme:[a-z0-9_-]{1,32}|slots:\d{1,4}-\d{1,4})"
-    r"|themes|slots|from:\d{1,4}|when:(?:now|15|60)|send|cancel)$"
-)
 
 
 # ---------------------------------------------------------------------- the conversation
 
 
 HISTORY_PAGE = 10
-HISTORY_PAGE_PATTERN = r"^bch:(\d{1,4})$"
 
 
 @organiser_only
@@ -73,20 +68,16 @@ async def _ask_audience(update: Update, context: Context, language: Language) ->
     counts = {code: len(await services.broadcasts.audience(code)) for code in ("all", "attendees", "reps")}
     markup = InlineKeyboardMarkup(
         [
-            [InlineKeyboardButton(tr(language, "broadcast.to_all", count=counts["all"]), callback_data="bc:aud:all")],
+            [buttons.BROADCAST.button(tr(language, "broadcast.to_all", count=counts["all"]), "aud:all")],
             [
-                InlineKeyboardButton(
-                    tr(language, "broadcast.to_attendees", count=counts["attendees"]), callback_data="bc:aud:attendees"
+                buttons.BROADCAST.button(
+                    tr(language, "broadcast.to_attendees", count=counts["attendees"]), "aud:attendees"
                 )
             ],
-            [
-                InlineKeyboardButton(
-                    tr(language, "broadcast.to_reps", count=counts["reps"]), callback_data="bc:aud:reps"
-                )
-            ],
-            [InlineKeyboardButton(tr(language, "broadcast.to_theme"), callback_data="bc:themes")],
-            [InlineKeyboardButton(tr(language, "broadcast.to_slots"), callback_data="bc:slots")],
-            [InlineKeyboardButton(tr(language, "button.cancel"), callback_data="bc:cancel")],
+            [buttons.BROADCAST.button(tr(language, "broadcast.to_reps", count=counts["reps"]), "aud:reps")],
+            [buttons.BROADCAST.button(tr(language, "broadcast.to_theme"), "themes")],
+            [buttons.BROADCAST.button(tr(language, "broadcast.to_slots"), "slots")],
+            [buttons.BROADCAST.button(tr(language, "button.cancel"), "cancel")],
         ]
     )
     await reply(update, context, tr(language, "broadcast.ask_audience"), markup)
@@ -109,10 +100,7 @@ async def button(update: Update, context: Context) -> None:
         await keep_choice(query)
         await reply(update, context, services.tr(language, "broadcast.cancelled"))
     elif action == "themes" and draft.step == "audience":
-        rows = [
-            [InlineKeyboardButton(t.label(language), callback_data=f"bc:aud:theme:{t.id}")]
-            for t in services.event.themes
-        ]
+        rows = [[buttons.BROADCAST.button(t.label(language), f"aud:theme:{t.id}")] for t in services.event.themes]
         await query.edit_message_reply_markup(reply_markup=InlineKeyboardMarkup(rows))
     elif action == "slots" and draft.step == "audience":
         await query.edit_message_text(
@@ -141,12 +129,12 @@ async def button(update: Update, context: Context) -> None:
         await keep_choice(query)
         markup = InlineKeyboardMarkup(
             [
-                [InlineKeyboardButton(services.tr(language, "broadcast.now"), callback_data="bc:when:now")],
+                [buttons.BROADCAST.button(services.tr(language, "broadcast.now"), "when:now")],
                 [
-                    InlineKeyboardButton(services.tr(language, "broadcast.in_15"), callback_data="bc:when:15"),
-                    InlineKeyboardButton(services.tr(language, "broadcast.in_60"), callback_data="bc:when:60"),
+                    buttons.BROADCAST.button(services.tr(language, "broadcast.in_15"), "when:15"),
+                    buttons.BROADCAST.button(services.tr(language, "broadcast.in_60"), "when:60"),
                 ],
-                [InlineKeyboardButton(services.tr(language, "button.cancel"), callback_data="bc:cancel")],
+                [buttons.BROADCAST.button(services.tr(language, "button.cancel"), "cancel")],
             ]
         )
         await reply(update, context, services.tr(language, "broadcast.ask_when"), markup)
@@ -162,15 +150,15 @@ async def button(update: Update, context: Context) -> None:
 
 
 def _slot_rows(services: Services, language: Language, data: str, first: int) -> InlineKeyboardMarkup:
-    buttons = [
+    choices = [
         InlineKeyboardButton(
             services.tr.format_time(language, slot.start.astimezone(services.event.tz)), callback_data=data.format(i=i)
         )
         for i, slot in enumerate(services.event.slots)
         if i >= first
     ][:60]
-    rows = [buttons[i : i + 4] for i in range(0, len(buttons), 4)]
-    rows.append([InlineKeyboardButton(services.tr(language, "button.cancel"), callback_data="bc:cancel")])
+    rows = [choices[i : i + 4] for i in range(0, len(choices), 4)]
+    rows.append([buttons.BROADCAST.button(services.tr(language, "button.cancel"), "cancel")])
     return InlineKeyboardMarkup(rows)
 
 
@@ -207,8 +195,8 @@ async def _preview(update: Update, context: Context, draft: Ongoing[BroadcastDra
     )
     markup = InlineKeyboardMarkup(
         [
-            [InlineKeyboardButton(services.tr(language, "broadcast.send"), callback_data="bc:send")],
-            [InlineKeyboardButton(services.tr(language, "button.cancel"), callback_data="bc:cancel")],
+            [buttons.BROADCAST.button(services.tr(language, "broadcast.send"), "send")],
+            [buttons.BROADCAST.button(services.tr(language, "button.cancel"), "cancel")],
         ]
     )
     await reply(
@@ -273,7 +261,7 @@ async def _show_history(update: Update, context: Context, number: int) -> None:
                 count=progress.unreachable,
             )
         )
-    rows = [navigation(services.tr, language, number, pages, "bch:{page}")] if pages > 1 else []
+    rows = [navigation(services.tr, language, number, pages, buttons.BROADCASTS_PAGE.data)] if pages > 1 else []
     await edit_or_send(update, context, Html("\n".join(lines)), InlineKeyboardMarkup(rows) if rows else None)
 
 

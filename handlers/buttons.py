@@ -5,7 +5,7 @@ registered with, from one definition. Notices name a button by its action (bot/s
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from telegram import InlineKeyboardButton
 
@@ -16,27 +16,93 @@ INDEX = r"\d{1,4}"
 @dataclass(frozen=True)
 class Family:
     prefix: str
-    fields: tuple[str, ...] = ()  # a regular expression for each argument
+    fields: tuple[str, ...] = ()  # a regular expression for each argument (inner groups non-capturing)
+    optional: int = 0  # how many of the last fields may be left out, together
+
+    def __post_init__(self) -> None:
+        required = len(self.fields) - self.optional
+        head = "".join(f":({field})" for field in self.fields[:required])
+        tail = "".join(f":({field})" for field in self.fields[required:])
+        pattern = "^" + re.escape(self.prefix) + head + (f"(?:{tail})?" if tail else "") + "$"
+        object.__setattr__(self, "pattern", pattern)
+        object.__setattr__(self, "_compiled", re.compile(pattern))
+
+    pattern: str = field(init=False)  # the anchored pattern its handler is registered with
+    _compiled: re.Pattern[str] = field(init=False, repr=False)
 
     def data(self, *args: int | str) -> str:
-        if len(args) != len(self.fields):
-            raise ValueError(f"{self.prefix} takes {len(self.fields)} arguments, not {len(args)}")
-        return ":".join((self.prefix, *map(str, args)))
+        data = ":".join((self.prefix, *map(str, args)))
+        if not self._compiled.match(data):  # a button its own handler would never see
+            raise ValueError(f"{data!r} does not match the pattern of {self.prefix!r}")
+        return data
 
     @property
-    def pattern(self) -> str:
-        return "^" + re.escape(self.prefix) + "".join(f":({field})" for field in self.fields) + "$"
+    def pages(self) -> str:
+        """The template paged lists fill with the page number (handlers/paging.py)."""
+        return self.prefix + ":{page}"
 
     def button(self, label: str, *args: int | str) -> InlineKeyboardButton:
         return InlineKeyboardButton(label, callback_data=self.data(*args))
 
 
-def family(prefix: str, *fields: str) -> Family:
-    return Family(prefix, fields)
+def family(prefix: str, *fields: str, optional: int = 0) -> Family:
+    return Family(prefix, fields, optional)  # type: ignore[call-arg]
 
 
-# The main menu
+PAGE = r"\d{1,4}"
+LANGUAGE = "fr|en"
+SLUG = r"[a-z0-9_-]{1,32}"
+TOKEN = r"[xo][A-Za-z0-9_-]{1,43}"
+
+# The main menu; the page number between ‹ and › of any paged list
 MENU = family("menu", "exhibitors|suggestions|agenda|programme|search|profile|language|help|reps")
+NOOP_PAGE = family("noop")
+
+# Registration: the language, the consent, each step; joining a stand or the organisers from a link.
+# Where a registration began: a (plain), x<token> (exhibitor invite), o<token> (organiser invite),
+# e<id> (a stand's QR code: the exhibitor's card follows the registration)
+ORIGIN = r"a|[xo][A-Za-z0-9_-]{1,43}|e\d{1,9}"
+REGISTRATION_LANGUAGE = family("reg:lang", LANGUAGE, ORIGIN)
+CONSENT = family("reg:consent", "yes|no|back", LANGUAGE, ORIGIN)
+STEP = family(
+    "reg",
+    "name|organisation|orgtype|jobtitle|themes|lookingfor|summary",
+    "keep|skip|back|done|confirm|t:[a-z0-9_-]{1,32}|o:[a-z_]{1,20}|e:[a-z]{1,20}",
+)
+JOIN = family("join", "yes|no", TOKEN)
+
+# Profile, language, personal data
+EDIT_PROFILE = family("me:edit", "name|organisation|orgtype|jobtitle|themes|lookingfor")
+FORGET = family("forget", "yes|no")
+CHOOSE_LANGUAGE = family("lang", LANGUAGE)
+
+# The directory: themes, a theme's exhibitors a page at a time, a card (from a list, or alone),
+# suggestions, search
+THEMES = family("dir:themes")
+EXHIBITORS = family("dir:l", "[a-z0-9_-]{0,32}", PAGE)
+CARD = family("dir:e", r"\d{1,9}", "[a-z0-9_-]{0,32}", PAGE, optional=2)
+SUGGESTIONS = family("dir:sug", PAGE)
+SEARCH = family("dir:search")
+
+# The programme: its pages, one action each (home, themes, d:<day>:<half>[:<page>], t:<theme>[:<page>],
+# s:<session>, f:<session> to follow or unfollow)
+PROGRAMME = family("pg", rf"home|themes|d:\d{{1,2}}:[01](?::\d{{1,3}})?|t:{SLUG}(?::\d{{1,3}})?|s:{SLUG}|f:{SLUG}")
+# Organisers change a session: pick it (a page at a time), then move, re-room or cancel it
+SESSIONS_PAGE = family("pgcp", r"\d{1,3}")
+CHANGE_SESSION = family("pgc", SLUG, "move|room|cancel|cancelok", optional=1)
+
+# Organisers: announcements, their history, closing a slot, representatives and organisers
+BROADCAST = family(
+    "bc",
+    r"aud:(?:all|attendees|reps|theme:[a-z0-9_-]{1,32}|slots:\d{1,4}-\d{1,4})"
+    r"|themes|slots|from:\d{1,4}|when:(?:now|15|60)|send|cancel",
+)
+BROADCASTS_PAGE = family("bch", PAGE)
+BLOCK = family("blk", PAGE, r"all|\d{1,9}|p:\d{1,3}|ok:(?:all|\d{1,9})", optional=1)
+REPRESENTATIVES_PAGE = family("reps:p", PAGE)
+REVOKE_REPRESENTATIVE = family("reps:revoke", ID, "yes|no", optional=1)
+ORGANISERS_PAGE = family("orgs:p", PAGE)
+REVOKE_ORGANISER = family("orgs:revoke", ID, "yes|no", optional=1)
 
 # Requesting a meeting: the stand's card, the day and time, the note, the summary
 REQUEST = family("mt:new", r"\d{1,9}")

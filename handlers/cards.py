@@ -66,7 +66,7 @@ async def send_card(
     rows = [[buttons.REQUEST.button(services.tr(language, "meeting.request_button"), exhibitor.id)]]
     if back is not None:
         rows.append([InlineKeyboardButton(services.tr(language, "directory.back_to_list"), callback_data=back)])
-    rows.append([InlineKeyboardButton(services.tr(language, "directory.back_to_themes"), callback_data="dir:themes")])
+    rows.append([buttons.THEMES.button(services.tr(language, "directory.back_to_themes"))])
     await edit_or_send(update, context, text, InlineKeyboardMarkup(rows), edit=edit)
 
 

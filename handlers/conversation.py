@@ -10,6 +10,7 @@ from telegram.error import BadRequest
 from bot.i18n import Html
 from bot.runtime import Context, Services
 from bot.services.registration import STEPS, Conversation, Participant
+from handlers import buttons
 from handlers.views import edit_buttons, main_menu, profile_lines, step_prompt
 
 
@@ -67,5 +68,7 @@ async def show_profile(context: Context, telegram_id: int, lead: Html | None = N
     text = services.tr(language, "me.text", profile=lines)
     if lead:
         text = Html(f"{lead}\n\n{text}")
-    markup = InlineKeyboardMarkup(edit_buttons(services.tr, language, STEPS[participant.role], "me:edit:{field}"))
+    markup = InlineKeyboardMarkup(
+        edit_buttons(services.tr, language, STEPS[participant.role], buttons.EDIT_PROFILE.data)
+    )
     await context.bot.send_message(telegram_id, text, reply_markup=markup)

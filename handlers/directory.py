@@ -2,36 +2,32 @@
 
 from __future__ import annotations
 
-from telegram import ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import ForceReply, InlineKeyboardMarkup, Update
 
 from bot.event import LANGUAGES, Language, Theme
 from bot.i18n import Html, to_plain
 from bot.runtime import Context
 from bot.services.directory import MAX_SEARCH_RESULTS, Exhibitor, Page, Suggestion
+from handlers import buttons
 from handlers.cards import send_card
 from handlers.common import edit_or_send, reply, user_language
 from handlers.views import shorten
 
-THEMES_PATTERN = r"^dir:themes$"
-LIST_PATTERN = r"^dir:l:([a-z0-9_-]{0,32}):(\d{1,4})$"
-CARD_PATTERN = r"^dir:e:(\d{1,9})(?::([a-z0-9_-]{0,32}):(\d{1,4}))?$"
-SUGGESTIONS_PATTERN = r"^dir:sug:(\d{1,4})$"
-SEARCH_PATTERN = r"^dir:search$"
 SUGGESTIONS_PER_PAGE = 5
 
 
 def _themes_keyboard(context: Context, language: Language, counts: list[tuple[Theme, int]]) -> InlineKeyboardMarkup:
     tr = context.services.tr
     rows = [
-        [InlineKeyboardButton(f"{theme.label(language)} ({count})", callback_data=f"dir:l:{theme.id}:0")]
+        [buttons.EXHIBITORS.button(f"{theme.label(language)} ({count})", theme.id, 0)]
         for theme, count in counts
         if count
     ]
-    rows.append([InlineKeyboardButton(tr(language, "directory.all"), callback_data="dir:l::0")])
+    rows.append([buttons.EXHIBITORS.button(tr(language, "directory.all"), "", 0)])
     rows.append(
         [
-            InlineKeyboardButton(tr(language, "menu.search"), callback_data="dir:search"),
-            InlineKeyboardButton(tr(language, "menu.suggestions"), callback_data="dir:sug:0"),
+            buttons.SEARCH.button(tr(language, "menu.search")),
+            buttons.SUGGESTIONS.button(tr(language, "menu.suggestions"), 0),
         ]
     )
     return InlineKeyboardMarkup(rows)
@@ -59,26 +55,17 @@ async def themes(update: Update, context: Context, *, edit: bool = False) -> Non
 def _list_keyboard(context: Context, language: Language, page: Page, theme_id: str) -> InlineKeyboardMarkup:
     tr = context.services.tr
     rows = [
-        [
-            InlineKeyboardButton(
-                shorten(f"{e.name} · {e.stand}" if e.stand else e.name, 60),
-                callback_data=f"dir:e:{e.id}:{theme_id}:{page.number}",
-            )
-        ]
+        [buttons.CARD.button(shorten(f"{e.name} · {e.stand}" if e.stand else e.name, 60), e.id, theme_id, page.number)]
         for e in page.items
     ]
     navigation = []
     if page.number > 0:
-        navigation.append(
-            InlineKeyboardButton(tr(language, "button.previous"), callback_data=f"dir:l:{theme_id}:{page.number - 1}")
-        )
+        navigation.append(buttons.EXHIBITORS.button(tr(language, "button.previous"), theme_id, page.number - 1))
     if page.number + 1 < page.pages:
-        navigation.append(
-            InlineKeyboardButton(tr(language, "button.next"), callback_data=f"dir:l:{theme_id}:{page.number + 1}")
-        )
+        navigation.append(buttons.EXHIBITORS.button(tr(language, "button.next"), theme_id, page.number + 1))
     if navigation:
         rows.append(navigation)
-    rows.append([InlineKeyboardButton(tr(language, "directory.back_to_themes"), callback_data="dir:themes")])
+    rows.append([buttons.THEMES.button(tr(language, "directory.back_to_themes"))])
     return InlineKeyboardMarkup(rows)
 
 
@@ -112,7 +99,7 @@ async def card(update: Update, context: Context) -> None:
         await reply(update, context, services.tr(language, "directory.gone"))
         return
     theme_id, page = context.match.group(2), context.match.group(3)
-    back = f"dir:l:{theme_id}:{page}" if page is not None else None
+    back = buttons.EXHIBITORS.data(theme_id, page) if page is not None else None
     await send_card(update, context, exhibitor, back, edit=True)
 
 
@@ -122,11 +109,7 @@ async def card(update: Update, context: Context) -> None:
 def _results_keyboard(results: list[Exhibitor]) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [
-            [
-                InlineKeyboardButton(
-                    shorten(f"{e.name} · {e.stand}" if e.stand else e.name, 60), callback_data=f"dir:e:{e.id}"
-                )
-            ]
+            [buttons.CARD.button(shorten(f"{e.name} · {e.stand}" if e.stand else e.name, 60), e.id)]
             for e in results[:MAX_SEARCH_RESULTS]
         ]
     )
@@ -243,14 +226,12 @@ async def suggestions(update: Update, context: Context, number: int = 0, *, edit
                 reason=Html(_reason(context, language, suggestion)),
             )
         )
-    rows = [
-        [InlineKeyboardButton(shorten(s.exhibitor.name, 60), callback_data=f"dir:e:{s.exhibitor.id}")] for s in shown
-    ]
+    rows = [[buttons.CARD.button(shorten(s.exhibitor.name, 60), s.exhibitor.id)] for s in shown]
     navigation = []
     if number > 0:
-        navigation.append(InlineKeyboardButton(tr(language, "button.previous"), callback_data=f"dir:sug:{number - 1}"))
+        navigation.append(buttons.SUGGESTIONS.button(tr(language, "button.previous"), number - 1))
     if number + 1 < pages:
-        navigation.append(InlineKeyboardButton(tr(language, "button.next"), callback_data=f"dir:sug:{number + 1}"))
+        navigation.append(buttons.SUGGESTIONS.button(tr(language, "button.next"), number + 1))
     if navigation:
         rows.append(navigation)
     await edit_or_send(update, context, Html("\n\n".join(lines)), InlineKeyboardMarkup(rows), edit=edit)

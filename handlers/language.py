@@ -8,18 +8,17 @@ from telegram import InlineKeyboardMarkup, Update
 
 from bot.event import Language
 from bot.runtime import Context
+from handlers import buttons
 from handlers.common import reply, user_language
 from handlers.conversation import send_prompt
 from handlers.registration import consent_prompt
 from handlers.views import language_buttons
 
-CHOOSE_PATTERN = r"^lang:(fr|en)$"
-
 
 async def ask_language(update: Update, context: Context) -> None:
     language = await user_language(update, context)
     tr = context.services.tr
-    markup = InlineKeyboardMarkup([language_buttons(tr, "lang:{lang}", language)])
+    markup = InlineKeyboardMarkup([language_buttons(tr, buttons.CHOOSE_LANGUAGE.data, language)])
     await reply(update, context, tr(language, "language.prompt"), markup)
 
 

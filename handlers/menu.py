@@ -5,12 +5,10 @@ from __future__ import annotations
 from telegram import Update
 
 from bot.runtime import Context
-from handlers import buttons, directory, language, organiser, programme, start
+from handlers import directory, language, organiser, programme, start
 from handlers.common import reply, user_language
 from handlers.conversation import show_profile
 from handlers.meetings import agenda
-
-PATTERN = buttons.MENU.pattern
 
 
 async def open_entry(update: Update, context: Context) -> None:

@@ -4,21 +4,18 @@ from __future__ import annotations
 
 import logging
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
+from telegram import InlineKeyboardMarkup, InputFile, Update
 
 from bot.import_report import invite_link, links_csv, render_report
 from bot.runtime import Context
 from bot.services.registration import Role
+from handlers import buttons
 from handlers.common import Callback, edit_or_send, is_organiser, notify, organiser_only, reply, user_language
 from handlers.paging import Entry, markup, page_of, paged
 from handlers.views import shorten
 
 log = logging.getLogger(__name__)
 
-REPS_PAGE_PATTERN = r"^reps:p:(\d{1,4})$"
-REVOKE_PATTERN = r"^reps:revoke:(\d{1,12})(?::(yes|no))?$"
-ORGS_PAGE_PATTERN = r"^orgs:p:(\d{1,4})$"
-REVOKE_ORG_PATTERN = r"^orgs:revoke:(\d{1,12})(?::(yes|no))?$"
 MAX_IMPORT_BYTES = 2 * 1024 * 1024
 
 
@@ -35,12 +32,12 @@ async def _show_representatives(update: Update, context: Context, number: int) -
     for rep in sorted(reps, key=lambda r: (exhibitors[r.exhibitor_id or 0].name, r.full_name)):
         exhibitor = exhibitors[rep.exhibitor_id or 0]
         line = tr(language, "reps.line", name=rep.full_name, exhibitor=exhibitor.name, job=rep.job_title or "")
-        button = InlineKeyboardButton(
-            tr(language, "reps.revoke_button", name=shorten(rep.full_name)), callback_data=f"reps:revoke:{rep.id}"
+        button = buttons.REVOKE_REPRESENTATIVE.button(
+            tr(language, "reps.revoke_button", name=shorten(rep.full_name)), rep.id
         )
         entries.append(Entry(line, [[button]]))
     header = tr(language, "reps.header", count=len(reps))
-    page = page_of(tr, language, header, entries, number, "reps:p:{page}")
+    page = page_of(tr, language, header, entries, number, buttons.REPRESENTATIVES_PAGE.data)
     await edit_or_send(update, context, page.text, markup(page))
 
 
@@ -68,8 +65,8 @@ async def revoke(update: Update, context: Context) -> None:
         markup = InlineKeyboardMarkup(
             [
                 [
-                    InlineKeyboardButton(tr(language, "reps.revoke_yes"), callback_data=f"reps:revoke:{rep.id}:yes"),
-                    InlineKeyboardButton(tr(language, "button.no"), callback_data=f"reps:revoke:{rep.id}:no"),
+                    buttons.REVOKE_REPRESENTATIVE.button(tr(language, "reps.revoke_yes"), rep.id, "yes"),
+                    buttons.REVOKE_REPRESENTATIVE.button(tr(language, "button.no"), rep.id, "no"),
                 ]
             ]
         )
@@ -108,16 +105,17 @@ async def _show_organisers(update: Update, context: Context, number: int) -> Non
             tr(language, "orgs.line", name=person.full_name, organisation=person.organisation or "—"),
             [
                 [
-                    InlineKeyboardButton(
-                        tr(language, "reps.revoke_button", name=shorten(person.full_name)),
-                        callback_data=f"orgs:revoke:{person.id}",
+                    buttons.REVOKE_ORGANISER.button(
+                        tr(language, "reps.revoke_button", name=shorten(person.full_name)), person.id
                     )
                 ]
             ],
         )
         for person in invited
     ]
-    page = page_of(tr, language, tr(language, "orgs.header", count=len(invited)), entries, number, "orgs:p:{page}")
+    page = page_of(
+        tr, language, tr(language, "orgs.header", count=len(invited)), entries, number, buttons.ORGANISERS_PAGE.data
+    )
     await edit_or_send(update, context, page.text, markup(page))
 
 
@@ -141,12 +139,12 @@ async def revoke_organiser(update: Update, context: Context) -> None:
         await query.edit_message_text(tr(language, "orgs.gone"))
         return
     if answer is None:
-        buttons = [
-            InlineKeyboardButton(tr(language, "reps.revoke_yes"), callback_data=f"orgs:revoke:{person.id}:yes"),
-            InlineKeyboardButton(tr(language, "button.no"), callback_data=f"orgs:revoke:{person.id}:no"),
+        choices = [
+            buttons.REVOKE_ORGANISER.button(tr(language, "reps.revoke_yes"), person.id, "yes"),
+            buttons.REVOKE_ORGANISER.button(tr(language, "button.no"), person.id, "no"),
         ]
         text = tr(language, "orgs.revoke_confirm", name=person.full_name)
-        await query.edit_message_text(text, reply_markup=InlineKeyboardMarkup([buttons]))
+        await query.edit_message_text(text, reply_markup=InlineKeyboardMarkup([choices]))
         return
     if answer == "no":
         await query.edit_message_text(tr(language, "reps.kept"))

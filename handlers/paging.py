@@ -17,14 +17,14 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from bot.event import Language
 from bot.i18n import Html, Translator, telegram_length
 from bot.runtime import Context
+from handlers import buttons
 
 # Telegram's limits are 4096 characters of text and 100 inline buttons; the margins leave
 # room for the header, the navigation row and a closing line
 PAGE_TEXT = 3500
 PAGE_BUTTONS = 90
 SEPARATOR = "\n\n"
-NOOP = "noop"  # a button that only shows something (the page number)
-NOOP_PATTERN = r"^noop$"
+PageData = Callable[[int], str]  # the callback data of a page of a list
 
 
 @dataclass(frozen=True)
@@ -64,12 +64,12 @@ def page_of(
     header: Html,
     entries: Sequence[Entry],
     number: int,
-    data: str,
+    data: PageData,
     *,
     footer: Sequence[Sequence[InlineKeyboardButton]] = (),
     text_budget: int = PAGE_TEXT,
 ) -> Page:
-    """Page ``number`` of ``entries`` under ``header``; ``data`` has a ``{page}`` placeholder for navigation."""
+    """Page ``number`` of ``entries`` under ``header``; ``data(page)`` is the callback data of a page."""
     footer_buttons = sum(len(row) for row in footer)
     pages = split_pages(
         entries, text_budget=text_budget - telegram_length(header), button_budget=PAGE_BUTTONS - footer_buttons
@@ -89,7 +89,7 @@ def paged_rows(
     language: Language,
     rows: Sequence[Sequence[InlineKeyboardButton]],
     number: int,
-    data: str,
+    data: PageData,
     *,
     per_page: int = 48,
 ) -> list[list[InlineKeyboardButton]]:
@@ -102,13 +102,19 @@ def paged_rows(
     return chosen
 
 
-def navigation(tr: Translator, language: Language, number: int, pages: int, data: str) -> list[InlineKeyboardButton]:
+def navigation(
+    tr: Translator, language: Language, number: int, pages: int, data: PageData
+) -> list[InlineKeyboardButton]:
     row = []
     if number > 0:
-        row.append(InlineKeyboardButton(tr(language, "button.previous"), callback_data=data.format(page=number - 1)))
-    row.append(InlineKeyboardButton(tr(language, "paging.position", page=number + 1, pages=pages), callback_data=NOOP))
+        row.append(InlineKeyboardButton(tr(language, "button.previous"), callback_data=data(number - 1)))
+    row.append(
+        InlineKeyboardButton(
+            tr(language, "paging.position", page=number + 1, pages=pages), callback_data=buttons.NOOP_PAGE.data()
+        )
+    )
     if number + 1 < pages:
-        row.append(InlineKeyboardButton(tr(language, "button.next"), callback_data=data.format(page=number + 1)))
+        row.append(InlineKeyboardButton(tr(language, "button.next"), callback_data=data(number + 1)))
     return row
 
 

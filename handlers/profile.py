@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import json
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
+from telegram import InlineKeyboardMarkup, InputFile, Update
 
 from bot.runtime import Context
 from bot.services.profile import Field
 from bot.services.registration import StaleAction
+from handlers import buttons
 from handlers.common import reply, user_language
 from handlers.conversation import send_prompt, show_profile
 from handlers.notify import tell
-
-EDIT_PATTERN = r"^me:edit:(name|organisation|orgtype|jobtitle|themes|lookingfor)$"
-FORGET_PATTERN = r"^forget:(yes|no)$"
 
 
 async def me(update: Update, context: Context) -> None:
@@ -68,8 +66,8 @@ async def forget(update: Update, context: Context) -> None:
         return
     markup = InlineKeyboardMarkup(
         [
-            [InlineKeyboardButton(services.tr(language, "forget.yes"), callback_data="forget:yes")],
-            [InlineKeyboardButton(services.tr(language, "forget.no"), callback_data="forget:no")],
+            [buttons.FORGET.button(services.tr(language, "forget.yes"), "yes")],
+            [buttons.FORGET.button(services.tr(language, "forget.no"), "no")],
         ]
     )
     await reply(update, context, services.tr(language, "forget.confirm"), markup)

@@ -5,21 +5,17 @@ from __future__ import annotations
 import re
 from datetime import datetime, time
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardMarkup, Update
 
 from bot.event import Language
 from bot.i18n import MESSAGE_TEXT, Html, clip_lines, escape, to_plain
 from bot.runtime import Context, Services
 from bot.services.notices import Notice
 from bot.services.programme import SessionChangeDraft, SessionView, session_file
+from handlers import buttons
 from handlers.common import edit_or_send, is_organiser, organiser_only, reply, user_language
 from handlers.notify import tell
-from handlers.paging import Entry, markup, page_of, paged, paged_rows
-
-_ID = r"[a-z0-9_-]{1,32}"
-PATTERN = rf"^pg:(home|themes|d:\d{{1,2}}:[01](?::\d{{1,3}})?|t:{_ID}(?::\d{{1,3}})?|s:{_ID}|f:{_ID})$"
-CHANGE_PAGE_PATTERN = r"^pgcp:(\d{1,3})$"
-CHANGE_PATTERN = r"^pgc:([a-z0-9_-]{1,32})(?::(move|room|cancel|cancelok))?$"
+from handlers.paging import Entry, PageData, markup, page_of, paged, paged_rows
 
 
 def _when(services: Services, language: Language, session: SessionView) -> str:
@@ -41,11 +37,11 @@ def _home_keyboard(services: Services, language: Language) -> InlineKeyboardMark
         label = tr.format_date(language, day.date)
         rows.append(
             [
-                InlineKeyboardButton(tr(language, "programme.morning", day=label), callback_data=f"pg:d:{index}:0"),
-                InlineKeyboardButton(tr(language, "programme.afternoon", day=label), callback_data=f"pg:d:{index}:1"),
+                buttons.PROGRAMME.button(tr(language, "programme.morning", day=label), f"d:{index}:0"),
+                buttons.PROGRAMME.button(tr(language, "programme.afternoon", day=label), f"d:{index}:1"),
             ]
         )
-    rows.append([InlineKeyboardButton(tr(language, "programme.by_theme"), callback_data="pg:themes")])
+    rows.append([buttons.PROGRAMME.button(tr(language, "programme.by_theme"), "themes")])
     return InlineKeyboardMarkup(rows)
 
 
@@ -79,9 +75,9 @@ async def home(update: Update, context: Context) -> None:
 
 
 async def _list(
-    update: Update, context: Context, title: str, sessions: list[SessionView], data: str, number: int
+    update: Update, context: Context, title: str, sessions: list[SessionView], data: PageData, number: int
 ) -> None:
-    """Sessions a page at a time; ``data`` is the list's callback data with a ``{page}`` placeholder."""
+    """Sessions a page at a time; ``data(page)`` is the callback data of a page of the list."""
     services = context.services
     language = await user_language(update, context)
     entries = [
@@ -89,16 +85,15 @@ async def _list(
             _line(services, language, s),
             [
                 [
-                    InlineKeyboardButton(
-                        f"{services.tr.format_time(language, s.start)} · {s.title(language)}"[:60],
-                        callback_data=f"pg:s:{s.id}",
+                    buttons.PROGRAMME.button(
+                        f"{services.tr.format_time(language, s.start)} · {s.title(language)}"[:60], f"s:{s.id}"
                     )
                 ]
             ],
         )
         for s in sessions
     ]
-    back = [[InlineKeyboardButton(services.tr(language, "programme.back"), callback_data="pg:home")]]
+    back = [[buttons.PROGRAMME.button(services.tr(language, "programme.back"), "home")]]
     if not entries:
         text = Html(f"<b>{escape(title)}</b>\n\n" + services.tr(language, "programme.empty"))
         await edit_or_send(update, context, text, InlineKeyboardMarkup(back))
@@ -135,9 +130,9 @@ async def card(update: Update, context: Context, session_id: str) -> None:
     rows = []
     if not session.cancelled and me is not None:
         key = "programme.unfollow" if following else "programme.follow"
-        rows.append([InlineKeyboardButton(services.tr(language, key), callback_data=f"pg:f:{session.id}")])
-    rows += [[InlineKeyboardButton(f"🏢 {e.name}"[:60], callback_data=f"dir:e:{e.id}")] for e in presenters]
-    rows.append([InlineKeyboardButton(services.tr(language, "programme.back"), callback_data="pg:home")])
+        rows.append([buttons.PROGRAMME.button(services.tr(language, key), f"f:{session.id}")])
+    rows += [[buttons.CARD.button(f"🏢 {e.name}"[:60], e.id)] for e in presenters]
+    rows.append([buttons.PROGRAMME.button(services.tr(language, "programme.back"), "home")])
     await edit_or_send(update, context, text, InlineKeyboardMarkup(rows))
 
 
@@ -151,8 +146,8 @@ async def button(update: Update, context: Context) -> None:
     if action == "home":
         await home(update, context)
     elif action == "themes":
-        rows = [[InlineKeyboardButton(t.label(language), callback_data=f"pg:t:{t.id}")] for t in services.event.themes]
-        rows.append([InlineKeyboardButton(services.tr(language, "programme.back"), callback_data="pg:home")])
+        rows = [[buttons.PROGRAMME.button(t.label(language), f"t:{t.id}")] for t in services.event.themes]
+        rows.append([buttons.PROGRAMME.button(services.tr(language, "programme.back"), "home")])
         await edit_or_send(update, context, services.tr(language, "programme.pick_theme"), InlineKeyboardMarkup(rows))
     elif action.startswith("d:"):
         index, half, *number = (int(x) for x in action[2:].split(":"))
@@ -163,7 +158,14 @@ async def button(update: Update, context: Context) -> None:
         key = "programme.afternoon" if half else "programme.morning"
         title = to_plain(services.tr(language, key, day=services.tr.format_date(language, day)))
         sessions = await services.programme.on_day(day, bool(half))
-        await _list(update, context, title, sessions, f"pg:d:{index}:{half}:{{page}}", number[0] if number else 0)
+        await _list(
+            update,
+            context,
+            title,
+            sessions,
+            lambda page: buttons.PROGRAMME.data(f"d:{index}:{half}:{page}"),
+            number[0] if number else 0,
+        )
     elif action.startswith("t:"):
         theme_id, _, number_text = action[2:].partition(":")
         theme = services.event.theme(theme_id)
@@ -172,7 +174,12 @@ async def button(update: Update, context: Context) -> None:
             return
         sessions = await services.programme.with_theme(theme.id)
         await _list(
-            update, context, theme.label(language), sessions, f"pg:t:{theme.id}:{{page}}", int(number_text or 0)
+            update,
+            context,
+            theme.label(language),
+            sessions,
+            lambda page: buttons.PROGRAMME.data(f"t:{theme.id}:{page}"),
+            int(number_text or 0),
         )
     elif action.startswith("s:"):
         await card(update, context, action[2:])
@@ -207,14 +214,14 @@ async def _pick_session(update: Update, context: Context, number: int) -> None:
     language = await user_language(update, context)
     rows = [
         [
-            InlineKeyboardButton(
-                f"{services.tr.format_time(language, s.start)} · {s.title(language)}"[:60], callback_data=f"pgc:{s.id}"
+            buttons.CHANGE_SESSION.button(
+                f"{services.tr.format_time(language, s.start)} · {s.title(language)}"[:60], s.id
             )
         ]
         for s in await services.programme.sessions()
         if not s.cancelled
     ]
-    keyboard = InlineKeyboardMarkup(paged_rows(services.tr, language, rows, number, "pgcp:{page}"))
+    keyboard = InlineKeyboardMarkup(paged_rows(services.tr, language, rows, number, buttons.SESSIONS_PAGE.data))
     await edit_or_send(update, context, services.tr(language, "programme.change_pick"), keyboard)
 
 
@@ -237,9 +244,9 @@ async def change_button(update: Update, context: Context) -> None:
     if action is None:
         tr = services.tr
         rows = [
-            [InlineKeyboardButton(tr(language, "programme.change_move"), callback_data=f"pgc:{session.id}:move")],
-            [InlineKeyboardButton(tr(language, "programme.change_room"), callback_data=f"pgc:{session.id}:room")],
-            [InlineKeyboardButton(tr(language, "programme.change_cancel"), callback_data=f"pgc:{session.id}:cancel")],
+            [buttons.CHANGE_SESSION.button(tr(language, "programme.change_move"), session.id, "move")],
+            [buttons.CHANGE_SESSION.button(tr(language, "programme.change_room"), session.id, "room")],
+            [buttons.CHANGE_SESSION.button(tr(language, "programme.change_cancel"), session.id, "cancel")],
         ]
         await edit_or_send(update, context, _line(services, language, session), InlineKeyboardMarkup(rows))
         return
@@ -247,8 +254,8 @@ async def change_button(update: Update, context: Context) -> None:
         markup = InlineKeyboardMarkup(
             [
                 [
-                    InlineKeyboardButton(
-                        services.tr(language, "programme.change_cancel_ok"), callback_data=f"pgc:{session.id}:cancelok"
+                    buttons.CHANGE_SESSION.button(
+                        services.tr(language, "programme.change_cancel_ok"), session.id, "cancelok"
                     )
                 ]
             ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import cast
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.error import Forbidden
 
 from bot.event import Language
@@ -13,6 +13,7 @@ from bot.i18n import Html
 from bot.runtime import Context, MaillageApplication
 from bot.services.profile import Field, InvalidAnswer
 from bot.services.registration import Conversation, Flow, Invitation, InvitationInvalid, Participant, Role, StaleAction
+from handlers import buttons
 from handlers.cards import send_card, show_card_by_id
 from handlers.common import keep_choice, reply, user_language
 from handlers.conversation import exhibitor_name, remove_buttons, send_prompt, show_menu, show_profile
@@ -21,17 +22,6 @@ from handlers.views import language_buttons, step_prompt
 log = logging.getLogger(__name__)
 
 FLOWS = (Flow.REGISTER, Flow.PROFILE)
-
-# Where a registration began: a (plain), x<token> (exhibitor invite), o<token> (organiser
-# invite), e<id> (a stand's QR code: the exhibitor's card follows the registration)
-CTX = r"(a|[xo][A-Za-z0-9_-]{1,43}|e\d{1,9})"
-LANGUAGE_PATTERN = rf"^reg:lang:(fr|en):{CTX}$"
-CONSENT_PATTERN = rf"^reg:consent:(yes|no|back):(fr|en):{CTX}$"
-STEP_PATTERN = (
-    r"^reg:(name|organisation|orgtype|jobtitle|themes|lookingfor|summary):"
-    r"(keep|skip|back|done|confirm|t:[a-z0-9_-]{1,32}|o:[a-z_]{1,20}|e:[a-z]{1,20})$"
-)
-JOIN_PATTERN = r"^join:(yes|no):([xo][A-Za-z0-9_-]{1,43})$"
 
 
 def _invitation_from_payload(payload: str) -> Invitation | None:
@@ -64,7 +54,9 @@ def language_prompt(
         minutes=services.event.slot_minutes,
         exhibitor=exhibitor or "",
     )
-    return text, InlineKeyboardMarkup([language_buttons(services.tr, f"reg:lang:{{lang}}:{ctx}", language)])
+    return text, InlineKeyboardMarkup(
+        [language_buttons(services.tr, lambda lang: buttons.REGISTRATION_LANGUAGE.data(lang, ctx), language)]
+    )
 
 
 def consent_prompt(context: Context, language: Language, ctx: str) -> tuple[Html, InlineKeyboardMarkup]:
@@ -73,9 +65,9 @@ def consent_prompt(context: Context, language: Language, ctx: str) -> tuple[Html
     text = tr(language, "registration.consent", event=event.name(language), days=event.privacy.purge_after_days)
     markup = InlineKeyboardMarkup(
         [
-            [InlineKeyboardButton(tr(language, "button.accept"), callback_data=f"reg:consent:yes:{language}:{ctx}")],
-            [InlineKeyboardButton(tr(language, "button.decline"), callback_data=f"reg:consent:no:{language}:{ctx}")],
-            [InlineKeyboardButton(tr(language, "button.back"), callback_data=f"reg:consent:back:{language}:{ctx}")],
+            [buttons.CONSENT.button(tr(language, "button.accept"), "yes", language, ctx)],
+            [buttons.CONSENT.button(tr(language, "button.decline"), "no", language, ctx)],
+            [buttons.CONSENT.button(tr(language, "button.back"), "back", language, ctx)],
         ]
     )
     return text, markup
@@ -145,8 +137,8 @@ async def _offer_to_join(
     markup = InlineKeyboardMarkup(
         [
             [
-                InlineKeyboardButton(tr(language, "button.yes"), callback_data=f"join:yes:{invitation.code}"),
-                InlineKeyboardButton(tr(language, "button.no"), callback_data=f"join:no:{invitation.code}"),
+                buttons.JOIN.button(tr(language, "button.yes"), "yes", invitation.code),
+                buttons.JOIN.button(tr(language, "button.no"), "no", invitation.code),
             ]
         ]
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
+from telegram import InlineKeyboardMarkup, InputFile, Update
 
 from bot.charts import meetings_per_slot_png
 from bot.event import Language
@@ -10,10 +10,10 @@ from bot.i18n import Html, clip_lines, clip_text, escape
 from bot.notices import cancellation_notices
 from bot.runtime import Context
 from bot.services.reports import EXPORTS, Statistics
+from handlers import buttons
 from handlers.common import organiser_only, reply, user_language
 from handlers.paging import paged_rows
 
-BLOCK_PATTERN = r"^blk:(\d{1,4})(?::(all|\d{1,9}|p:\d{1,3}|ok:(?:all|\d{1,9})))?$"
 STATUSES = ("accepted", "pending", "declined", "cancelled", "expired")
 
 
@@ -102,13 +102,11 @@ async def block(update: Update, context: Context) -> None:
     """/block: pick the slot, then everyone or one exhibitor, then confirm."""
     services = context.services
     language = await user_language(update, context)
-    buttons = [
-        InlineKeyboardButton(
-            services.tr.format_time(language, s.start.astimezone(services.event.tz)), callback_data=f"blk:{i}"
-        )
+    choices = [
+        buttons.BLOCK.button(services.tr.format_time(language, s.start.astimezone(services.event.tz)), i)
         for i, s in enumerate(services.event.slots)
     ][:96]
-    rows = [buttons[i : i + 4] for i in range(0, len(buttons), 4)]
+    rows = [choices[i : i + 4] for i in range(0, len(choices), 4)]
     await reply(update, context, services.tr(language, "block.ask_slot"), InlineKeyboardMarkup(rows))
 
 
@@ -126,13 +124,13 @@ async def block_button(update: Update, context: Context) -> None:
         return
     when = services.tr.format_slot(language, slot.start.astimezone(services.event.tz))
     if choice is None or choice.startswith("p:"):
-        everyone = [InlineKeyboardButton(services.tr(language, "block.everyone"), callback_data=f"blk:{index}:all")]
-        stands = [
-            [InlineKeyboardButton(e.name[:40], callback_data=f"blk:{index}:{e.id}")]
-            for e in await services.directory.all_exhibitors()
-        ]
+        everyone = [buttons.BLOCK.button(services.tr(language, "block.everyone"), index, "all")]
+        stands = [[buttons.BLOCK.button(e.name[:40], index, e.id)] for e in await services.directory.all_exhibitors()]
         number = int(choice[2:]) if choice else 0
-        rows = [everyone, *paged_rows(services.tr, language, stands, number, f"blk:{index}:p:{{page}}")]
+        rows = [
+            everyone,
+            *paged_rows(services.tr, language, stands, number, lambda page: buttons.BLOCK.data(index, f"p:{page}")),
+        ]
         await query.edit_message_text(
             services.tr(language, "block.ask_scope", when=when),
             reply_markup=InlineKeyboardMarkup(rows),
@@ -145,7 +143,7 @@ async def block_button(update: Update, context: Context) -> None:
             else (await _exhibitor_name(context, int(choice)))
         )
         markup = InlineKeyboardMarkup(
-            [[InlineKeyboardButton(services.tr(language, "block.confirm"), callback_data=f"blk:{index}:ok:{choice}")]]
+            [[buttons.BLOCK.button(services.tr(language, "block.confirm"), index, f"ok:{choice}")]]
         )
         await query.edit_message_text(
             services.tr(language, "block.ask_confirm", when=when, who=who),

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.event import LANGUAGES, Event, Language
 from bot.i18n import Html, Translator
 from bot.services.profile import SKIPPABLE, Field
 from bot.services.registration import SUMMARY, Conversation, Draft, Flow, OrgType, Participant, Role
+from handlers import buttons
 
 MAX_LABEL = 40  # characters of user text shown inside a button
 
@@ -16,11 +19,13 @@ def shorten(text: str, limit: int = MAX_LABEL) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def language_buttons(tr: Translator, data: str, current: Language | None = None) -> list[InlineKeyboardButton]:
-    """One button per language; ``data`` has a ``{lang}`` placeholder."""
+def language_buttons(
+    tr: Translator, data: Callable[[str], str], current: Language | None = None
+) -> list[InlineKeyboardButton]:
+    """One button per language; ``data(language)`` is its callback data."""
     return [
         InlineKeyboardButton(
-            ("✓ " if lang == current else "") + tr(lang, f"language.name.{lang}"), callback_data=data.format(lang=lang)
+            ("✓ " if lang == current else "") + tr(lang, f"language.name.{lang}"), callback_data=data(lang)
         )
         for lang in LANGUAGES
     ]
@@ -59,16 +64,14 @@ def profile_lines(
 
 
 def edit_buttons(
-    tr: Translator, language: Language, fields: tuple[Field, ...], data: str
+    tr: Translator, language: Language, fields: tuple[Field, ...], data: Callable[[str], str]
 ) -> list[list[InlineKeyboardButton]]:
-    """Two edit buttons a row; ``data`` has a ``{field}`` placeholder."""
-    buttons = [
-        InlineKeyboardButton(
-            "✏️ " + tr(language, f"profile.label.{field.value}"), callback_data=data.format(field=field.value)
-        )
+    """Two edit buttons a row; ``data(field)`` is each one's callback data."""
+    choices = [
+        InlineKeyboardButton("✏️ " + tr(language, f"profile.label.{field.value}"), callback_data=data(field.value))
         for field in fields
     ]
-    return [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+    return [choices[i : i + 2] for i in range(0, len(choices), 2)]
 
 
 def step_prompt(
@@ -78,13 +81,16 @@ def step_prompt(
     draft = conversation.draft
     language = draft.language
     step = conversation.step
-    prefix = f"reg:{step}"
+
+    def answer(value: str) -> str:
+        return buttons.STEP.data(step, value)
+
     rows: list[list[InlineKeyboardButton]] = []
     if step == SUMMARY:
         text = tr(language, "registration.summary", profile=profile_lines(tr, event, language, draft, exhibitor_name))
-        rows = edit_buttons(tr, language, conversation.steps, prefix + ":e:{field}")
-        rows.append([InlineKeyboardButton(tr(language, "button.confirm"), callback_data=f"{prefix}:confirm")])
-        rows.append([InlineKeyboardButton(tr(language, "button.back"), callback_data=f"{prefix}:back")])
+        rows = edit_buttons(tr, language, conversation.steps, lambda field: answer(f"e:{field}"))
+        rows.append([InlineKeyboardButton(tr(language, "button.confirm"), callback_data=answer("confirm"))])
+        rows.append([InlineKeyboardButton(tr(language, "button.back"), callback_data=answer("back"))])
         return text, InlineKeyboardMarkup(rows)
     field = Field(step)
     text = tr(language, f"registration.ask.{field.value}")
@@ -92,7 +98,7 @@ def step_prompt(
         rows.append(
             [
                 InlineKeyboardButton(
-                    tr(language, "button.keep", value=shorten(draft.telegram_name)), callback_data=f"{prefix}:keep"
+                    tr(language, "button.keep", value=shorten(draft.telegram_name)), callback_data=answer("keep")
                 )
             ]
         )
@@ -102,24 +108,24 @@ def step_prompt(
             rows.append(
                 [
                     InlineKeyboardButton(
-                        mark + tr(language, f"orgtype.{org_type.value}"), callback_data=f"{prefix}:o:{org_type.value}"
+                        mark + tr(language, f"orgtype.{org_type.value}"), callback_data=answer(f"o:{org_type.value}")
                     )
                 ]
             )
     elif field == Field.THEMES:
         for theme in event.themes:
             mark = "✅ " if theme.id in draft.themes else "▫️ "
-            rows.append([InlineKeyboardButton(mark + theme.label(language), callback_data=f"{prefix}:t:{theme.id}")])
-        rows.append([InlineKeyboardButton(tr(language, "button.done"), callback_data=f"{prefix}:done")])
+            rows.append([InlineKeyboardButton(mark + theme.label(language), callback_data=answer(f"t:{theme.id}"))])
+        rows.append([InlineKeyboardButton(tr(language, "button.done"), callback_data=answer("done"))])
     if field in SKIPPABLE:
-        rows.append([InlineKeyboardButton(tr(language, "button.skip"), callback_data=f"{prefix}:skip")])
+        rows.append([InlineKeyboardButton(tr(language, "button.skip"), callback_data=answer("skip"))])
     if conversation.flow == Flow.PROFILE:
         current = _current_value(tr, event, draft, field)
         if current:
             text = Html(text + "\n\n" + tr(language, "profile.current", value=current))
-        rows.append([InlineKeyboardButton(tr(language, "button.cancel"), callback_data=f"{prefix}:back")])
+        rows.append([InlineKeyboardButton(tr(language, "button.cancel"), callback_data=answer("back"))])
     else:
-        rows.append([InlineKeyboardButton(tr(language, "button.back"), callback_data=f"{prefix}:back")])
+        rows.append([InlineKeyboardButton(tr(language, "button.back"), callback_data=answer("back"))])
     return text, InlineKeyboardMarkup(rows)
 
 
@@ -139,20 +145,20 @@ def _current_value(tr: Translator, event: Event, draft: Draft, field: Field) -> 
 def main_menu(tr: Translator, language: Language, organiser: bool) -> InlineKeyboardMarkup:
     rows = [
         [
-            InlineKeyboardButton(tr(language, "menu.exhibitors"), callback_data="menu:exhibitors"),
-            InlineKeyboardButton(tr(language, "menu.suggestions"), callback_data="menu:suggestions"),
+            buttons.MENU.button(tr(language, "menu.exhibitors"), "exhibitors"),
+            buttons.MENU.button(tr(language, "menu.suggestions"), "suggestions"),
         ],
         [
-            InlineKeyboardButton(tr(language, "menu.agenda"), callback_data="menu:agenda"),
-            InlineKeyboardButton(tr(language, "menu.programme"), callback_data="menu:programme"),
+            buttons.MENU.button(tr(language, "menu.agenda"), "agenda"),
+            buttons.MENU.button(tr(language, "menu.programme"), "programme"),
         ],
-        [InlineKeyboardButton(tr(language, "menu.search"), callback_data="menu:search")],
-        [InlineKeyboardButton(tr(language, "menu.profile"), callback_data="menu:profile")],
+        [buttons.MENU.button(tr(language, "menu.search"), "search")],
+        [buttons.MENU.button(tr(language, "menu.profile"), "profile")],
         [
-            InlineKeyboardButton(tr(language, "menu.language"), callback_data="menu:language"),
-            InlineKeyboardButton(tr(language, "menu.help"), callback_data="menu:help"),
+            buttons.MENU.button(tr(language, "menu.language"), "language"),
+            buttons.MENU.button(tr(language, "menu.help"), "help"),
         ],
     ]
     if organiser:
-        rows.append([InlineKeyboardButton(tr(language, "menu.representatives"), callback_data="menu:reps")])
+        rows.append([buttons.MENU.button(tr(language, "menu.representatives"), "reps")])
     return InlineKeyboardMarkup(rows)

@@ -136,7 +136,7 @@ def render(services: Services, due: DueReminder) -> tuple[Html, InlineKeyboardMa
             room=session.room,
         )
         return text, InlineKeyboardMarkup(
-            [[InlineKeyboardButton(tr(language, "menu.programme"), callback_data=f"pg:s:{session.id}")]]
+            [[buttons.PROGRAMME.button(tr(language, "menu.programme"), f"s:{session.id}")]]
         )
     if due.meeting is None:
         return _digest(services, due), InlineKeyboardMarkup(

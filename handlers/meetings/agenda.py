@@ -43,7 +43,7 @@ async def _show_agenda(update: Update, context: Context, number: int, *, edit: b
     if not entries:
         await edit_or_send(update, context, services.tr(me.language, "agenda.empty"), None, edit=edit)
         return
-    page = page_of(services.tr, me.language, header, entries, number, buttons.AGENDA_PAGE.prefix + ":{page}")
+    page = page_of(services.tr, me.language, header, entries, number, buttons.AGENDA_PAGE.data)
     await edit_or_send(update, context, page.text, markup(page), edit=edit)
 
 
