@@ -5,11 +5,11 @@ from __future__ import annotations
 import logging
 
 from telegram import Update
-from telegram.error import Forbidden
 
 from bot.runtime import Context
 from bot.services.meetings import Lateness
 from handlers.common import user_language
+from handlers.notify import tell
 
 log = logging.getLogger(__name__)
 
@@ -32,16 +32,5 @@ async def late(update: Update, context: Context) -> None:
         key = {"not_yours": "meeting.not_yours", "over": "reminder.late_over", "already": "reminder.late_already"}
         await context.bot.send_message(query.from_user.id, services.tr(language, key[outcome.outcome]))
         return
-    meeting = outcome.meeting
-    for other in outcome.told:
-        if not other.reachable:
-            continue
-        time = services.tr.format_time(other.language, meeting.slot_start.astimezone(services.event.tz))
-        try:
-            await context.bot.send_message(
-                other.telegram_id,
-                services.tr(other.language, "reminder.late_notice", name=me.full_name, time=time),
-            )
-        except Forbidden:
-            await services.registration.set_reachable(other.telegram_id, False)
+    await tell(context, outcome.notices)
     await context.bot.send_message(query.from_user.id, services.tr(language, "reminder.late_sent"))

@@ -13,6 +13,7 @@ from typing import ClassVar
 
 from bot.event import Event, Slot
 from bot.services.flows import FlowDraft
+from bot.services.notices import Clock, Notice, msg
 from bot.services.profile import clean
 from bot.services.programme import ProgrammeService
 from bot.services.reminders import ReminderService
@@ -63,7 +64,7 @@ class MeetingView:
 class Lateness:
     outcome: str  # "told", "already", "over" (not accepted, or ended), "not_yours"
     meeting: Meeting | None = None
-    told: list[Participant] = field(default_factory=list)
+    notices: list[Notice] = field(default_factory=list)  # the other side is told
 
 
 def _is_party(me: Participant, meeting: Meeting) -> bool:
@@ -106,7 +107,8 @@ class MeetingService:
         else:
             attendee = await self._participants.by_id(meeting.attendee_id) if meeting.attendee_id else None
             others = [attendee] if attendee else []
-        return Lateness("told", meeting, others)
+        text = msg("reminder.late_notice", name=me.full_name, time=Clock((meeting.slot_start,)))
+        return Lateness("told", meeting, [Notice(other, text) for other in others])
 
     # ------------------------------------------------------------------ slots
 
