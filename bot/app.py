@@ -23,8 +23,8 @@ from telegram.ext import (
 from bot.concurrency import PerUserUpdateProcessor
 from bot.event import LANGUAGES, Event
 from bot.i18n import Translator
+from bot.jobs import conversations, outbox, purge
 from bot.jobs import meetings as meeting_sweep
-from bot.jobs import outbox, purge
 from bot.jobs import reminders as reminder_jobs
 from bot.pacing import PacedRateLimiter
 from bot.runtime import Context, MaillageApplication, RuntimeState, Services
@@ -277,7 +277,7 @@ async def on_startup(application: MaillageApplication) -> None:
     services = application.services
     await services.registration.remember_bot_username(application.bot.username)
     await publish_commands(application)
-    await registration.resume_conversations(application)
+    await conversations.resume(application)
     meeting_sweep.schedule(application)
     await reminder_jobs.start(application)
     outbox.start(application)

@@ -6,11 +6,10 @@ import logging
 from typing import cast
 
 from telegram import InlineKeyboardMarkup, Update
-from telegram.error import Forbidden
 
 from bot.event import Language
 from bot.i18n import Html
-from bot.runtime import Context, MaillageApplication
+from bot.runtime import Context
 from bot.services.profile import Field, InvalidAnswer
 from bot.services.registration import Conversation, Flow, Invitation, InvitationInvalid, Participant, Role, StaleAction
 from handlers import buttons
@@ -362,16 +361,3 @@ async def cancel(update: Update, context: Context) -> None:
         await remove_buttons(context, user.id, left.draft.prompt_message_id)
     key = "registration.cancelled" if left.flow == Flow.REGISTER else "conversation.cancelled"
     await reply(update, context, services.tr(left.draft.language, key))
-
-
-async def resume_conversations(application: MaillageApplication) -> None:
-    """After a restart, ask again the questions that may never have reached their users."""
-    services = application.services
-    for conversation in await services.registration.unprompted():
-        context = Context(application, chat_id=conversation.telegram_id, user_id=conversation.telegram_id)
-        try:
-            # After a crash the recorded prompt may be an older one, already without buttons
-            resume = services.tr(conversation.draft.language, "conversation.resume")
-            await send_prompt(context, conversation, resume, clear_previous=False)
-        except Forbidden:
-            log.info("could not resume a conversation: the user blocked the bot")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.jobs import every
 from bot.runtime import Context, MaillageApplication
 from handlers.notify import tell
 
@@ -11,13 +12,4 @@ async def sweep(context: Context) -> None:
 
 
 def schedule(application: MaillageApplication) -> None:
-    """The sweep runs on PTB's JobQueue; a late run catches up instead of being dropped."""
-    assert application.job_queue is not None
-    interval = application.services.sweep_seconds
-    application.job_queue.run_repeating(
-        sweep,
-        interval=interval,
-        first=interval,
-        name="meetings-sweep",
-        job_kwargs={"misfire_grace_time": None, "coalesce": True, "max_instances": 1},
-    )
+    every(application, sweep, application.services.sweep_seconds, "meetings-sweep")

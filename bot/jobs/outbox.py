@@ -10,6 +10,7 @@ from datetime import timedelta
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
 from bot.event import Language
+from bot.jobs import every
 from bot.pacing import BROADCAST, in_flight_for, retry_seconds
 from bot.runtime import Context, MaillageApplication, Services
 from bot.services.broadcasts import Delivery
@@ -96,14 +97,7 @@ async def report_progress(context: Context) -> None:
 def start(application: MaillageApplication) -> None:
     # A plain task: PTB's create_task would make Application.stop() wait for it forever
     application.state.outbox_task = asyncio.get_running_loop().create_task(run(application))
-    assert application.job_queue is not None
-    application.job_queue.run_repeating(
-        report_progress,
-        interval=PROGRESS_EVERY,
-        first=PROGRESS_EVERY,
-        name="broadcast-progress",
-        job_kwargs={"misfire_grace_time": None, "coalesce": True, "max_instances": 1},
-    )
+    every(application, report_progress, PROGRESS_EVERY, "broadcast-progress")
 
 
 async def stop(application: MaillageApplication) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
+from bot.jobs import every
 from bot.runtime import Context, MaillageApplication
 
 log = logging.getLogger(__name__)
@@ -24,5 +25,4 @@ async def purge_if_due(context: Context) -> None:
 
 
 def schedule(application: MaillageApplication) -> None:
-    assert application.job_queue is not None
-    application.job_queue.run_repeating(purge_if_due, interval=EVERY, first=FIRST, name="privacy-purge")
+    every(application, purge_if_due, EVERY, "privacy-purge", first=FIRST)

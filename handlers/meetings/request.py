@@ -224,10 +224,12 @@ async def _show_summary(update: Update, context: Context, draft: Ongoing[Meeting
     await say(update, context, text, markup)
 
 
-def _already_done(action: str, kind: str | None, draft: Ongoing[MeetingDraft] | None) -> bool:
-    """Skip pressed again once the summary is shown, or Send once the request is gone out."""
-    at_summary = draft is not None and draft.step == "confirm"
-    return (action == "skip" and at_summary) or (action == "send" and kind is None)
+async def _already_done(context: Context, user_id: int, action: str, draft: Ongoing[MeetingDraft] | None) -> bool:
+    """Skip pressed again once the summary is shown, or Send once the request is gone out (the user is
+    in no conversation at all: asked only then, it costs a read only then)."""
+    if action == "skip":
+        return draft is not None and draft.step == "confirm"
+    return action == "send" and draft is None and await context.services.flows.kind(user_id) is None
 
 
 async def draft_button(update: Update, context: Context) -> None:
@@ -236,10 +238,9 @@ async def draft_button(update: Update, context: Context) -> None:
     await query.answer()
     services = context.services
     action = context.match.group(1)
-    kind = await services.flows.kind(query.from_user.id)
     draft = await services.flows.load(query.from_user.id, MeetingDraft)
     language = await language_of(update, context)
-    if _already_done(action, kind, draft):
+    if await _already_done(context, query.from_user.id, action, draft):
         return  # a second tap: the first one has done what the button says
     if draft is None:
         if action == "cancel":  # from the slot picker, before any draft exists
