@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime, time, timedelta
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardMarkup, Update
 
 from bot.event import LANGUAGES, Language
 from bot.i18n import Html
@@ -105,13 +106,13 @@ async def button(update: Update, context: Context) -> None:
     elif action == "slots" and draft.step == "audience":
         await query.edit_message_text(
             services.tr(language, "broadcast.ask_from"),
-            reply_markup=_slot_rows(services, language, "bc:from:{i}", 0),
+            reply_markup=_slot_rows(services, language, lambda i: f"from:{i}", 0),
         )
     elif action.startswith("from:") and draft.step == "audience":
         first = int(action[5:])
         await query.edit_message_text(
             services.tr(language, "broadcast.ask_to"),
-            reply_markup=_slot_rows(services, language, f"bc:aud:slots:{first}-{{i}}", first),
+            reply_markup=_slot_rows(services, language, lambda i: f"aud:slots:{first}-{i}", first),
         )
     elif action.startswith("aud:") and draft.step == "audience":
         code = action[4:]
@@ -149,11 +150,12 @@ async def button(update: Update, context: Context) -> None:
         await reply(update, context, services.tr(language, "conversation.stale"))
 
 
-def _slot_rows(services: Services, language: Language, data: str, first: int) -> InlineKeyboardMarkup:
+def _slot_rows(
+    services: Services, language: Language, action: Callable[[int], str], first: int
+) -> InlineKeyboardMarkup:
+    """The slots' times from ``first`` on; ``action(index)`` is what each one does (bc:<action>)."""
     choices = [
-        InlineKeyboardButton(
-            services.tr.format_time(language, slot.start.astimezone(services.event.tz)), callback_data=data.format(i=i)
-        )
+        buttons.BROADCAST.button(services.tr.format_time(language, slot.start.astimezone(services.event.tz)), action(i))
         for i, slot in enumerate(services.event.slots)
         if i >= first
     ][:60]
