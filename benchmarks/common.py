@@ -159,6 +159,15 @@ def ptb_echo() -> Contender:
     return Contender("echo bot, PTB defaults", (sys.executable, "-m", "benchmarks.echo_bot", "ptb-defaults"))
 
 
+def setup_echo() -> Contender:
+    """A bare echo bot on Maillage's own set-up (per-user ordered concurrency, the aiohttp transport):
+    what the framework and transport cost, so that the rest of Maillage's time is its own work."""
+    return Contender(
+        "echo bot, PTB with Maillage's set-up (per-user concurrency, aiohttp)",
+        (sys.executable, "-m", "benchmarks.echo_bot", "ptb-peruser-aiohttp"),
+    )
+
+
 def aiogram_echo() -> Contender:
     return Contender("echo bot, aiogram 3", (str(aiogram_python()), str(ROOT / "benchmarks" / "aiogram_echo.py")))
 

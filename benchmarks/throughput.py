@@ -9,9 +9,11 @@ exhibitor) accept or decline, with a reason, every request they get. The mix, co
 in updates, is printed with the figures.
 
 Baselines on the same emulator, in the same run, with the same number of users each
-sending as many messages: a bare echo bot on PTB with its defaults, and a bare echo
-bot on aiogram 3. Reported: updates per second, the ratio of Maillage to each, and the
-time from an update to its answer (p50/p95/p99). Runs alternate between the bots and
+sending as many messages: a bare echo bot on Maillage's own set-up (PTB, per-user ordered
+concurrency, the aiohttp transport), one on PTB with its defaults, and one on aiogram 3.
+Reported: updates per second, the ratio of Maillage to each, Maillage's own work per update
+(1/Maillage's rate - 1/the rate of the echo bot on its set-up), and the time from an update
+to its answer (p50/p95/p99). Runs alternate between the bots and
 the report gives medians. ``--against REV`` adds Maillage as it was at a git revision,
 run alternately with today's: a before/after comparison in the same run.
 """
@@ -45,6 +47,7 @@ from benchmarks.common import (
     press_matching,
     print_table,
     ptb_echo,
+    setup_echo,
     timed,
     wait_button,
     wait_for_buttons,
@@ -298,7 +301,7 @@ async def measure(args: Any, earlier: Contender | None) -> None:
     users = 40 if args.quick else args.users
     duration = 3.0 if args.quick else args.duration
     runs = args.runs or (1 if args.quick else 3)
-    contenders = [ptb_echo(), aiogram_echo()]
+    contenders = [setup_echo(), ptb_echo(), aiogram_echo()]
     saturated: dict[str, list[dict[str, Any]]] = {}
     paced: dict[str, list[dict[str, Any]]] = {}
     for n in range(runs):
@@ -331,6 +334,12 @@ async def measure(args: Any, earlier: Contender | None) -> None:
         rows,
     )
     print(f"\nMaillage's mix (share of updates): {ours['mix']}")
+    setup = medians[setup_echo().label]
+    own_ms = round(1000 * (1 / ours["updates_per_s"] - 1 / setup["updates_per_s"]), 2)
+    print(
+        f"Maillage's own work per update: {own_ms} ms "
+        f"(1/{ours['updates_per_s']} s for Maillage - 1/{setup['updates_per_s']} s for the echo bot on its set-up)"
+    )
     print_table(
         f"Answer times at a steady load: {users} users, one tap every {args.think:g} s on average, {duration:g} s",
         ["bot", "updates", "updates/s", "p50 ms", "p95 ms", "p99 ms", "max ms"],
@@ -347,6 +356,7 @@ async def measure(args: Any, earlier: Contender | None) -> None:
             "think_s": args.think,
             "paced_duration_s": duration,
             "saturation": medians,
+            "own_ms_per_update": own_ms,
             "steady_load": paced_medians,
             "all_runs": {"saturation": saturated, "steady_load": paced},
         },

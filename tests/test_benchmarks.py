@@ -38,8 +38,11 @@ def test_throughput_quick() -> None:
     ours = report["saturation"]["Maillage (real handlers, SQLite)"]
     assert ours["timeouts"] == 0 and ours["refused_calls"] == 0
     assert set(ours["mix"]) == {"directory", "card", "request", "accept/decline", "agenda", "search"}
-    assert {"echo bot, PTB defaults", "echo bot, aiogram 3"} <= set(report["saturation"])
+    setup = "echo bot, PTB with Maillage's set-up (per-user concurrency, aiohttp)"
+    assert {setup, "echo bot, PTB defaults", "echo bot, aiogram 3"} <= set(report["saturation"])
     assert all(r["updates_per_s"] > 0 for r in report["steady_load"].values())
+    expected = 1000 * (1 / ours["updates_per_s"] - 1 / report["saturation"][setup]["updates_per_s"])
+    assert report["own_ms_per_update"] == pytest.approx(expected, abs=0.01)
 
 
 @pytest.mark.timeout(300)
