@@ -43,6 +43,7 @@ from benchmarks.common import (
     maillage,
     maillage_at,
     median_report,
+    newest_buttons,
     parser,
     press_matching,
     print_table,
@@ -74,6 +75,7 @@ class Recorder:
         self.mix: Counter[str] = Counter()
         self.timeouts = 0
         self.missing: Counter[str] = Counter()  # buttons that never came
+        self.requested: Counter[int] = Counter()  # exhibitor id -> meeting requests sent to its stand
 
     async def step(self, phone: Phone, category: str, action: Callable[[], Awaitable[Any]]) -> bool:
         pause = self.rng.expovariate(1 / self.think) if self.think else 0.0
@@ -124,6 +126,11 @@ async def attendee(phone: Phone, rng: random.Random, rec: Recorder) -> None:
             await rec.step(phone, category, functools.partial(phone.press_raw, data, screen))
 
     async def request_meeting() -> None:
+        if not await wait_button(phone, "mt:new:"):
+            rec.missing["mt:new:"] += 1
+            return
+        found = newest_buttons(phone, "mt:new:", among=None)
+        stand = int(found[1][0].split(":")[2]) if found else 0
         if not await rec.press(phone, "request", "mt:new:"):
             return
         if not has_button(phone, "mt:slot:"):
@@ -132,7 +139,8 @@ async def attendee(phone: Phone, rng: random.Random, rec: Recorder) -> None:
         if has_button(phone, "mt:slotok:"):  # the slot clashes with a session: confirm
             await rec.press(phone, "request", "mt:slotok:")
         await rec.press(phone, "request", "mt:draft:skip")
-        await rec.press(phone, "request", "mt:draft:send")
+        if await rec.press(phone, "request", "mt:draft:send"):
+            rec.requested[stand] += 1
 
     await browse()
     await request_meeting()
@@ -144,17 +152,26 @@ async def attendee(phone: Phone, rng: random.Random, rec: Recorder) -> None:
     await rec.step(phone, "search", lambda: phone.send(f"/search {choose(WORDS)}"))
 
 
-async def representative(phone: Phone, rng: random.Random, rec: Recorder, attendees_done: asyncio.Event) -> None:
+async def representative(
+    phone: Phone, stand: int, rng: random.Random, rec: Recorder, attendees_done: asyncio.Event
+) -> None:
+    """Answers every request the stand gets: once the attendees are done, until it has had as many
+    as they sent (a chat takes the bot's own messages at one a second, so the last come later)."""
     handled: set[int] = set()
+    last_new = time.monotonic()
     while True:
         todo = [m for m in phone.bot_messages if m.message_id not in handled and m.button_labels]
         todo = [m for m in todo if any(b.get("callback_data", "").startswith("mt:acc:") for r in m.buttons for b in r)]
         if not todo:
-            if attendees_done.is_set():
+            if attendees_done.is_set() and (len(handled) >= rec.requested[stand] or rec.until is not None):
+                return
+            if attendees_done.is_set() and time.monotonic() - last_new > 10:
+                rec.missing["mt:acc:"] += rec.requested[stand] - len(handled)  # never came
                 return
             with contextlib.suppress(TimeoutError):
                 await phone.wait_bot_change(phone.bot_version, timeout=0.5)
             continue
+        last_new = time.monotonic()
         msg = todo[0]
         handled.add(msg.message_id)
         data = {
@@ -201,9 +218,17 @@ async def generate_in(tree: Path, path: Path, sizes: dict[str, int]) -> None:
 
 
 async def run_maillage(
-    users: int, seed: int, think: float | None = None, duration: float | None = None, contender: Contender | None = None
+    users: int,
+    seed: int,
+    think: float | None = None,
+    duration: float | None = None,
+    contender: Contender | None = None,
+    observe: Callable[[BotProcess], contextlib.AbstractAsyncContextManager[Any]] | None = None,
 ) -> dict[str, Any]:
-    """Saturation (no think time, each user's script once) or paced (think time, for ``duration`` seconds)."""
+    """Saturation (no think time, each user's script once) or paced (think time, for ``duration`` seconds).
+
+    ``observe`` wraps the users' part of the run, the bot's process given (``benchmarks.profile``
+    attaches a sampling profiler with it)."""
     contender = contender or maillage()
     exhibitors = max(2, users // USERS_PER_EXHIBITOR)
     with tempfile.TemporaryDirectory() as tmp:
@@ -215,9 +240,10 @@ async def run_maillage(
             await generate_in(Path(tree), workdir / "bench.db", sizes)
         async with TelegramEmulator() as emulator:
             attendees = [emulator.user(f"A{i}", user_id=t, started=True) for i, t in enumerate(generated.attendee_ids)]
-            reps = [
-                emulator.user(f"R{e}", user_id=ids[0], started=True) for e, ids in generated.representative_ids.items()
-            ]
+            reps = {
+                e: emulator.user(f"R{e}", user_id=ids[0], started=True)
+                for e, ids in generated.representative_ids.items()
+            }
             # The emulator enforces no flood limit here and the echo bots pace nothing: Maillage's own
             # pacing is lifted too, so that the three are measured on their work alone
             bot = await BotProcess.start(contender, emulator, workdir, TELEGRAM_MESSAGES_PER_SECOND="100000")
@@ -227,8 +253,8 @@ async def run_maillage(
             rec = Recorder(random.Random(seed), think, until)
             done = asyncio.Event()
             rep_tasks = [
-                asyncio.create_task(until_over(representative(p, random.Random(rng.random()), rec, done), None))
-                for p in reps
+                asyncio.create_task(until_over(representative(p, e, random.Random(rng.random()), rec, done), None))
+                for e, p in reps.items()
             ]
 
             def script(phone: Phone) -> Callable[[], Awaitable[None]]:
@@ -236,9 +262,10 @@ async def run_maillage(
                 return lambda: attendee(phone, own, rec)
 
             scripts = [script(p) for p in attendees]
-            await asyncio.gather(*(until_over(s(), s if duration else None) for s in scripts))
-            done.set()
-            await asyncio.gather(*rep_tasks)
+            async with observe(bot) if observe else contextlib.nullcontext():
+                await asyncio.gather(*(until_over(s(), s if duration else None) for s in scripts))
+                done.set()
+                await asyncio.gather(*rep_tasks)
             elapsed = duration or time.monotonic() - started
             await bot.stop()
             refused = emulator.errors(expected=())

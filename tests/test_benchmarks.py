@@ -46,6 +46,16 @@ def test_throughput_quick() -> None:
 
 
 @pytest.mark.timeout(300)
+def test_profile_quick() -> None:
+    report = run_quick("profile")
+    profile = report["profile"]
+    assert report["run"]["updates"] > 0 and profile["samples"] > 0
+    assert sum(profile["by_kind"].values()) == profile["samples"] == sum(profile["by_owner"].values())
+    assert any(kind.startswith("handler handlers/directory.py") for kind in profile["by_kind"])
+    assert {"ours", "PTB"} <= set(profile["by_owner"])
+
+
+@pytest.mark.timeout(300)
 def test_burst_quick() -> None:
     report = run_quick("burst")
     assert report["users"] == 100
