@@ -5,12 +5,18 @@ from __future__ import annotations
 import sqlite3
 from datetime import datetime
 
+from storage.cache import Cached
 from storage.db import Database, utcnow
 
 
 class BlockRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
+        self._blocked = Cached(db, "blocked_slots", self._load)
+
+    async def _load(self) -> list[tuple[str, int | None]]:
+        rows = await self._db.fetch_all("SELECT slot_start, exhibitor_id FROM blocked_slots")
+        return [(str(r[0]), r[1]) for r in rows]
 
     async def block(self, slot_start: datetime, exhibitor_id: int | None) -> bool:
         """False when that slot was already blocked for them."""
@@ -26,7 +32,4 @@ class BlockRepository:
 
     async def blocked_for(self, exhibitor_id: int) -> set[str]:
         """Slot starts (UTC ISO) closed to this exhibitor, by a block for everyone or for them."""
-        rows = await self._db.fetch_all(
-            "SELECT slot_start FROM blocked_slots WHERE exhibitor_id IS NULL OR exhibitor_id = ?", (exhibitor_id,)
-        )
-        return {str(r[0]) for r in rows}
+        return {slot for slot, only in await self._blocked.get() if only is None or only == exhibitor_id}

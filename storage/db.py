@@ -8,6 +8,10 @@ Reads run on a small pool of read-only connections, one per reader thread; WAL l
 them run while a write is in progress. Each read (execute, fetch, close) is one step
 in its thread: no statement stays open between awaits, so no read keeps an old WAL
 snapshot alive, and a read that starts after a commit always sees it.
+
+One more read-only connection stays on the event loop's thread for ``version``: the
+version of a group of tables that ``storage/cache.py`` keeps in memory, read in about
+2 µs, far less than a hop to a reader thread.
 """
 
 from __future__ import annotations
@@ -106,6 +110,15 @@ class Transaction:
             return list(await cursor.fetchall())
 
 
+def _read_only(path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    conn.row_factory = sqlite3.Row
+    conn.execute("PRAGMA foreign_keys=ON")
+    conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    conn.execute("PRAGMA query_only=ON")
+    return conn
+
+
 class _ReaderPool:
     """Read-only connections, one per thread of a small pool; each read runs whole in one thread."""
 
@@ -119,11 +132,7 @@ class _ReaderPool:
     def _conn(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
-            conn = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
-            conn.row_factory = sqlite3.Row
-            conn.execute("PRAGMA foreign_keys=ON")
-            conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-            conn.execute("PRAGMA query_only=ON")
+            conn = _read_only(self._path)
             self._local.conn = conn
             with self._opened_lock:
                 self._opened.append(conn)
@@ -163,6 +172,7 @@ class Database:
         self.path = Path(path)
         self._writer: aiosqlite.Connection | None = None
         self._readers: _ReaderPool | None = None
+        self._versions: sqlite3.Connection | None = None
         self._reader_threads = reader_threads
         self._write_lock = asyncio.Lock()
 
@@ -175,6 +185,8 @@ class Database:
             if migrate:
                 await self.migrate()
             self._readers = _ReaderPool(self.path, self._reader_threads)
+            self._versions = _read_only(self.path)
+            self._versions.execute("PRAGMA busy_timeout=0")  # never wait on the event loop: no caching then
             _restrict_files(self.path)
         except BaseException:
             await self.close()  # an open connection's thread would keep the process alive
@@ -190,6 +202,9 @@ class Database:
         return conn
 
     async def close(self) -> None:
+        if self._versions is not None:
+            self._versions.close()
+            self._versions = None
         if self._readers is not None:
             readers, self._readers = self._readers, None
             await asyncio.get_running_loop().run_in_executor(None, readers.close)
@@ -224,6 +239,16 @@ class Database:
 
     async def fetch_all(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[aiosqlite.Row]:
         return await self._read_pool().fetch_all(sql, params)
+
+    def version(self, group: str) -> int | None:
+        """The version of a group of cached tables; None when this schema has none (no caching then)."""
+        if self._versions is None:
+            return None
+        try:
+            rows = self._versions.execute("SELECT version FROM cache_versions WHERE name = ?", (group,)).fetchall()
+        except sqlite3.OperationalError:  # busy, or a database opened without migrating it
+            return None
+        return int(rows[0][0]) if rows else None
 
     def _read_pool(self) -> _ReaderPool:
         if self._readers is None:

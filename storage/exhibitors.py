@@ -8,6 +8,7 @@ from datetime import datetime
 import aiosqlite
 from pydantic import BaseModel, ConfigDict
 
+from storage.cache import Cached
 from storage.db import Database, Transaction, utcnow
 
 
@@ -64,9 +65,38 @@ def _exhibitor(row: aiosqlite.Row) -> Exhibitor:
     return Exhibitor.model_validate(data)
 
 
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+def _nocase(exhibitor: Exhibitor) -> tuple[str, int]:
+    """SQLite's ``ORDER BY name COLLATE NOCASE, id``: only ASCII letters fold."""
+    return exhibitor.name.translate(_ASCII_LOWER), exhibitor.id
+
+
+class _Listing:
+    """Every exhibitor, in both orders the bot lists them, with lookups and counts."""
+
+    def __init__(self, exhibitors: list[Exhibitor]) -> None:
+        self.by_name = exhibitors  # ORDER BY name, id
+        self.by_name_nocase = sorted(exhibitors, key=_nocase)
+        self.by_id = {e.id: e for e in exhibitors}
+        self.by_slug = {e.slug: e for e in exhibitors}
+        self.by_theme: dict[str, list[Exhibitor]] = {}
+        for exhibitor in self.by_name_nocase:
+            for theme in exhibitor.themes:
+                self.by_theme.setdefault(theme, []).append(exhibitor)
+
+
 class ExhibitorRepository:
+    """Reads come from an in-memory copy of every exhibitor (storage/cache.py), reloaded on any change."""
+
     def __init__(self, db: Database) -> None:
         self._db = db
+        self._listing = Cached(db, "exhibitors", self._load)
+
+    async def _load(self) -> _Listing:
+        rows = await self._db.fetch_all(f"SELECT {_COLUMNS}, {_THEMES} AS themes FROM exhibitors ORDER BY name, id")
+        return _Listing([_exhibitor(r) for r in rows])
 
     async def create(self, new: NewExhibitor) -> Exhibitor:
         now = utcnow().isoformat()
@@ -100,16 +130,10 @@ class ExhibitorRepository:
         return created
 
     async def by_id(self, exhibitor_id: int) -> Exhibitor | None:
-        row = await self._db.fetch_one(
-            f"SELECT {_COLUMNS}, {_THEMES} AS themes FROM exhibitors WHERE id = ?", (exhibitor_id,)
-        )
-        return _exhibitor(row) if row else None
+        return (await self._listing.get()).by_id.get(exhibitor_id)
 
     async def by_slug(self, slug: str) -> Exhibitor | None:
-        row = await self._db.fetch_one(
-            f"SELECT {_COLUMNS}, {_THEMES} AS themes FROM exhibitors WHERE slug = ?", (slug,)
-        )
-        return _exhibitor(row) if row else None
+        return (await self._listing.get()).by_slug.get(slug)
 
     async def by_invite_token(self, token: str) -> Exhibitor | None:
         row = await self._db.fetch_one(
@@ -118,44 +142,23 @@ class ExhibitorRepository:
         return _exhibitor(row) if row else None
 
     async def all(self) -> list[Exhibitor]:
-        rows = await self._db.fetch_all(f"SELECT {_COLUMNS}, {_THEMES} AS themes FROM exhibitors ORDER BY name, id")
-        return [_exhibitor(r) for r in rows]
+        return list((await self._listing.get()).by_name)
 
     async def by_ids(self, ids: list[int]) -> list[Exhibitor]:
-        if not ids:
-            return []
-        marks = ",".join("?" * len(ids))
-        rows = await self._db.fetch_all(
-            f"SELECT {_COLUMNS}, {_THEMES} AS themes FROM exhibitors WHERE id IN ({marks})", tuple(ids)
-        )
-        found = {r["id"]: _exhibitor(r) for r in rows}
+        found = (await self._listing.get()).by_id
         return [found[i] for i in ids if i in found]
 
     async def with_theme(self, theme_id: str, offset: int, limit: int) -> list[Exhibitor]:
-        rows = await self._db.fetch_all(
-            f"""
-            SELECT {_COLUMNS}, {_THEMES} AS themes FROM exhibitors
-            WHERE id IN (SELECT exhibitor_id FROM exhibitor_themes WHERE theme_id = ?)
-            ORDER BY name COLLATE NOCASE, id LIMIT ? OFFSET ?
-            """,
-            (theme_id, limit, offset),
-        )
-        return [_exhibitor(r) for r in rows]
+        return (await self._listing.get()).by_theme.get(theme_id, [])[offset : offset + limit]
 
     async def page(self, offset: int, limit: int) -> list[Exhibitor]:
-        rows = await self._db.fetch_all(
-            f"SELECT {_COLUMNS}, {_THEMES} AS themes FROM exhibitors ORDER BY name COLLATE NOCASE, id LIMIT ? OFFSET ?",
-            (limit, offset),
-        )
-        return [_exhibitor(r) for r in rows]
+        return (await self._listing.get()).by_name_nocase[offset : offset + limit]
 
     async def count(self) -> int:
-        row = await self._db.fetch_one("SELECT COUNT(*) FROM exhibitors")
-        return int(row[0]) if row else 0
+        return len((await self._listing.get()).by_name)
 
     async def count_by_theme(self) -> dict[str, int]:
-        rows = await self._db.fetch_all("SELECT theme_id, COUNT(*) AS n FROM exhibitor_themes GROUP BY theme_id")
-        return {r["theme_id"]: int(r["n"]) for r in rows}
+        return {theme: len(found) for theme, found in (await self._listing.get()).by_theme.items()}
 
     async def tables_in_use(self, exhibitor_id: int) -> int:
         """The highest table number an accepted meeting of this exhibitor uses (0 if none)."""

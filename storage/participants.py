@@ -10,6 +10,7 @@ from typing import Any, Literal
 import aiosqlite
 from pydantic import BaseModel, ConfigDict
 
+from storage.cache import CachedMap
 from storage.db import Database, Transaction, utcnow
 
 Language = Literal["fr", "en"]
@@ -103,10 +104,16 @@ async def _replace_themes(tx: Transaction, participant_id: int, themes: Iterable
 
 
 class ParticipantRepository:
+    """Looking a person up by Telegram id, which every update does, reads an in-memory copy (storage/cache.py)."""
+
     def __init__(self, db: Database) -> None:
         self._db = db
+        self._by_telegram_id = CachedMap(db, "participants", self._load_by_telegram_id)
 
     async def by_telegram_id(self, telegram_id: int) -> Participant | None:
+        return await self._by_telegram_id.get(telegram_id)
+
+    async def _load_by_telegram_id(self, telegram_id: int) -> Participant | None:
         row = await self._db.fetch_one(
             f"SELECT {_COLUMNS}, {_THEMES} AS themes FROM participants WHERE telegram_id = ?", (telegram_id,)
         )

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
+from storage.cache import Cached, CachedMap
 from storage.db import Database, utcnow
 
 
 class SessionChange(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
     session_id: str
     start: datetime | None
     end_at: datetime | None
@@ -19,8 +22,12 @@ class SessionChange(BaseModel):
 
 
 class ProgrammeRepository:
+    """The organisers' changes and who follows what are read from in-memory copies (storage/cache.py)."""
+
     def __init__(self, db: Database) -> None:
         self._db = db
+        self._changes = Cached(db, "programme", self._load_changes)
+        self._followed = CachedMap(db, "followers", self._load_followed)
 
     async def follow(self, participant_id: int, session_id: str) -> bool:
         """Toggle; True when the participant now follows the session."""
@@ -38,10 +45,13 @@ class ProgrammeRepository:
         return True
 
     async def followed_by(self, participant_id: int) -> set[str]:
+        return set(await self._followed.get(participant_id))
+
+    async def _load_followed(self, participant_id: int) -> frozenset[str]:
         rows = await self._db.fetch_all(
             "SELECT session_id FROM session_followers WHERE participant_id = ?", (participant_id,)
         )
-        return {str(r[0]) for r in rows}
+        return frozenset(str(r[0]) for r in rows)
 
     async def followers(self, session_id: str) -> list[int]:
         rows = await self._db.fetch_all(
@@ -50,6 +60,9 @@ class ProgrammeRepository:
         return [int(r[0]) for r in rows]
 
     async def changes(self) -> dict[str, SessionChange]:
+        return dict(await self._changes.get())
+
+    async def _load_changes(self) -> dict[str, SessionChange]:
         rows = await self._db.fetch_all(
             "SELECT session_id, start, end_at, room, cancelled, sequence FROM session_changes"
         )
