@@ -10,10 +10,18 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable
+from contextvars import ContextVar
 from typing import Any
 
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
+
+_acting: ContextVar[int | None] = ContextVar("acting_user", default=None)
+
+
+def acting_user() -> int | None:
+    """The user (or chat) whose update is being handled here; None outside an update (a job)."""
+    return _acting.get()
 
 
 def ordering_key(update: object) -> int | None:
@@ -48,6 +56,7 @@ class PerUserUpdateProcessor(BaseUpdateProcessor):
                 except BaseException:
                     _close(coroutine)  # cancelled while waiting its turn: never started
                     raise
+            _acting.set(key)  # this task's own context: seen by the handler's code, and by tasks it starts
             await coroutine
         finally:
             done.set_result(None)

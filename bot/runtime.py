@@ -52,6 +52,10 @@ class RuntimeState:
 
     outbox_task: asyncio.Task[None] | None = None
     progress_shown: dict[int, str] = field(default_factory=dict)  # broadcast id: the text last shown
+    # chat id -> done when the latest notice on its way to that chat has gone (handlers/notify.py)
+    notice_tails: dict[int, asyncio.Future[None]] = field(default_factory=dict)
+    # meeting id -> its request copies still on their way to representatives
+    copies_on_the_way: dict[int, set[asyncio.Future[None]]] = field(default_factory=dict)
 
 
 class MaillageApplication(

@@ -4,6 +4,7 @@ that will later hand them to a database outbox instead."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Iterable
 from typing import Any
@@ -11,6 +12,7 @@ from typing import Any
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message
 from telegram.error import BadRequest, Forbidden
 
+from bot.concurrency import acting_user
 from bot.event import Language
 from bot.i18n import Html, telegram_length
 from bot.runtime import Context, Services
@@ -72,7 +74,9 @@ def keyboard(services: Services, language: Language, rows: Iterable[Iterable[But
 
 async def tell(context: Context, notices: Iterable[Notice]) -> None:
     """Send each notice in turn; one that cannot reach its recipient does not stop the others.
-    Those meant for the outbox are written to it together (the outbox worker sends them)."""
+    Those meant for the outbox are written to it together (the outbox worker sends them).
+    While handling someone's update, notices to other people go out on their own (``_tell_later``)."""
+    actor = acting_user()
     queued: list[Notice] = []
     for notice in notices:
         if queued and notice.outbox != queued[0].outbox:
@@ -80,10 +84,58 @@ async def tell(context: Context, notices: Iterable[Notice]) -> None:
             queued = []
         if notice.outbox is not None:
             queued.append(notice)
+        elif actor is not None and notice.to.telegram_id != actor and not notice.reply:
+            _tell_later(context, notice)
         else:
             await _tell_one(context, notice)
     if queued:
         await _queue(context, queued)
+
+
+def _tell_later(context: Context, notice: Notice) -> None:
+    """Send a notice to someone other than the person who acted, without holding up that person.
+
+    A chat takes the bot's own messages at one a second, so a representative sent twelve requests
+    at once receives them over twelve seconds. Sent inline, each would keep its sender's update
+    running that long: that person's next tap would wait behind it, and the update would hold one
+    of the bot's concurrent places. Sent on its own it does neither; each chat's notices keep their
+    order, and PTB awaits the task when the bot stops."""
+    state = context.app.state
+    tails = state.notice_tails
+    chat = notice.to.telegram_id
+    previous = tails.get(chat)
+    done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    tails[chat] = done
+    copies = state.copies_on_the_way.setdefault(notice.request_copy, set()) if notice.request_copy else None
+    if copies is not None:
+        copies.add(done)
+
+    async def send_in_turn() -> None:
+        try:
+            if previous is not None:
+                await previous
+            await _tell_one(context, notice)
+        finally:
+            done.set_result(None)
+            if tails.get(chat) is done:
+                del tails[chat]
+            if copies is not None:
+                copies.discard(done)
+                if not copies:
+                    state.copies_on_the_way.pop(notice.request_copy or 0, None)
+
+    context.application.create_task(send_in_turn(), name="notice")
+
+
+async def copies_sent(context: Context, meeting_id: int) -> None:
+    """Wait until the request copies of this meeting still on their way are sent, and so known.
+
+    Answering, withdrawing or cancelling a request rewrites every copy the representatives were
+    sent; one that has not gone yet (its chat's pace) would be missed, and arrive later with its
+    buttons. Only a press within seconds of the request ever waits here."""
+    pending = context.app.state.copies_on_the_way.get(meeting_id)
+    if pending:
+        await asyncio.wait(set(pending))
 
 
 async def _queue(context: Context, notices: list[Notice]) -> None:

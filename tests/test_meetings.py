@@ -11,6 +11,7 @@ import icalendar
 import pytest
 
 from bot.emulator import ChatMessage, Phone, TelegramEmulator
+from bot import pacing
 from bot.event import Limits
 from bot.runtime import Services
 from storage.exhibitors import Exhibitor, ExhibitorRepository, NewExhibitor
@@ -491,3 +492,45 @@ async def test_a_half_day_header_in_the_picker_is_acknowledged_and_does_nothing(
     assert not answer.get("text")  # answered (no spinner left), silently
     await asyncio.sleep(0.2)
     assert (len(camille.bot_messages), picker.text, picker.button_labels) == before
+
+
+# ---------------------------------------------------------------------- a busy stand
+
+
+async def test_a_busy_stand_holds_up_no_one(
+    emulator: TelegramEmulator, runner: BotRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A stand gets its requests at one message a second (Telegram's pace per chat); the people who
+    sent them are answered at once all the same, and a request withdrawn before its copy has even
+    gone still closes that copy."""
+    monkeypatch.setattr(pacing, "REPLY_SECONDS", 0.3)  # the representative soon counts as idle
+    services = await runner.start()
+    exhibitor = await soupe(services, tables=3)
+    lucie = emulator.user("Lucie")
+    await register_representative(lucie, exhibitor.invite_token)
+    people = [emulator.user(name) for name in ("Camille", "Sam", "Ines")]
+    await asyncio.gather(*(register_attendee(p) for p in people))
+    await asyncio.sleep(0.4)  # Lucie has not written for a while: the bot paces what it sends her
+    await asyncio.gather(*(request(p, t) for p, t in zip(people, ("10:00", "10:15", "10:30"), strict=True)))
+
+    async def agenda(phone: Phone) -> ChatMessage:
+        phone.skip_unread()
+        await phone.send("/agenda")
+        return await phone.next_reply()
+
+    answers = await asyncio.gather(*(agenda(p) for p in people))
+    ines = people[2]
+    await ines.press("↩ Retirer 10:30 · Disco Soupe", answers[2])  # before her copy can have gone
+    assert "Demande à Disco Soupe retirée" in (await ines.next_reply()).text
+
+    def copies() -> list[ChatMessage]:
+        return [m for m in lucie.bot_messages if "Demande de rendez-vous" in m.text]
+
+    await emulator.wait_for(lambda: len(copies()) == 3)
+    arrived = sorted(m.received_at for m in copies())
+    assert arrived[2] - arrived[0] >= 1.9  # one a second in her chat
+    assert max(a.received_at for a in answers) < arrived[2]  # nobody waited for that
+    [withdrawn] = [m for m in copies() if "Ines" in m.text]
+    await lucie.wait_for_text("Demande retirée")
+    assert withdrawn.buttons == [] and "Demande retirée" in withdrawn.text
+    assert all(m.buttons for m in copies() if m is not withdrawn)
