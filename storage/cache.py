@@ -12,6 +12,7 @@ fresh as a read without a cache, but not kept.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Hashable
 from typing import Generic, TypeVar
 
@@ -32,13 +33,23 @@ class Cached(Generic[T]):
         self._load = load
         self._version: int | None = None
         self._value: T | None = None
+        self._loading: tuple[int, asyncio.Task[T]] | None = None  # one load per version, shared
 
     async def get(self) -> T:
         version = self._db.version(self._group)
-        if version is not None and version == self._version:
+        if version is None:
+            return await self._load()
+        if version == self._version:
             return self._value  # type: ignore[return-value]
-        value = await self._load()
-        if version is not None and self._db.version(self._group) == version:
+        if self._loading is None or self._loading[0] != version:
+            self._loading = (version, asyncio.ensure_future(self._load()))
+        task = self._loading[1]
+        try:
+            value = await asyncio.shield(task)  # a caller that gives up does not cancel the others' load
+        finally:
+            if task.done() and self._loading is not None and self._loading[1] is task:
+                self._loading = None  # loaded, or failed: the next call starts afresh
+        if self._db.version(self._group) == version:
             self._version, self._value = version, value
         return value
 

@@ -213,3 +213,24 @@ async def test_the_exhibitor_lists_keep_sqlite_orders(tmp_path) -> None:  # type
         assert await repo.count_by_theme() == {"mobility": 2, "services": 2}
         assert await repo.count() == 4
         assert [e.slug for e in await repo.by_ids([3, 1, 99])] == ["c", "b"]
+
+
+async def test_callers_at_once_share_one_load_and_a_failure_is_not_kept(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    async with Database(tmp_path / "m.db") as db:
+        calls = 0
+        fail = True
+
+        async def load() -> int:
+            nonlocal calls
+            calls += 1
+            await asyncio.sleep(0.01)
+            if fail:
+                raise RuntimeError("the disk is gone")
+            return calls
+
+        cached = Cached(db, "exhibitors", load)
+        results = await asyncio.gather(*(cached.get() for _ in range(50)), return_exceptions=True)
+        assert calls == 1 and all(isinstance(r, RuntimeError) for r in results)
+        fail = False
+        assert await asyncio.gather(*(cached.get() for _ in range(50))) == [2] * 50
+        assert calls == 2

@@ -10,8 +10,8 @@ from typing import Any
 import icalendar
 import pytest
 
-from bot.emulator import ChatMessage, Phone, TelegramEmulator
 from bot import pacing
+from bot.emulator import ChatMessage, Phone, TelegramEmulator
 from bot.event import Limits
 from bot.runtime import Services
 from storage.exhibitors import Exhibitor, ExhibitorRepository, NewExhibitor

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import threading
 from pathlib import Path
 
 import pytest
 
+import storage.db
 from storage.db import Database, Migration, SchemaTooNewError, bundled_migrations, utcnow
 from storage.participants import NewParticipant, ParticipantRepository, Role
 
@@ -108,7 +110,10 @@ async def test_reads_are_refused_writes(db: Database) -> None:
         await db.fetch_all("DELETE FROM participants")
 
 
-async def test_concurrent_writers_never_collide(db: Database) -> None:
+@pytest.mark.parametrize("disk", ["fast", "slow"])
+async def test_concurrent_writers_never_collide(db: Database, disk: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    if disk == "slow":  # every COMMIT on the writer's thread, as on a disk whose fsync is slow
+        monkeypatch.setattr(storage.db, "INLINE_COMMIT_SECONDS", 0.0)
     repo = ParticipantRepository(db)
 
     async def user_session(telegram_id: int) -> None:
@@ -121,6 +126,47 @@ async def test_concurrent_writers_never_collide(db: Database) -> None:
     assert await repo.count() == 200
     rows = await db.fetch_all("SELECT DISTINCT language FROM participants")
     assert [r["language"] for r in rows] == ["en"]
+
+
+def commits_by_thread(db: Database) -> list[int]:
+    """The thread of every COMMIT the database's writer runs from now on."""
+    threads: list[int] = []
+    db._writer.set_trace_callback(  # type: ignore[union-attr]
+        lambda sql: threads.append(threading.get_ident()) if sql == "COMMIT" else None
+    )
+    return threads
+
+
+async def test_commits_leave_the_event_loop_when_the_disk_is_slow(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    threads = commits_by_thread(db)
+    await add_participant(db, 1)
+    assert threads == [threading.get_ident()]  # quick here: on the event loop
+    monkeypatch.setattr(storage.db, "INLINE_COMMIT_SECONDS", 0.0)
+    await add_participant(db, 2)
+    await add_participant(db, 3)
+    assert threads[1:] and threading.get_ident() not in threads[1:]
+
+
+async def test_a_writer_in_another_process_is_waited_for_off_the_event_loop(db: Database) -> None:
+    other = sqlite3.connect(db.path, isolation_level=None, check_same_thread=False)
+    other.execute("BEGIN IMMEDIATE")  # another process holds SQLite's write lock
+    asyncio.get_running_loop().call_later(0.3, other.execute, "COMMIT")
+    ticks = 0
+
+    async def tick() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0.01)
+            ticks += 1
+
+    ticker = asyncio.create_task(tick())
+    await add_participant(db, 1)
+    ticker.cancel()
+    other.close()
+    assert await ParticipantRepository(db).count() == 1
+    assert ticks >= 10  # the loop ran on while the write waited for the lock
 
 
 async def test_two_processes_share_the_file(tmp_path: Path) -> None:
