@@ -12,7 +12,8 @@ Runs the throughput benchmark's saturation phase once with py-spy sampling the b
   storage. "ours" is ``bot/``, ``handlers/`` and ``storage/``; "event loop" is asyncio's own
   work (selecting, waking up, running callbacks) with none of ours on the stack.
 
-Samples are CPU time (py-spy leaves out idle threads). The report gives the shares, the top
+Samples are CPU time (py-spy leaves out idle threads; a worker thread waiting on its queue is
+left out here too, which py-spy does not always see as idle). The report gives the shares, the top
 functions of our own code by inclusive time, and milliseconds per update (samples ÷ rate ÷ updates).
 """
 
@@ -31,8 +32,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from benchmarks.common import BotProcess, parser, print_table, write_report
-from benchmarks.throughput import run_maillage
+from benchmarks.common import BotProcess, parser, print_table, setup_echo, write_report
+from benchmarks.throughput import run_echo, run_maillage
 
 ROOT = Path(__file__).resolve().parent.parent
 OURS = tuple(f"{ROOT / package}/" for package in ("bot", "handlers", "storage"))
@@ -97,6 +98,14 @@ class Profile:
         return 1000 * samples / self.rate / max(1, self.updates)
 
 
+# Where a worker thread waits for work: py-spy does not always see such a thread as idle
+WAITING = (("_connection_worker_thread", "/aiosqlite/"), ("_worker", "/concurrent/futures/thread.py"))
+
+
+def is_waiting(leaf: Frame) -> bool:
+    return any(leaf.function == function and marker in leaf.file for function, marker in WAITING)
+
+
 def kind_of(stack: list[Frame]) -> str:
     """The handler a sample ran under, or what the framework was doing without one."""
     for frame in stack:
@@ -139,7 +148,7 @@ def analyse(lines: Iterable[str], rate: float, updates: int) -> Profile:
         count = int(count_text)
         parts = text.split(";")
         thread, frames = parts[0], [parse_frame(p) for p in parts[1:]]
-        if not frames:
+        if not frames or is_waiting(frames[-1]):
             continue
         in_main = "MainThread" in thread
         kind = kind_of(frames) if in_main else "other threads (aiosqlite's, the sqlite3 calls)"
@@ -210,20 +219,73 @@ async def sampled(bot: BotProcess, out: Path, rate: int) -> AsyncIterator[None]:
             raise RuntimeError(f"py-spy wrote nothing: {err.decode(errors='replace')[-2000:]}")
 
 
+def compare(ours: Profile, echo: Profile, ours_calls: dict[str, float], echo_calls: dict[str, float]) -> dict[str, Any]:
+    """Milliseconds of CPU per update, by who asked, for Maillage and the echo bot on its set-up."""
+    owners = sorted(set(ours.by_owner) | set(echo.by_owner), key=lambda o: -ours.by_owner.get(o, 0))
+    rows = []
+    table: dict[str, dict[str, float]] = {}
+    for owner in [*owners, "all"]:
+        mine = ours.ms_per_update(ours.samples if owner == "all" else ours.by_owner.get(owner, 0))
+        theirs = echo.ms_per_update(echo.samples if owner == "all" else echo.by_owner.get(owner, 0))
+        table[owner] = {"maillage": round(mine, 4), "echo": round(theirs, 4), "difference": round(mine - theirs, 4)}
+        rows.append([owner, f"{mine:.3f}", f"{theirs:.3f}", f"{mine - theirs:+.3f}"])
+    print_table(
+        "CPU per update (ms), by who asked: Maillage and the echo bot on Maillage's set-up",
+        ["", "Maillage", "echo bot", "difference"],
+        rows,
+    )
+    methods = sorted(set(ours_calls) | set(echo_calls), key=lambda m: -ours_calls.get(m, 0))
+    print_table(
+        "Bot API calls per update",
+        ["method", "Maillage", "echo bot"],
+        [[m, ours_calls.get(m, 0), echo_calls.get(m, 0)] for m in methods],
+    )
+    return table
+
+
+async def profiled(run: Any, raw: Path, rate: int) -> tuple[dict[str, Any], Profile]:
+    result = await run(lambda bot: sampled(bot, raw, rate))
+    text = await asyncio.to_thread(raw.read_text)
+    return result, analyse(text.splitlines(), rate, result["updates"])
+
+
 async def main() -> None:
     p = parser(__doc__)
     p.add_argument("--users", type=int, default=500)
     p.add_argument("--rate", type=int, default=250, help="samples per second")
-    p.add_argument("--raw", type=Path, help="also keep py-spy's raw (collapsed) stacks here")
+    p.add_argument("--raw", type=Path, help="also keep py-spy's raw (collapsed) stacks of Maillage here")
     args = p.parse_args()
     users = 40 if args.quick else args.users
     with tempfile.TemporaryDirectory() as tmp:
         raw = args.raw or Path(tmp) / "profile.raw"
-        result = await run_maillage(users, seed=0, observe=lambda bot: sampled(bot, raw, args.rate))
-        profile = analyse(raw.read_text().splitlines(), args.rate, result["updates"])
+        result, profile = await profiled(lambda observe: run_maillage(users, seed=0, observe=observe), raw, args.rate)
+        per_user = max(1, round(result["updates"] / users))
+        echo_result, echo_profile = await profiled(
+            lambda observe: run_echo(setup_echo(), users, per_user, observe=observe), Path(tmp) / "echo.raw", args.rate
+        )
     print(f"Maillage: {result['updates']} updates, {result['updates_per_s']} updates/s under the profiler")
     summary = report(profile)
-    write_report("profile", {"run": result, "profile": summary})
+    versus = compare(profile, echo_profile, result["bot_api_calls_per_update"], echo_result["bot_api_calls_per_update"])
+    write_report(
+        "profile",
+        {
+            "run": result,
+            "profile": summary,
+            "echo_run": echo_result,
+            "echo_profile": report_quietly(echo_profile),
+            "versus_echo": versus,
+        },
+    )
+
+
+def report_quietly(profile: Profile) -> dict[str, Any]:
+    return {
+        "updates": profile.updates,
+        "samples": profile.samples,
+        "ms_per_update": round(profile.ms_per_update(profile.samples), 4),
+        "by_owner": dict(profile.by_owner.most_common()),
+        "by_kind": dict(profile.by_kind.most_common()),
+    }
 
 
 if __name__ == "__main__":

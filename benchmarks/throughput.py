@@ -269,6 +269,7 @@ async def run_maillage(
             elapsed = duration or time.monotonic() - started
             await bot.stop()
             refused = emulator.errors(expected=())
+            calls = Counter(c.method for c in emulator.calls)
     updates = len(rec.latencies)
     return {
         "label": contender.label,
@@ -281,11 +282,22 @@ async def run_maillage(
         "buttons_missing": sum(rec.missing.values()),
         "refused_calls": len(refused),
         "mix": {k: round(v / updates, 3) for k, v in sorted(rec.mix.items())},
+        "bot_api_calls_per_update": per_update(calls, updates),
     }
 
 
+def per_update(calls: Counter[str], updates: int) -> dict[str, float]:
+    """Bot API calls of each kind per update handled (getUpdates included)."""
+    return {method: round(n / max(1, updates), 3) for method, n in calls.most_common()}
+
+
 async def run_echo(
-    contender: Contender, users: int, messages: int, think: float | None = None, duration: float | None = None
+    contender: Contender,
+    users: int,
+    messages: int,
+    think: float | None = None,
+    duration: float | None = None,
+    observe: Callable[[BotProcess], contextlib.AbstractAsyncContextManager[Any]] | None = None,
 ) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         async with TelegramEmulator() as emulator:
@@ -297,9 +309,11 @@ async def run_echo(
             def script(phone: Phone) -> Callable[[], Awaitable[None]]:
                 return lambda: echo_user(phone, messages, rec)
 
-            await asyncio.gather(*(until_over(s(), s if duration else None) for s in (script(p) for p in phones)))
+            async with observe(bot) if observe else contextlib.nullcontext():
+                await asyncio.gather(*(until_over(s(), s if duration else None) for s in (script(p) for p in phones)))
             elapsed = duration or time.monotonic() - started
             await bot.stop()
+            calls = Counter(c.method for c in emulator.calls)
     updates = len(rec.latencies)
     return {
         "label": contender.label,
@@ -309,6 +323,7 @@ async def run_echo(
         "updates_per_s": round(updates / elapsed, 1),
         **latency_summary(rec.latencies),
         "timeouts": rec.timeouts,
+        "bot_api_calls_per_update": per_update(calls, updates),
     }
 
 

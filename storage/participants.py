@@ -109,6 +109,7 @@ class ParticipantRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
         self._by_telegram_id = CachedMap(db, "participants", self._load_by_telegram_id)
+        self._by_id = CachedMap(db, "participants", self._load_by_id)
 
     async def by_telegram_id(self, telegram_id: int) -> Participant | None:
         return await self._by_telegram_id.get(telegram_id)
@@ -120,6 +121,9 @@ class ParticipantRepository:
         return _participant(row) if row else None
 
     async def by_id(self, participant_id: int) -> Participant | None:
+        return await self._by_id.get(participant_id)
+
+    async def _load_by_id(self, participant_id: int) -> Participant | None:
         row = await self._db.fetch_one(
             f"SELECT {_COLUMNS}, {_THEMES} AS themes FROM participants WHERE id = ?", (participant_id,)
         )

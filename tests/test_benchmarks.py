@@ -53,6 +53,10 @@ def test_profile_quick() -> None:
     assert sum(profile["by_kind"].values()) == profile["samples"] == sum(profile["by_owner"].values())
     assert any(kind.startswith("handler handlers/directory.py") for kind in profile["by_kind"])
     assert {"ours", "PTB"} <= set(profile["by_owner"])
+    versus = report["versus_echo"]  # the echo bot on Maillage's set-up, profiled the same way
+    assert versus["all"]["echo"] > 0 and versus["all"]["maillage"] > versus["all"]["echo"]
+    assert report["echo_run"]["bot_api_calls_per_update"]["sendMessage"] == pytest.approx(1.0, abs=0.05)
+    assert report["run"]["bot_api_calls_per_update"]["answerCallbackQuery"] > 0
 
 
 @pytest.mark.timeout(300)

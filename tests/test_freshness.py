@@ -11,6 +11,7 @@ from bot.emulator import Phone, TelegramEmulator
 from storage.cache import Cached, CachedMap
 from storage.db import Database, utcnow
 from storage.exhibitors import ExhibitorRepository, NewExhibitor
+from storage.participants import NewParticipant, ParticipantRepository, Role
 from tests.conftest import BotRunner
 from tests.helpers import register_attendee, register_organiser
 from tests.processes import run_command
@@ -234,3 +235,20 @@ async def test_callers_at_once_share_one_load_and_a_failure_is_not_kept(tmp_path
         fail = False
         assert await asyncio.gather(*(cached.get() for _ in range(50))) == [2] * 50
         assert calls == 2
+
+
+async def test_a_person_read_by_id_or_telegram_id_is_never_stale(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    async with Database(tmp_path / "m.db") as db:
+        people = ParticipantRepository(db)
+        new = NewParticipant(
+            telegram_id=42, role=Role.ATTENDEE, language="fr", full_name="Camille", consent_at=utcnow()
+        )
+        async with db.transaction() as tx:
+            person_id = await people.create(new, tx)
+        assert (await people.by_id(person_id)).full_name == "Camille"  # type: ignore[union-attr]
+        assert (await people.by_telegram_id(42)).full_name == "Camille"  # type: ignore[union-attr]
+        await people.update_fields(42, full_name="Camille Martin")
+        assert (await people.by_id(person_id)).full_name == "Camille Martin"  # type: ignore[union-attr]
+        assert (await people.by_telegram_id(42)).full_name == "Camille Martin"  # type: ignore[union-attr]
+        await people.delete(42)
+        assert await people.by_id(person_id) is None and await people.by_telegram_id(42) is None
