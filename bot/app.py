@@ -23,6 +23,7 @@ from telegram.ext import (
 from bot.concurrency import PerUserUpdateProcessor
 from bot.event import LANGUAGES, Event
 from bot.i18n import Translator
+from bot.inbox import InboxQueue
 from bot.jobs import conversations, outbox, purge
 from bot.jobs import meetings as meeting_sweep
 from bot.jobs import reminders as reminder_jobs
@@ -31,6 +32,7 @@ from bot.runtime import Context, MaillageApplication, RuntimeState, Services
 from bot.services.broadcasts import BroadcastDraft, BroadcastService
 from bot.services.directory import DirectoryService
 from bot.services.flows import FlowService
+from bot.services.inbox import InboxService
 from bot.services.languages import LanguageService
 from bot.services.meeting_actions import MeetingActions
 from bot.services.meetings import MeetingDraft, MeetingService
@@ -119,6 +121,7 @@ def build_services(
         broadcasts=BroadcastService(repos, event, clock),
         reports=ReportService(repos, event),
         programme=programme,
+        inbox=InboxService(repos),
         sweep_seconds=sweep_seconds,
     )
 
@@ -141,7 +144,9 @@ def build_application(services: Services) -> MaillageApplication:
         Application.builder()
         .application_class(MaillageApplication)
         .bot(bot)
-        .concurrent_updates(PerUserUpdateProcessor())
+        # every update is in the database before Telegram is told it arrived (bot/inbox.py)
+        .update_queue(InboxQueue(services.inbox))
+        .concurrent_updates(PerUserUpdateProcessor(handled=services.inbox.handled))
         .context_types(ContextTypes(context=Context))
         .build(),
     )

@@ -9,7 +9,7 @@ the other, so conversations stay correct.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from typing import Any
 
@@ -35,12 +35,22 @@ def ordering_key(update: object) -> int | None:
 
 
 class PerUserUpdateProcessor(BaseUpdateProcessor):
-    def __init__(self, max_concurrent_updates: int = 256) -> None:
+    def __init__(
+        self, max_concurrent_updates: int = 256, handled: Callable[[int], Awaitable[None]] | None = None
+    ) -> None:
         super().__init__(max_concurrent_updates)
+        self._handled = handled  # told each update's id once its handlers are done (the inbox)
         # key -> the future completed when that user's latest update is done
         self._tails: dict[int, asyncio.Future[None]] = {}
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        try:
+            await self._in_order(update, coroutine)
+        finally:
+            if self._handled is not None and isinstance(update, Update):
+                await self._handled(update.update_id)
+
+    async def _in_order(self, update: object, coroutine: Awaitable[Any]) -> None:
         key = ordering_key(update)
         if key is None:
             await coroutine

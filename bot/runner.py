@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 
 from bot.app import ALLOWED_UPDATES, build_application, build_services, on_shutdown, on_startup
 from bot.event import load_event
+from bot.inbox import InboxQueue
 from bot.runtime import Services
 from bot.settings import Settings
 from bot.webhook import WebhookServer
@@ -27,6 +28,8 @@ async def serve(services: Services, stop: asyncio.Event) -> None:
     async with application:  # initialize (getMe) ... shutdown
         await application.start()
         await on_startup(application)
+        if isinstance(application.update_queue, InboxQueue):
+            await application.update_queue.resume(application.bot)  # before any new update
         updater = application.updater
         assert updater is not None
         if settings.webhook_url is not None:

@@ -19,6 +19,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message
 from telegram.error import BadRequest
 from telegram.ext import ExtBot
 
+from bot import inbox
 from bot.i18n import Html, to_plain
 
 log = logging.getLogger(__name__)
@@ -63,6 +64,12 @@ class MaillageBot(ExtBot[Any]):
         if "parse_mode" in data and "text" not in data and "caption" not in data:
             data = {key: value for key, value in data.items() if key != "parse_mode"}
         return await super()._do_post(endpoint, data, **kwargs)
+
+    async def answer_callback_query(self, callback_query_id: str, *args: Any, **kwargs: Any) -> bool:
+        if callback_query_id in inbox.replayed_queries:  # handed on after a restart: see bot/inbox.py
+            inbox.replayed_queries.discard(callback_query_id)
+            return True
+        return await super().answer_callback_query(callback_query_id, *args, **kwargs)
 
     async def send_message(self, *args: Any, **kwargs: Any) -> Message:
         return await super().send_message(*args, **_with_plain_labels(kwargs))

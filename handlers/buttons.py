@@ -67,7 +67,7 @@ CONSENT = family("reg:consent", "yes|no|back", LANGUAGE, ORIGIN)
 STEP = family(
     "reg",
     "name|organisation|orgtype|jobtitle|themes|lookingfor|summary",
-    "keep|skip|back|done|confirm|t:[a-z0-9_-]{1,32}|o:[a-z_]{1,20}|e:[a-z]{1,20}",
+    "keep|skip|back|done|confirm|t:[a-z0-9_-]{1,32}(?::[01])?|o:[a-z_]{1,20}|e:[a-z]{1,20}",
 )
 JOIN = family("join", "yes|no", TOKEN)
 
@@ -86,7 +86,9 @@ SEARCH = family("dir:search")
 
 # The programme: its pages, one action each (home, themes, d:<day>:<half>[:<page>], t:<theme>[:<page>],
 # s:<session>, f:<session> to follow or unfollow)
-PROGRAMME = family("pg", rf"home|themes|d:\d{{1,2}}:[01](?::\d{{1,3}})?|t:{SLUG}(?::\d{{1,3}})?|s:{SLUG}|f:{SLUG}")
+PROGRAMME = family(
+    "pg", rf"home|themes|d:\d{{1,2}}:[01](?::\d{{1,3}})?|t:{SLUG}(?::\d{{1,3}})?|s:{SLUG}|f:{SLUG}(?::[01])?"
+)
 # Organisers change a session: pick it (a page at a time), then move, re-room or cancel it
 SESSIONS_PAGE = family("pgcp", r"\d{1,3}")
 CHANGE_SESSION = family("pgc", SLUG, "move|room|cancel|cancelok", optional=1)

@@ -130,7 +130,7 @@ async def card(update: Update, context: Context, session_id: str) -> None:
     rows = []
     if not session.cancelled and me is not None:
         key = "programme.unfollow" if following else "programme.follow"
-        rows.append([buttons.PROGRAMME.button(services.tr(language, key), f"f:{session.id}")])
+        rows.append([buttons.PROGRAMME.button(services.tr(language, key), f"f:{session.id}:{int(not following)}")])
     rows += [[buttons.CARD.button(f"🏢 {e.name}"[:60], e.id)] for e in presenters]
     rows.append([buttons.PROGRAMME.button(services.tr(language, "programme.back"), "home")])
     await edit_or_send(update, context, text, InlineKeyboardMarkup(rows))
@@ -184,10 +184,12 @@ async def button(update: Update, context: Context) -> None:
     elif action.startswith("s:"):
         await card(update, context, action[2:])
     else:
-        await _toggle(update, context, action[2:])
+        session_id, _, want = action[2:].partition(":")
+        await _follow(update, context, session_id, want == "1" if want else None)
 
 
-async def _toggle(update: Update, context: Context, session_id: str) -> None:
+async def _follow(update: Update, context: Context, session_id: str, want: bool | None) -> None:
+    """The button says follow or not (an older button, without it, turns it the other way)."""
     services = context.services
     user = update.effective_user
     assert user is not None
@@ -199,7 +201,7 @@ async def _toggle(update: Update, context: Context, session_id: str) -> None:
             update, context, services.tr(language, "me.not_registered" if me is None else "fallback.stale_button")
         )
         return
-    following = await services.programme.toggle(me.id, session_id)
+    following = await services.programme.set_following(me.id, session_id, want)
     await card(update, context, session_id)
     # following sends the session to the calendar; unfollowing takes it out again (same UID,
     # METHOD:CANCEL, a higher SEQUENCE), as for a cancelled meeting

@@ -251,7 +251,8 @@ async def step_button(update: Update, context: Context) -> None:
         elif action == "done":
             after = await registration.finish_themes(tid)
         elif action.startswith("t:"):
-            conversation = await registration.toggle_theme(tid, action[2:])
+            theme_id, _, want = action[2:].partition(":")  # an older button has no ":1"/":0": it toggles
+            conversation = await registration.tick_theme(tid, theme_id, want == "1" if want else None)
             _, markup = step_prompt(services.tr, services.event, conversation, None)
             await query.edit_message_reply_markup(reply_markup=markup)
             return

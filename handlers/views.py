@@ -114,8 +114,11 @@ def step_prompt(
             )
     elif field == Field.THEMES:
         for theme in event.themes:
-            mark = "✅ " if theme.id in draft.themes else "▫️ "
-            rows.append([InlineKeyboardButton(mark + theme.label(language), callback_data=answer(f"t:{theme.id}"))])
+            ticked = theme.id in draft.themes
+            mark = "✅ " if ticked else "▫️ "
+            # the button says which way (tick or untick), so a press handled twice is harmless
+            data = answer(f"t:{theme.id}:{int(not ticked)}")
+            rows.append([InlineKeyboardButton(mark + theme.label(language), callback_data=data)])
         rows.append([InlineKeyboardButton(tr(language, "button.done"), callback_data=answer("done"))])
     if field in SKIPPABLE:
         rows.append([InlineKeyboardButton(tr(language, "button.skip"), callback_data=answer("skip"))])

@@ -281,32 +281,44 @@ class Database:
         await self.close()
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[Transaction]:
+    async def transaction(self, *, durable: bool = True) -> AsyncIterator[Transaction]:
         """A write transaction; keep it short and never call Telegram inside it.
 
         ``BEGIN IMMEDIATE`` runs on the event loop when SQLite's write lock is free (it is, unless
         another process is writing: then it waits on the writer's thread), the statements run on the
-        event loop (``Transaction``), and ``COMMIT``, which waits for the disk, on the writer's thread:
-        one hop a transaction in all."""
+        event loop (``Transaction``), and ``COMMIT``, which waits for the disk, wherever ``_commit``
+        finds best. ``durable=False`` skips the fsync (``synchronous=NORMAL`` in WAL
+        mode): the commit survives the process dying, not a power cut; for what can be done again."""
         writer = self._writer
         if writer is None:
             raise RuntimeError("database is not connected")
         async with self._write_lock:
+            if not durable:
+                writer.execute("PRAGMA synchronous=NORMAL")
             try:
-                writer.execute("BEGIN IMMEDIATE")
-            except sqlite3.OperationalError:  # busy: another process holds the write lock
-                await self._on_writer_thread(_waiting, writer, "BEGIN IMMEDIATE")
-            try:
-                yield Transaction(writer)
-            except BaseException:
+                async with self._in_transaction(writer, durable) as tx:
+                    yield tx
+            finally:
+                if not durable:
+                    writer.execute("PRAGMA synchronous=FULL")
+
+    @asynccontextmanager
+    async def _in_transaction(self, writer: sqlite3.Connection, durable: bool) -> AsyncIterator[Transaction]:
+        try:
+            writer.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError:  # busy: another process holds the write lock
+            await self._on_writer_thread(_waiting, writer, "BEGIN IMMEDIATE")
+        try:
+            yield Transaction(writer)
+        except BaseException:
+            writer.execute("ROLLBACK")
+            raise
+        try:
+            await self._commit(writer, durable)
+        except BaseException:
+            if writer.in_transaction:
                 writer.execute("ROLLBACK")
-                raise
-            try:
-                await self._commit(writer)
-            except BaseException:
-                if writer.in_transaction:
-                    writer.execute("ROLLBACK")
-                raise
+            raise
 
     async def fetch_one(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> aiosqlite.Row | None:
         return await self._read_pool().fetch_one(sql, params)
@@ -329,7 +341,7 @@ class Database:
             raise RuntimeError("database is not connected")
         return self._readers
 
-    async def _commit(self, writer: sqlite3.Connection) -> None:
+    async def _commit(self, writer: sqlite3.Connection, durable: bool = True) -> None:
         """COMMIT waits for the disk (fsync, with ``synchronous=FULL``). Where that is quick, as on
         an SSD (0.2 ms measured), it runs right here: a hop to the writer's thread would cost the
         transaction a turn of a busy event loop, and every transaction queued behind it one more.
@@ -344,7 +356,8 @@ class Database:
             took = time.perf_counter() - started
         else:
             took = await self._on_writer_thread(_timed, writer, "COMMIT")
-        self._commit_seconds += (took - self._commit_seconds) * 0.1  # a moving average
+        if durable:  # the fsync is what is measured
+            self._commit_seconds += (took - self._commit_seconds) * 0.1  # a moving average
 
     # ------------------------------------------------------------------ migrations
 

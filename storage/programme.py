@@ -29,17 +29,19 @@ class ProgrammeRepository:
         self._changes = Cached(db, "programme", self._load_changes)
         self._followed = CachedMap(db, "followers", self._load_followed)
 
-    async def follow(self, participant_id: int, session_id: str) -> bool:
-        """Toggle; True when the participant now follows the session."""
+    async def follow(self, participant_id: int, session_id: str, want: bool | None = None) -> bool:
+        """Follow (``want`` True) or not (False), or toggle (None); True when the participant now follows."""
         async with self._db.transaction() as tx:
-            removed = await tx.execute(
-                "DELETE FROM session_followers WHERE participant_id = ? AND session_id = ?",
-                (participant_id, session_id),
-            )
-            if removed:
-                return False
+            if want is not True:
+                removed = await tx.execute(
+                    "DELETE FROM session_followers WHERE participant_id = ? AND session_id = ?",
+                    (participant_id, session_id),
+                )
+                if removed or want is False:
+                    return False
             await tx.execute(
-                "INSERT INTO session_followers (participant_id, session_id, created_at) VALUES (?, ?, ?)",
+                "INSERT INTO session_followers (participant_id, session_id, created_at) VALUES (?, ?, ?)"
+                " ON CONFLICT DO NOTHING",
                 (participant_id, session_id, utcnow().isoformat()),
             )
         return True

@@ -9,6 +9,7 @@ from storage.bot_profile import BotProfileRepository
 from storage.conversations import ConversationRepository
 from storage.db import Database
 from storage.exhibitors import ExhibitorRepository
+from storage.inbox import InboxRepository
 from storage.meetings import MeetingRepository
 from storage.organiser_invites import OrganiserInviteRepository
 from storage.outbox import OutboxRepository
@@ -34,6 +35,7 @@ class Repositories:
     bot_profile: BotProfileRepository
     purges: PurgeRepository
     stats: StatsRepository
+    inbox: InboxRepository
 
     @classmethod
     def on(cls, db: Database) -> Repositories:
@@ -51,4 +53,5 @@ class Repositories:
             bot_profile=BotProfileRepository(db),
             purges=PurgeRepository(db),
             stats=StatsRepository(db),
+            inbox=InboxRepository(db),
         )

@@ -125,7 +125,7 @@ async def test_mydata_holds_everything_stored_about_the_person(emulator: Telegra
     services, boss, lucie, camille = await setup_day(emulator, runner)
     me = await services.registration.participant(camille.id)
     assert me is not None
-    await services.programme.toggle(me.id, "plenary")  # she follows the opening plenary
+    await services.programme.set_following(me.id, "plenary", True)  # she follows the opening plenary
     # an announcement to everyone, and a new meeting request half written
     from tests.test_organisers import broadcast
 

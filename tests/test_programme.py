@@ -93,7 +93,7 @@ async def test_sessions_on_cards_clashes_and_exhibitors_on_stage(emulator: Teleg
     assert "11:30" in picker.button_labels
     participant = await services.registration.participant(camille.id)
     assert participant is not None
-    await services.programme.toggle(participant.id, "pecha-kucha")
+    await services.programme.set_following(participant.id, "pecha-kucha", True)
     await camille.open_deep_link("e-repair-cafe")
     card = await camille.next_reply()
     await camille.press("📅 Demander un rendez-vous", card)

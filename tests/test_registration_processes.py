@@ -3,16 +3,29 @@
 from __future__ import annotations
 
 import re
+import sqlite3
 from pathlib import Path
 
 from bot.emulator import TelegramEmulator
 from bot.services.registration import Invitation
+from bot.telegram_bot import NOT_MODIFIED
 from storage.db import Database
 from storage.exhibitors import ExhibitorRepository, NewExhibitor
 from storage.participants import ParticipantRepository, Role
 from tests.conftest import BotRunner
 from tests.helpers import accept_consent, register_attendee, register_organiser, services_on
-from tests.processes import run_command, start_bot
+from tests.processes import run_command, start_bot, wait_until
+
+
+async def handled_what_the_crash_left(tmp_path: Path) -> None:
+    """Wait until the restarted bot has handled the updates the crash interrupted (bot/inbox.py):
+    the one in flight may be answered again ("answer with the buttons"), before what comes next."""
+
+    def left() -> int:
+        with sqlite3.connect(tmp_path / "data" / "maillage.db") as conn:
+            return int(conn.execute("SELECT COUNT(*) FROM inbox").fetchone()[0])
+
+    await wait_until(lambda: left() == 0)
 
 
 async def test_a_registration_resumes_where_it_was_after_sigkill(tmp_path: Path, emulator: TelegramEmulator) -> None:
@@ -27,6 +40,7 @@ async def test_a_registration_resumes_where_it_was_after_sigkill(tmp_path: Path,
 
     await bot.kill()
     bot = await start_bot(tmp_path, emulator)
+    await handled_what_the_crash_left(tmp_path)
     camille.skip_unread()  # a question the crash may have left unrecorded is asked again: fine
 
     await camille.press("Bailleur social", ask_type)  # the question asked before the crash
@@ -38,6 +52,7 @@ async def test_a_registration_resumes_where_it_was_after_sigkill(tmp_path: Path,
 
     await bot.kill()  # again, in the middle of ticking themes
     bot = await start_bot(tmp_path, emulator)
+    await handled_what_the_crash_left(tmp_path)
     camille.skip_unread()
 
     await camille.press("Valider", ask_themes)
@@ -55,7 +70,10 @@ async def test_a_registration_resumes_where_it_was_after_sigkill(tmp_path: Path,
     await camille.press("✅ Confirmer")
     assert "vous êtes inscrit(e)" in (await camille.next_reply()).text
     assert await bot.stop() == 0
-    assert not emulator.errors()
+    # A press the crash interrupted is handled again after the restart (bot/inbox.py): its edit may
+    # show what the message already shows, which Telegram refuses and the bot absorbs, as after a
+    # double tap. Nothing else is refused.
+    assert not [c for c in emulator.errors() if NOT_MODIFIED not in (c.description or "")]
 
 
 async def test_a_question_lost_in_a_crash_is_asked_again_at_start(

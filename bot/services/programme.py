@@ -148,12 +148,13 @@ class ProgrammeService:
             (int(lead.total_seconds()), session.start.astimezone(UTC) - lead) for lead in self.event.reminders.leads
         ]
 
-    async def toggle(self, participant_id: int, session_id: str) -> bool:
-        """Follow or stop following; the session's reminders follow the choice."""
+    async def set_following(self, participant_id: int, session_id: str, follow: bool | None = None) -> bool:
+        """Follow or stop following (None: the other way round from now); the session's reminders
+        follow the choice. Saying which makes a press handled twice (after a crash) harmless."""
         session = await self.session(session_id)
         if session is None:
             raise KeyError(session_id)
-        following = await self._repo.follow(participant_id, session_id)
+        following = await self._repo.follow(participant_id, session_id, follow)
         cleared = await self._reminders.clear_for_session(session_id, participant_id)
         scheduled: list[Reminder] = []
         if following and not session.cancelled:

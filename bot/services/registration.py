@@ -295,12 +295,15 @@ class RegistrationService:
             raise StaleAction from None
         return await self._accept(conversation, Field.ORG_TYPE, org_type)
 
-    async def toggle_theme(self, telegram_id: int, theme_id: str) -> Conversation:
+    async def tick_theme(self, telegram_id: int, theme_id: str, ticked: bool | None = None) -> Conversation:
+        """Tick or untick a theme (None: the other way round from now)."""
         conversation = await self._current(telegram_id, Field.THEMES)
         if self.event.theme(theme_id) is None:
             raise StaleAction
         themes = conversation.draft.themes
-        conversation.draft.themes = [t for t in themes if t != theme_id] if theme_id in themes else [*themes, theme_id]
+        if ticked is None:
+            ticked = theme_id not in themes
+        conversation.draft.themes = [*(t for t in themes if t != theme_id), *([theme_id] if ticked else [])]
         await self._conversations.save(_to_stored(conversation))
         return conversation
 
