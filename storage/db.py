@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import os
 import re
@@ -143,11 +144,12 @@ def _open_writer(path: Path) -> sqlite3.Connection:
     return conn
 
 
-def _waiting(conn: sqlite3.Connection, sql: str) -> None:
-    """On the writer's thread: a statement that may have to wait for SQLite's lock, up to the busy timeout."""
+def _waiting(conn: sqlite3.Connection, sql: str, *, script: bool = False) -> None:
+    """On the writer's thread: a statement (or a whole script) that may have to wait for SQLite's lock,
+    up to the busy timeout."""
     conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     try:
-        conn.execute(sql)
+        (conn.executescript if script else conn.execute)(sql)
     finally:
         conn.execute("PRAGMA busy_timeout=0")
 
@@ -163,14 +165,6 @@ def _schema_version(conn: sqlite3.Connection) -> int:
         return 0
     rows = conn.execute("SELECT COALESCE(MAX(version), 0) FROM schema_migrations").fetchall()
     return int(rows[0][0]) if rows else 0
-
-
-def _run_script(conn: sqlite3.Connection, script: str) -> None:
-    conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-    try:
-        conn.executescript(script)
-    finally:
-        conn.execute("PRAGMA busy_timeout=0")
 
 
 def _read_only(path: Path) -> sqlite3.Connection:
@@ -396,7 +390,7 @@ class Database:
     async def _apply(self, migration: Migration) -> None:
         # executescript runs the whole file; the explicit BEGIN IMMEDIATE makes it atomic
         await self._on_writer_thread(
-            _run_script,
+            functools.partial(_waiting, script=True),
             self._connected_writer(),
             "BEGIN IMMEDIATE;\n"
             "CREATE TABLE IF NOT EXISTS schema_migrations ("
