@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from datetime import datetime
 from typing import Any
 
 from telegram import Bot, Update
@@ -24,6 +25,9 @@ log = logging.getLogger(__name__)
 # Telegram refuses a second answer (as it refuses one that comes too late): they are not answered
 # again (MaillageBot.answer_callback_query); what the press asks for is still done.
 replayed_queries: set[str] = set()
+# Messages handed on after a restart, with when they first arrived: handlers/flows.py does not take
+# one again into a conversation that has moved on since (its step was saved after it arrived).
+replayed_messages: dict[int, datetime] = {}
 
 
 class InboxQueue(asyncio.Queue[object]):
@@ -46,6 +50,8 @@ class InboxQueue(asyncio.Queue[object]):
             update = Update.de_json(_payload(arrival), bot)
             if update.callback_query is not None:
                 replayed_queries.add(update.callback_query.id)
+            elif arrival.received_at is not None:
+                replayed_messages[update.update_id] = arrival.received_at
             super().put_nowait(update)
         if arrivals:
             log.info("%d updates a restart interrupted are handled now", len(arrivals))

@@ -3,14 +3,18 @@ root, maps each flow to its handlers, so this module imports no feature."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from telegram import Update
 
+from bot import inbox
 from bot.runtime import Context
 from handlers.common import Callback, reply, user_language
+
+log = logging.getLogger(__name__)
 
 Interceptor = Callable[[Update, Context], Coroutine[Any, Any, bool]]
 
@@ -30,6 +34,19 @@ def dropping(cancelled_key: str) -> Callback:
         await reply(update, context, context.services.tr(await user_language(update, context), cancelled_key))
 
     return cancel
+
+
+async def _taken_already(update: Update, context: Context) -> bool:
+    """A message the bot was handling when it crashed, handed on again at the restart (bot/inbox.py),
+    that its conversation already took: the step it answered was saved after it arrived. (If the
+    next question had not gone out yet, the start-up asks it again: bot/jobs/conversations.py.)"""
+    arrived = inbox.replayed_messages.pop(update.update_id, None)
+    if arrived is None or update.effective_user is None:
+        return False
+    if await context.services.flows.moved_on_since(update.effective_user.id, arrived):
+        log.info("update %d was taken before the restart: not again", update.update_id)
+        return True
+    return False
 
 
 class FlowRouter:
@@ -53,6 +70,8 @@ class FlowRouter:
 
     async def on_message(self, update: Update, context: Context) -> None:
         """Any message that is not a command: an interceptor's, the current flow's, or a stray one."""
+        if await _taken_already(update, context):
+            return
         for interceptor in self._interceptors:
             if await interceptor(update, context):
                 return

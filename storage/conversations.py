@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel
@@ -16,6 +17,7 @@ class StoredConversation(BaseModel):
     step: str
     data: dict[str, Any]
     prompt_pending: bool
+    updated_at: datetime | None = None  # when it was last saved (set when read)
 
 
 class ConversationRepository:
@@ -24,7 +26,7 @@ class ConversationRepository:
 
     async def get(self, telegram_id: int) -> StoredConversation | None:
         row = await self._db.fetch_one(
-            "SELECT telegram_id, flow, step, data, prompt_pending FROM conversations WHERE telegram_id = ?",
+            "SELECT telegram_id, flow, step, data, prompt_pending, updated_at FROM conversations WHERE telegram_id = ?",
             (telegram_id,),
         )
         if row is None:
@@ -35,6 +37,7 @@ class ConversationRepository:
             step=row["step"],
             data=json.loads(row["data"]),
             prompt_pending=bool(row["prompt_pending"]),
+            updated_at=datetime.fromisoformat(row["updated_at"]),
         )
 
     async def save(self, conversation: StoredConversation) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from storage.db import Database, utcnow
 
@@ -13,6 +14,7 @@ class Arrival:
     update_id: int
     user_key: int | None
     payload: str
+    received_at: datetime | None = None  # set when read back
 
 
 class InboxRepository:
@@ -55,8 +57,10 @@ class InboxRepository:
             await tx.execute("DELETE FROM inbox WHERE update_id = ?", (update_id,))
 
     async def unhandled(self) -> list[Arrival]:
-        rows = await self._db.fetch_all("SELECT update_id, user_key, payload FROM inbox ORDER BY update_id")
-        return [Arrival(int(r[0]), r[1], str(r[2])) for r in rows]
+        rows = await self._db.fetch_all(
+            "SELECT update_id, user_key, payload, received_at FROM inbox ORDER BY update_id"
+        )
+        return [Arrival(int(r[0]), r[1], str(r[2]), datetime.fromisoformat(r[3])) for r in rows]
 
     async def count(self) -> int:
         row = await self._db.fetch_one("SELECT COUNT(*) FROM inbox")

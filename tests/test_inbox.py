@@ -4,15 +4,23 @@ restart handles what the crash interrupted (bot/inbox.py). Handled updates leave
 from __future__ import annotations
 
 import asyncio
+import json
 import sqlite3
+from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.emulator import Phone, TelegramEmulator
+from tests.conftest import BotRunner
+from tests.helpers import accept_consent
 from tests.processes import start_bot, wait_until
 
 
 def inbox_rows(tmp_path: Path) -> int:
-    with sqlite3.connect(tmp_path / "data" / "maillage.db") as conn:
+    return inbox_rows_at(tmp_path / "data" / "maillage.db")
+
+
+def inbox_rows_at(path: Path) -> int:
+    with sqlite3.connect(path) as conn:
         return int(conn.execute("SELECT COUNT(*) FROM inbox").fetchone()[0])
 
 
@@ -63,3 +71,48 @@ async def test_repeated_kills_lose_nothing_and_duplicates_are_counted(
     assert duplicates <= kills  # at most the one in flight at each kill
     await wait_until(lambda: inbox_rows(tmp_path) == 0)
     assert await bot.stop() == 0
+
+
+async def replay_after_restart(runner: BotRunner, camille: Phone, text: str, arrived: datetime) -> None:
+    """As if the bot had died while handling ``text`` from Camille, received at ``arrived``."""
+    await runner.stop_all()
+    update = {
+        "update_id": 10**9,
+        "message": {
+            "message_id": 10**6,
+            "date": int(arrived.timestamp()),
+            "chat": {"id": camille.id, "type": "private", "first_name": camille.first_name},
+            "from": {"id": camille.id, "is_bot": False, "first_name": camille.first_name},
+            "text": text,
+        },
+    }
+    with sqlite3.connect(runner.db_path) as conn:
+        conn.execute(
+            "INSERT INTO inbox (update_id, user_key, payload, received_at) VALUES (?, ?, ?, ?)",
+            (update["update_id"], camille.id, json.dumps(update), arrived.isoformat()),
+        )
+    camille.skip_unread()
+    await runner.start()
+
+
+async def test_an_answer_taken_before_the_crash_is_not_taken_again(
+    emulator: TelegramEmulator, runner: BotRunner
+) -> None:
+    await runner.start()
+    camille = emulator.user("Camille")
+    await accept_consent(camille)
+    await camille.send("Camille Martin")
+    await camille.next_reply()
+    before = datetime.now(UTC)
+    await camille.send("Ville de Roubaix")
+    assert "type" in (await camille.next_reply()).text  # taken: the conversation moved on
+
+    seen = len(camille.bot_messages)
+    await replay_after_restart(runner, camille, "Ville de Roubaix", before)
+    await wait_until(lambda: inbox_rows_at(runner.db_path) == 0)
+    await asyncio.sleep(0.3)
+    assert not [m for m in camille.bot_messages[seen:] if "répondez avec les boutons" in m.text]
+
+    # one the crash came before: it is taken now
+    await replay_after_restart(runner, camille, "n'importe quoi", datetime.now(UTC))
+    assert "répondez avec les boutons" in (await camille.next_reply()).text

@@ -19,7 +19,7 @@ from tests.processes import run_command, start_bot, wait_until
 
 async def handled_what_the_crash_left(tmp_path: Path) -> None:
     """Wait until the restarted bot has handled the updates the crash interrupted (bot/inbox.py):
-    the one in flight may be answered again ("answer with the buttons"), before what comes next."""
+    the one in flight is handed on again, before what comes next."""
 
     def left() -> int:
         with sqlite3.connect(tmp_path / "data" / "maillage.db") as conn:
@@ -70,6 +70,8 @@ async def test_a_registration_resumes_where_it_was_after_sigkill(tmp_path: Path,
     await camille.press("✅ Confirmer")
     assert "vous êtes inscrit(e)" in (await camille.next_reply()).text
     assert await bot.stop() == 0
+    # An answer the crash interrupted is handed on again at the restart, and not taken twice
+    assert not [m for m in camille.bot_messages if "répondez avec les boutons" in m.text]
     # A press the crash interrupted is handled again after the restart (bot/inbox.py): its edit may
     # show what the message already shows, which Telegram refuses and the bot absorbs, as after a
     # double tap. Nothing else is refused.

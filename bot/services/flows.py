@@ -5,6 +5,7 @@ stores and loads them, typed, for any flow. Registration and profile edits keep 
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, ClassVar, Generic, TypeVar
 
 from pydantic import BaseModel
@@ -40,6 +41,12 @@ class FlowService:
         """The flow the user is in (a FlowDraft's FLOW, or registration's), None when in none."""
         stored = await self._conversations.get(telegram_id)
         return stored.flow if stored is not None else None
+
+    async def moved_on_since(self, telegram_id: int, moment: datetime) -> bool:
+        """Whether the user's conversation was saved after ``moment``, or is over: a message received
+        then, handled again after a crash, was already taken into account."""
+        stored = await self._conversations.get(telegram_id)
+        return stored is None or (stored.updated_at is not None and stored.updated_at >= moment)
 
     async def load(self, telegram_id: int, draft_type: type[DraftT]) -> Ongoing[DraftT] | None:
         """The user's conversation if it is of that flow."""
