@@ -46,9 +46,16 @@ class PerUserUpdateProcessor(BaseUpdateProcessor):
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         try:
             await self._in_order(update, coroutine)
-        finally:
-            if self._handled is not None and isinstance(update, Update):
-                await self._handled(update.update_id)
+        except asyncio.CancelledError:
+            raise  # stopped before it was done: the inbox keeps it for the next start
+        except BaseException:
+            await self._done(update)
+            raise
+        await self._done(update)
+
+    async def _done(self, update: object) -> None:
+        if self._handled is not None and isinstance(update, Update):
+            await self._handled(update.update_id)
 
     async def _in_order(self, update: object, coroutine: Awaitable[Any]) -> None:
         key = ordering_key(update)

@@ -85,7 +85,7 @@ SUGGESTIONS = family("dir:sug", PAGE)
 SEARCH = family("dir:search")
 
 # The programme: its pages, one action each (home, themes, d:<day>:<half>[:<page>], t:<theme>[:<page>],
-# s:<session>, f:<session> to follow or unfollow)
+# s:<session>, f:<session>:<1 to follow, 0 to stop following>)
 PROGRAMME = family(
     "pg", rf"home|themes|d:\d{{1,2}}:[01](?::\d{{1,3}})?|t:{SLUG}(?::\d{{1,3}})?|s:{SLUG}|f:{SLUG}(?::[01])?"
 )

@@ -9,6 +9,10 @@ import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+from telegram import Update
+
+from bot.concurrency import PerUserUpdateProcessor
 from bot.emulator import Phone, TelegramEmulator
 from tests.conftest import BotRunner
 from tests.helpers import accept_consent
@@ -116,3 +120,45 @@ async def test_an_answer_taken_before_the_crash_is_not_taken_again(
     # one the crash came before: it is taken now
     await replay_after_restart(runner, camille, "n'importe quoi", datetime.now(UTC))
     assert "répondez avec les boutons" in (await camille.next_reply()).text
+
+
+async def test_an_update_stopped_midway_stays_in_the_inbox() -> None:
+    """The processor tells the inbox an update is handled when its handlers are done, failed
+    included, and not when it was stopped (cancelled) midway: that one runs again at the next start."""
+    handled: list[int] = []
+
+    async def note(update_id: int) -> None:
+        handled.append(update_id)
+
+    processor = PerUserUpdateProcessor(handled=note)
+
+    def update(update_id: int) -> Update:
+        return Update.de_json(
+            {
+                "update_id": update_id,
+                "message": {
+                    "message_id": update_id,
+                    "date": 0,
+                    "chat": {"id": 7, "type": "private"},
+                    "from": {"id": 7, "is_bot": False, "first_name": "Camille"},
+                    "text": "bonjour",
+                },
+            },
+            None,
+        )
+
+    async def fine() -> None:
+        pass
+
+    async def failing() -> None:
+        raise RuntimeError("a handler's bug")
+
+    await processor.do_process_update(update(1), fine())
+    with pytest.raises(RuntimeError):
+        await processor.do_process_update(update(2), failing())
+    stuck = asyncio.create_task(processor.do_process_update(update(3), asyncio.sleep(10)))
+    await asyncio.sleep(0.01)
+    stuck.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await stuck
+    assert handled == [1, 2]
