@@ -34,14 +34,32 @@ def ordering_key(update: object) -> int | None:
     return None
 
 
+class Turns:
+    """Work keyed by a user or a chat, each key's in the order it was started: ``take`` returns what
+    to wait for (the key's previous work, or None) and this work's own future, for ``done``."""
+
+    def __init__(self) -> None:
+        self._tails: dict[int, asyncio.Future[None]] = {}  # key -> done when its latest work is
+
+    def take(self, key: int) -> tuple[asyncio.Future[None] | None, asyncio.Future[None]]:
+        previous = self._tails.get(key)
+        mine: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._tails[key] = mine
+        return previous, mine
+
+    def done(self, key: int, mine: asyncio.Future[None]) -> None:
+        mine.set_result(None)
+        if self._tails.get(key) is mine:
+            del self._tails[key]
+
+
 class PerUserUpdateProcessor(BaseUpdateProcessor):
     def __init__(
         self, max_concurrent_updates: int = 256, handled: Callable[[int], Awaitable[None]] | None = None
     ) -> None:
         super().__init__(max_concurrent_updates)
         self._handled = handled  # told each update's id once its handlers are done (the inbox)
-        # key -> the future completed when that user's latest update is done
-        self._tails: dict[int, asyncio.Future[None]] = {}
+        self._turns = Turns()
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         try:
@@ -63,9 +81,7 @@ class PerUserUpdateProcessor(BaseUpdateProcessor):
             await coroutine
             return
         # Everything up to the first await runs in the order PTB received the updates
-        previous = self._tails.get(key)
-        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._tails[key] = done
+        previous, mine = self._turns.take(key)
         try:
             if previous is not None:
                 try:
@@ -76,9 +92,7 @@ class PerUserUpdateProcessor(BaseUpdateProcessor):
             _acting.set(key)  # this task's own context: seen by the handler's code, and by tasks it starts
             await coroutine
         finally:
-            done.set_result(None)
-            if self._tails.get(key) is done:
-                del self._tails[key]
+            self._turns.done(key, mine)
 
     async def initialize(self) -> None:
         pass

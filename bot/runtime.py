@@ -9,6 +9,7 @@ from typing import Any, cast
 
 from telegram.ext import Application, CallbackContext, ExtBot, JobQueue
 
+from bot.concurrency import Turns
 from bot.event import Event
 from bot.i18n import Translator
 from bot.services.broadcasts import BroadcastService
@@ -54,8 +55,8 @@ class RuntimeState:
 
     outbox_task: asyncio.Task[None] | None = None
     progress_shown: dict[int, str] = field(default_factory=dict)  # broadcast id: the text last shown
-    # chat id -> done when the latest notice on its way to that chat has gone (handlers/notify.py)
-    notice_tails: dict[int, asyncio.Future[None]] = field(default_factory=dict)
+    # notices on their way to each chat, sent in order (handlers/notify.py)
+    notice_turns: Turns = field(default_factory=Turns)
     # meeting id -> its request copies still on their way to representatives
     copies_on_the_way: dict[int, set[asyncio.Future[None]]] = field(default_factory=dict)
 

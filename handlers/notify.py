@@ -101,11 +101,8 @@ def _tell_later(context: Context, notice: Notice) -> None:
     of the bot's concurrent places. Sent on its own it does neither; each chat's notices keep their
     order, and PTB awaits the task when the bot stops."""
     state = context.app.state
-    tails = state.notice_tails
     chat = notice.to.telegram_id
-    previous = tails.get(chat)
-    done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-    tails[chat] = done
+    previous, done = state.notice_turns.take(chat)
     copies = state.copies_on_the_way.setdefault(notice.request_copy, set()) if notice.request_copy else None
     if copies is not None:
         copies.add(done)
@@ -116,9 +113,7 @@ def _tell_later(context: Context, notice: Notice) -> None:
                 await previous
             await _tell_one(context, notice)
         finally:
-            done.set_result(None)
-            if tails.get(chat) is done:
-                del tails[chat]
+            state.notice_turns.done(chat, done)
             if copies is not None:
                 copies.discard(done)
                 if not copies:

@@ -61,7 +61,3 @@ class InboxRepository:
             "SELECT update_id, user_key, payload, received_at FROM inbox ORDER BY update_id"
         )
         return [Arrival(int(r[0]), r[1], str(r[2]), datetime.fromisoformat(r[3])) for r in rows]
-
-    async def count(self) -> int:
-        row = await self._db.fetch_one("SELECT COUNT(*) FROM inbox")
-        return int(row[0]) if row else 0

@@ -28,7 +28,3 @@ class InboxService:
     async def unhandled(self) -> list[Arrival]:
         """What arrived and was not handled, oldest first: what a crash interrupted."""
         return await self._inbox.unhandled()
-
-    async def waiting(self) -> int:
-        """Updates received and not yet handled."""
-        return await self._inbox.count()
