@@ -22,7 +22,7 @@ from typing import Any
 
 from benchmarks.common import EXAMPLE_EVENT
 from bot.event import Event, load_event
-from storage.db import Database
+from storage.db import SqliteDatabase
 
 ORGANISATIONS = ("Ville de Lyon", "Métropole de Lille", "Ville de Rennes", "Grenoble-Alpes Métropole", "CCAS de Nantes")
 FIRST_NAMES = ("Camille", "Dominique", "Claude", "Lou", "Sacha", "Yanis", "Inès", "Hugo", "Léa", "Mamadou")
@@ -42,7 +42,7 @@ class Generated:
 
 
 async def create_schema(path: Path) -> None:
-    async with Database(path):
+    async with SqliteDatabase(path):
         pass
 
 

@@ -36,7 +36,7 @@ from benchmarks.common import (
 )
 from benchmarks.generate import generate
 from bot.emulator import TELEGRAM_LIMITS_STRICT, Phone, TelegramEmulator
-from storage.db import Database
+from storage.db import SqliteDatabase
 
 FIRST_DUE = 3.0  # seconds after the bot is ready
 
@@ -58,7 +58,7 @@ async def prepare(path: Path, meetings: int, participants: int, exhibitors: int)
 
 async def ready_on_empty_database() -> float:
     with tempfile.TemporaryDirectory() as tmp:
-        async with Database(Path(tmp) / "bench.db"):
+        async with SqliteDatabase(Path(tmp) / "bench.db"):
             pass
         async with TelegramEmulator() as emulator:
             bot = await BotProcess.start(maillage(), emulator, Path(tmp))

@@ -40,7 +40,7 @@ from benchmarks.generate import Generated, generate
 from bot.emulator import TelegramEmulator
 from bot.event import Slot, load_event
 from bot.services.meetings import MeetingError, MeetingService
-from storage.db import Database
+from storage.db import SqliteDatabase
 from storage.participants import Participant
 
 QUERIES = ("directory page", "card", "agenda", "free slots", "booking")
@@ -55,7 +55,7 @@ async def time_queries(path: Path, generated: Generated, repeats: int, seed: int
     event = load_event(EXAMPLE_EVENT)
     rng = random.Random(seed)
     timings: dict[str, list[float]] = {q: [] for q in QUERIES}
-    async with Database(path) as db:
+    async with SqliteDatabase(path) as db:
         services = services_on(db, event)
         directory, meetings, registration = services.directory, services.meetings, services.registration
         exhibitor_ids = list(generated.exhibitor_slugs)

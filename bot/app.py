@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import cast
 
 from telegram import BotCommand, Update
@@ -32,7 +32,7 @@ from bot.runtime import Context, MaillageApplication, RuntimeState, Services
 from bot.services.broadcasts import BroadcastDraft, BroadcastService
 from bot.services.directory import DirectoryService
 from bot.services.flows import FlowService
-from bot.services.inbox import InboxService
+from bot.services.inbox import InboxService, SenderService, process_name
 from bot.services.languages import LanguageService
 from bot.services.meeting_actions import MeetingActions
 from bot.services.meetings import MeetingDraft, MeetingService
@@ -98,6 +98,7 @@ def build_services(
     """Every service of one deployment, on one set of repositories: the bot, the command line, the
     sandbox and the benchmarks all build them here. ``clock`` and ``sweep_seconds`` let tests compress time."""
     repos = Repositories.on(db)
+    name = process_name()
     registration = RegistrationService(
         repos, event, settings.organiser_ids, organiser_invite_days=settings.organiser_invite_days, clock=clock
     )
@@ -121,13 +122,16 @@ def build_services(
         broadcasts=BroadcastService(repos, event, clock),
         reports=ReportService(repos, event),
         programme=programme,
-        inbox=InboxService(repos),
+        inbox=InboxService(repos, name, timedelta(seconds=settings.inbox_lease_seconds)),
+        senders=SenderService(repos, name),
         sweep_seconds=sweep_seconds,
     )
 
 
-def build_application(services: Services) -> MaillageApplication:
+def build_application(services: Services, *, handle_here: bool = True) -> MaillageApplication:
+    """The bot; ``handle_here=False`` for an ingress, which only keeps updates for the workers."""
     settings = services.settings
+    inbox = InboxQueue(services.inbox, handle_here=handle_here, shared=services.db.backend == "postgresql")
     bot = MaillageBot(
         settings.token,
         base_url=settings.api_base_url,
@@ -145,8 +149,8 @@ def build_application(services: Services) -> MaillageApplication:
         .application_class(MaillageApplication)
         .bot(bot)
         # every update is in the database before Telegram is told it arrived (bot/inbox.py)
-        .update_queue(InboxQueue(services.inbox))
-        .concurrent_updates(PerUserUpdateProcessor(handled=services.inbox.handled))
+        .update_queue(inbox)
+        .concurrent_updates(PerUserUpdateProcessor(handled=inbox.handled))
         .context_types(ContextTypes(context=Context))
         .build(),
     )
@@ -278,11 +282,18 @@ def register_handlers(application: MaillageApplication) -> None:
     application.add_error_handler(errors.on_error)
 
 
-async def on_startup(application: MaillageApplication) -> None:
+async def on_startup(application: MaillageApplication, *, jobs: bool = True) -> None:
+    """What the bot does as it starts; ``jobs=False`` for an ingress, which handles and sends nothing."""
     services = application.services
     await services.registration.remember_bot_username(application.bot.username)
     await publish_commands(application)
-    await conversations.resume(application)
+    if not jobs:
+        return
+    if services.db.backend == "postgresql":
+        await conversations.resume(application, datetime.now(UTC) - services.inbox.lease)
+        conversations.schedule(application)
+    else:
+        await conversations.resume(application)
     meeting_sweep.schedule(application)
     await reminder_jobs.start(application)
     outbox.start(application)

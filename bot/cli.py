@@ -16,7 +16,9 @@ from bot.event import Event, EventError, Language, load_event
 from bot.files import write_private
 from bot.logs import setup_logging
 from bot.settings import ConfigError, Settings, load_settings
-from storage.db import SchemaTooNewError
+from storage.backends import check_url, is_postgres, open_database, sqlite_path
+from storage.backends import describe as describe_database
+from storage.db import DatabaseUnavailable, SchemaTooNewError
 
 if TYPE_CHECKING:
     from bot.runtime import Services
@@ -31,7 +33,7 @@ def _fail(message: str, status: int = EXIT_CONFIG) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from bot.runner import run
+    from bot.runner import Role, run
 
     settings = load_settings()
     secrets = [settings.token, settings.token.split(":", 1)[1]]
@@ -40,14 +42,20 @@ def cmd_run(args: argparse.Namespace) -> int:
     setup_logging(settings.log_level, secrets)
     try:
         stray = asyncio.run(_outside_grid(settings, load_event(settings.event_file)))
-    except SchemaTooNewError as err:
+    except (SchemaTooNewError, DatabaseUnavailable) as err:
         return _fail(str(err))
     if stray:
         return _fail(
             f"{len(stray)} meetings fall outside the event's slots since the event file changed; "
             "run python -m bot reconcile (cancels them with notice to both sides) or restore the file"
         )
-    return _run_async(settings, run(settings))
+    role: Role = getattr(args, "role", "all")
+    if role != "all" and not settings.uses_postgres:
+        return _fail(
+            f"python -m bot {role} shares a PostgreSQL database with other processes: set "
+            "DATABASE_URL=postgresql://user@host/db (with SQLite, python -m bot run does everything)"
+        )
+    return _run_async(settings, run(settings, role))
 
 
 def _run_async(settings: Settings, main: Coroutine[Any, Any, int | None]) -> int:
@@ -58,7 +66,7 @@ def _run_async(settings: Settings, main: Coroutine[Any, Any, int | None]) -> int
         return _fail(f"TELEGRAM_BOT_TOKEN was refused by the Bot API server at {settings.telegram_api_base_url}")
     except NetworkError as err:
         return _fail(f"cannot reach the Bot API server at {settings.telegram_api_base_url} ({err})", 1)
-    except SchemaTooNewError as err:
+    except (SchemaTooNewError, DatabaseUnavailable) as err:
         return _fail(str(err))
 
 
@@ -87,7 +95,7 @@ def describe_settings(settings: Settings) -> list[str]:
     return [
         f"Settings: OK ({mode})",
         f"  Bot API: {settings.telegram_api_base_url}",
-        f"  database: {settings.database_path}",
+        f"  database: {describe_database(settings.database_url)}",
         "  token: " + ("set" if settings.telegram_bot_token else "not set (only python -m bot run needs it)"),
         f"  bot username for links: {settings.bot_username or '(saved by the bot at its first start)'}",
         f"  organisers: {len(settings.organiser_ids)}",
@@ -99,15 +107,14 @@ def describe_settings(settings: Settings) -> list[str]:
 async def _services(settings: Settings, event: Event | None = None) -> AsyncIterator[Services]:
     """The services the bot itself runs (``build_services``), on the configured database."""
     from bot.app import build_services
-    from storage.db import Database
 
-    async with Database(settings.database_path) as db:
+    async with open_database(settings.database_url) as db:
         yield build_services(settings, event or load_event(settings.event_file), db)
 
 
 async def _outside_grid(settings: Settings, event: Event) -> list[str]:
     """Open meetings the event file no longer has a slot for, one line each."""
-    if not settings.database_path.exists():
+    if not _has_database(settings):
         return []
     async with _services(settings, event) as services:
         service = services.meetings
@@ -128,7 +135,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     print("\n".join(describe_settings(settings) + describe_event(event)))
     try:
         stray = asyncio.run(_outside_grid(settings, event))
-    except SchemaTooNewError as err:
+    except (SchemaTooNewError, DatabaseUnavailable) as err:
         return _fail(str(err))
     if stray:
         print(
@@ -215,12 +222,17 @@ LINKS_NEED_USERNAME = (
 )
 
 
+def _has_database(settings: Settings) -> bool:
+    """A SQLite file that exists; a PostgreSQL database always does (the connection says otherwise)."""
+    return settings.uses_postgres or settings.database_path.exists()
+
+
 def _no_database(settings: Settings) -> int | None:
     """A command that reads the event's data says so when there is none, instead of making an empty file."""
-    if settings.database_path.exists():
+    if _has_database(settings):
         return None
     return _fail(
-        f"no database at {settings.database_path}: check DATABASE_URL, "
+        f"no database at {describe_database(settings.database_url)}: check DATABASE_URL, "
         "or import the exhibitors first (python -m bot import-exhibitors FILE.csv)"
     )
 
@@ -304,6 +316,36 @@ async def _qr(settings: Settings, args: argparse.Namespace) -> int:
     return 0 if written else 1
 
 
+def cmd_migrate_db(args: argparse.Namespace) -> int:
+    settings = load_settings(require_token=False)
+    target = args.to or settings.database_url
+    for url in (args.source, target):
+        try:
+            check_url(url)
+        except ValueError as err:
+            return _fail(f"{url}: {err}")
+    if args.source == target:
+        return _fail("--from and --to name the same database")
+    if not is_postgres(args.source) and not sqlite_path(args.source).exists():
+        return _fail(f"no database at {describe_database(args.source)}")
+    return _run_async(settings, _migrate_db(args.source, target))
+
+
+async def _migrate_db(source_url: str, target_url: str) -> int:
+    from storage.transfer import TargetNotEmpty, copy_database
+
+    async with open_database(source_url) as source, open_database(target_url) as target:
+        try:
+            copied = await copy_database(source, target)
+        except TargetNotEmpty as err:
+            return _fail(f"{err}: nothing copied; point --to at an empty database")
+    print(f"copied {copied.total} rows from {describe_database(source_url)} to {describe_database(target_url)}")
+    for table, count in copied.rows.items():
+        if count:
+            print(f"  {table}: {count}")
+    return 0
+
+
 def cmd_qr(args: argparse.Namespace) -> int:
     settings = load_settings(require_token=False)
     return _run_async(settings, _qr(settings, args))
@@ -329,6 +371,12 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("run", help="run the bot (long polling, or webhook when WEBHOOK_URL is set)").set_defaults(
         func=cmd_run
     )
+    commands.add_parser(
+        "ingress", help="only receive updates and keep them for the workers (PostgreSQL; long polling or webhook)"
+    ).set_defaults(func=cmd_run, role="ingress")
+    commands.add_parser(
+        "worker", help="only handle the updates an ingress kept, send, run the jobs (PostgreSQL; as many as needed)"
+    ).set_defaults(func=cmd_run, role="worker")
     commands.add_parser("check", help="validate the settings and the event file, print a summary").set_defaults(
         func=cmd_check
     )
@@ -353,6 +401,14 @@ def build_parser() -> argparse.ArgumentParser:
     purge = commands.add_parser("purge", help="delete personal data once [privacy] purge_after_days have passed")
     purge.add_argument("--dry-run", action="store_true", help="say what would be deleted, delete nothing")
     purge.set_defaults(func=cmd_purge)
+    migrate_db = commands.add_parser(
+        "migrate-db", help="copy an event's data to another database, e.g. from SQLite to PostgreSQL"
+    )
+    migrate_db.add_argument(
+        "--from", dest="source", required=True, metavar="URL", help="sqlite:///... or postgresql://..."
+    )
+    migrate_db.add_argument("--to", metavar="URL", help="an empty database (default: DATABASE_URL)")
+    migrate_db.set_defaults(func=cmd_migrate_db)
     sandbox = commands.add_parser(
         "sandbox", help="rehearse offline: the bot on a simulated Telegram, phones side by side in a browser"
     )

@@ -62,7 +62,8 @@ def in_flight_for(per_second: int) -> int:
 
 class PacedRateLimiter(BaseRateLimiter[dict[str, Any]]):
     def __init__(self, per_second: int = 30, max_retries: int = 3) -> None:
-        self.per_second = per_second
+        self.budget = per_second  # the bot's, for every process that sends
+        self.per_second = per_second  # this process's share of it (set_share)
         self.interval = WINDOW / per_second  # the even spacing of classes 2 and 3
         self.max_retries = max_retries
         self._sent: deque[float] = deque()  # when counted messages were answered, oldest first
@@ -80,6 +81,11 @@ class PacedRateLimiter(BaseRateLimiter[dict[str, Any]]):
     async def shutdown(self) -> None:
         pass
 
+    def set_share(self, per_second: int) -> None:
+        """This process's share of the budget when several send (bot/cluster.py); 0: send nothing."""
+        self.per_second = max(0, min(per_second, self.budget))
+        self.interval = WINDOW / max(1, self.per_second)
+
     # ------------------------------------------------------------------ the window
 
     def _expire(self, now: float) -> None:
@@ -89,6 +95,8 @@ class PacedRateLimiter(BaseRateLimiter[dict[str, Any]]):
     def _until_room(self, now: float, reserve: int) -> float:
         """Seconds until the window has room for one more message and ``reserve`` more (0: room now)."""
         self._expire(now)
+        if self.per_second == 0:
+            return 0.05  # no share yet (or no longer): wait for one
         # how many counted messages must leave the window before one more fits
         excess = self._in_flight + len(self._sent) - self.per_second + 1 + reserve
         if excess <= 0:
@@ -134,7 +142,7 @@ class PacedRateLimiter(BaseRateLimiter[dict[str, Any]]):
         """Slots a message of this class must leave free: one for replies, while someone may need one."""
         if kind == REPLY or not self._in_conversation(now):
             return 0
-        return min(SPARE_FOR_REPLIES, self.per_second - 1)
+        return max(0, min(SPARE_FOR_REPLIES, self.per_second - 1))
 
     def _wait_for(self, kind: int, chat_id: int | None, now: float) -> float:
         wait = self._until_room(now, self._spare(kind, now))

@@ -5,34 +5,50 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from typing import Literal
 from urllib.parse import urlsplit
 
 from bot.app import ALLOWED_UPDATES, build_application, build_services, on_shutdown, on_startup
+from bot.cluster import BudgetShare, Claimer
 from bot.event import load_event
 from bot.inbox import InboxQueue
-from bot.runtime import Services
-from bot.settings import Settings
+from bot.runtime import MaillageApplication, Services
+from bot.settings import ConfigError, Settings
 from bot.webhook import WebhookServer
-from storage.db import Database
+from storage.backends import open_database
 
 log = logging.getLogger(__name__)
 
 POLL_TIMEOUT_SECONDS = 10
+Role = Literal["all", "ingress", "worker"]
 
 
-async def serve(services: Services, stop: asyncio.Event) -> None:
-    """Run the bot with these services until ``stop`` is set."""
+async def serve(services: Services, stop: asyncio.Event, role: Role = "all") -> None:
+    """Run the bot with these services until ``stop`` is set: all of it (``all``), or, sharing a
+    PostgreSQL database with other processes, only the ``ingress`` (receives updates, keeps them in
+    the inbox) or a ``worker`` (handles them, sends, runs the jobs)."""
     settings = services.settings
-    application = build_application(services)
+    shared = services.db.backend == "postgresql"
+    if role != "all" and not shared:
+        raise ConfigError(f"a separate {role} needs PostgreSQL (DATABASE_URL=postgresql://...): use python -m bot run")
+    application = build_application(services, handle_here=role != "ingress")
     webhook: WebhookServer | None = None
+    claimer = Claimer(application) if shared and role != "ingress" else None
+    budget = BudgetShare(application) if shared and role != "ingress" else None
     async with application:  # initialize (getMe) ... shutdown
         await application.start()
-        await on_startup(application)
-        if isinstance(application.update_queue, InboxQueue):
-            await application.update_queue.resume(application.bot)  # before any new update
+        if budget is not None:
+            await budget.start()
+        await on_startup(application, jobs=role != "ingress")
+        if claimer is not None:
+            await claimer.start()
+        elif role == "all":
+            await _take_over(application)  # the one process on SQLite: whatever a crash left is its
         updater = application.updater
         assert updater is not None
-        if settings.webhook_url is not None:
+        if role == "worker":
+            log.info("Maillage worker %s is up as @%s", services.inbox.owner, application.bot.username)
+        elif settings.webhook_url is not None:
             assert settings.webhook_secret is not None
             secret = settings.webhook_secret.get_secret_value()
             path = urlsplit(str(settings.webhook_url)).path
@@ -52,25 +68,38 @@ async def serve(services: Services, stop: asyncio.Event) -> None:
             log.info("Maillage is up as @%s, long polling", application.bot.username)
         await stop.wait()
         log.info("stopping")
+        if claimer is not None:
+            await claimer.stop()
         await on_shutdown(application)
         if webhook is not None:
             await webhook.stop()
         if updater.running:
             await updater.stop()
         await application.stop()
+        if budget is not None:
+            await budget.stop()
 
 
-async def run(settings: Settings) -> None:
-    """``python -m bot run``: open the database, serve until SIGTERM or SIGINT."""
+async def _take_over(application: MaillageApplication) -> None:
+    """Queue, oldest first, the updates a crash left unhandled."""
+    queue = application.update_queue
+    assert isinstance(queue, InboxQueue)
+    count = queue.hand_on(await application.services.inbox.take_over_all(), application.bot)
+    if count:
+        log.info("%d updates a restart interrupted are handled now", count)
+
+
+async def run(settings: Settings, role: Role = "all") -> None:
+    """``python -m bot run`` (or ``ingress``, ``worker``): open the database, serve until SIGTERM or SIGINT."""
     event = load_event(settings.event_file)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    db = Database(settings.database_path)
+    db = open_database(settings.database_url)
     await db.connect()
     try:
-        await serve(build_services(settings, event, db), stop)
+        await serve(build_services(settings, event, db), stop, role)
     finally:
         await db.close()
     log.info("stopped cleanly")

@@ -15,7 +15,7 @@ from bot.i18n import Translator
 from bot.services.broadcasts import BroadcastService
 from bot.services.directory import DirectoryService
 from bot.services.flows import FlowService
-from bot.services.inbox import InboxService
+from bot.services.inbox import InboxService, SenderService
 from bot.services.languages import LanguageService
 from bot.services.meeting_actions import MeetingActions
 from bot.services.meetings import MeetingService
@@ -46,6 +46,7 @@ class Services:
     reports: ReportService
     programme: ProgrammeService
     inbox: InboxService
+    senders: SenderService
     sweep_seconds: float = 20.0
 
 

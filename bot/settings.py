@@ -9,6 +9,8 @@ from typing import Annotated, Any, Literal
 from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from storage.backends import check_url, is_postgres, sqlite_path
+
 TELEGRAM_API = "https://api.telegram.org"
 _TOKEN_RE = re.compile(r"\d{1,20}:[A-Za-z0-9_-]{10,}")
 _SECRET_RE = re.compile(r"[A-Za-z0-9_-]{1,256}")
@@ -38,6 +40,8 @@ class Settings(BaseSettings):
     # the bot's @username without the @, for invite and stand links printed without Telegram
     # (otherwise the one saved at the bot's last start)
     bot_username: str | None = Field(default=None, pattern=r"^[A-Za-z][A-Za-z0-9_]{3,31}$")
+    # how long an update claimed by a worker that died waits before another worker takes it over
+    inbox_lease_seconds: float = Field(default=10.0, ge=1.0, le=600.0)
     webhook_url: AnyHttpUrl | None = None
     webhook_secret: SecretStr | None = None
     webhook_listen: str = "127.0.0.1"
@@ -77,9 +81,8 @@ class Settings(BaseSettings):
 
     @field_validator("database_url")
     @classmethod
-    def _sqlite_url(cls, value: str) -> str:
-        sqlite_path(value)
-        return value
+    def _database_url(cls, value: str) -> str:
+        return check_url(value.strip())
 
     @model_validator(mode="after")
     def _webhook_needs_secret(self) -> Settings:
@@ -110,20 +113,17 @@ class Settings(BaseSettings):
 
     @property
     def database_path(self) -> Path:
+        """The SQLite file (ValueError for a PostgreSQL URL)."""
         return sqlite_path(self.database_url)
+
+    @property
+    def uses_postgres(self) -> bool:
+        return is_postgres(self.database_url)
 
 
 def _with_suffix(url: str, suffix: str) -> str:
     url = url.rstrip("/")
     return url if url.endswith(f"/{suffix}") else f"{url}/{suffix}"
-
-
-def sqlite_path(url: str) -> Path:
-    """``sqlite:///relative/path`` or ``sqlite:////absolute/path``, as SQLAlchemy writes them."""
-    prefix = "sqlite:///"
-    if not url.startswith(prefix) or len(url) == len(prefix):
-        raise ValueError("must look like sqlite:///relative/path.db or sqlite:////absolute/path.db")
-    return Path(url[len(prefix) :])
 
 
 def _describe(error: dict[str, Any]) -> str:

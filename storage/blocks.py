@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import datetime
 
 from storage.cache import Cached
-from storage.db import Database, utcnow
+from storage.db import ConstraintViolated, Database, utcnow
 
 
 class BlockRepository:
@@ -26,7 +25,7 @@ class BlockRepository:
                     "INSERT INTO blocked_slots (slot_start, exhibitor_id, created_at) VALUES (?, ?, ?)",
                     (slot_start.isoformat(), exhibitor_id, utcnow().isoformat()),
                 )
-        except sqlite3.IntegrityError:
+        except ConstraintViolated:
             return False
         return True
 

@@ -62,14 +62,29 @@ class ConversationRepository:
             ),
         )
 
+    async def claim_prompt(self, telegram_id: int, step: str, saved_before: str) -> bool:
+        """Take the job of asking this step again, for one process only; False when another took it
+        (or the conversation moved on)."""
+        async with self._db.transaction() as tx:
+            changed = await tx.execute(
+                "UPDATE conversations SET prompt_pending = 0"
+                " WHERE telegram_id = ? AND step = ? AND prompt_pending = 1 AND updated_at < ?",
+                (telegram_id, step, saved_before),
+            )
+        return changed == 1
+
     async def mark_prompted(self, telegram_id: int, step: str) -> None:
         async with self._db.transaction() as tx:
             await tx.execute(
                 "UPDATE conversations SET prompt_pending = 0 WHERE telegram_id = ? AND step = ?", (telegram_id, step)
             )
 
-    async def pending_prompts(self) -> list[StoredConversation]:
-        rows = await self._db.fetch_all("SELECT telegram_id FROM conversations WHERE prompt_pending = 1")
+    async def pending_prompts(self, saved_before: str | None = None) -> list[StoredConversation]:
+        """Conversations whose prompt may not have gone out; ``saved_before``: only those saved before then."""
+        rows = await self._db.fetch_all(
+            "SELECT telegram_id FROM conversations WHERE prompt_pending = 1 AND updated_at < ?",
+            (saved_before or "9999",),
+        )
         found = [await self.get(r["telegram_id"]) for r in rows]
         return [c for c in found if c is not None]
 

@@ -5,7 +5,7 @@ Writes go through one connection behind an asyncio lock, each in a short
 two transactions on one connection. The statements run on the event loop itself:
 they take microseconds and, SQLite's write lock held, wait for nothing. Only what
 can wait leaves the loop for the writer's thread: ``BEGIN`` while another process
-holds SQLite's lock, ``COMMIT`` on a disk whose fsync is slow (``Database._commit``).
+holds SQLite's lock, ``COMMIT`` on a disk whose fsync is slow (``SqliteDatabase._commit``).
 A hop per statement, as aiosqlite makes, cost a turn of a busy loop each, and
 every transaction queued behind another waited for all of them (the throughput
 benchmark's writes stalled for 12 s that way).
@@ -32,12 +32,12 @@ import sqlite3
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeAlias, TypeVar
 
 import aiosqlite
 
@@ -45,7 +45,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 BUSY_TIMEOUT_MS = 5000
-# A COMMIT quicker than this on average runs on the event loop (Database._commit)
+# A COMMIT quicker than this on average runs on the event loop (SqliteDatabase._commit)
 INLINE_COMMIT_SECONDS = 0.002
 READER_THREADS = 2
 _MIGRATION_RE = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
@@ -53,6 +53,10 @@ _MIGRATION_RE = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 
 class SchemaTooNewError(Exception):
     """The database was written by a newer Maillage than this one."""
+
+
+class DatabaseUnavailable(Exception):
+    """The database server cannot be reached, or refused the connection; the message says which."""
 
 
 @dataclass(frozen=True)
@@ -96,7 +100,54 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-class Transaction:
+# A row as the backends return it: sqlite3.Row or asyncpg.Record, both read by position or by name.
+Row: TypeAlias = Any
+
+
+class ConstraintViolated(Exception):
+    """A write broke a rule the database enforces (a unique index, a check, a trigger)."""
+
+
+class Transaction(Protocol):
+    """A write transaction, as storage modules see it on either backend. SQL is written for SQLite
+    (``?`` placeholders); the PostgreSQL backend translates what differs (storage/postgres.py)."""
+
+    async def execute(self, sql: str, params: Sequence[Any] = ()) -> int: ...
+
+    async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None: ...
+
+    async def fetch_one(self, sql: str, params: Sequence[Any] = ()) -> Row | None: ...
+
+    async def fetch_all(self, sql: str, params: Sequence[Any] = ()) -> list[Row]: ...
+
+
+class Database(Protocol):
+    """What the repositories use of a database, whichever the backend (``storage.backends.open_database``)."""
+
+    backend: str
+
+    def transaction(self, *, durable: bool = True) -> AbstractAsyncContextManager[Transaction]: ...
+
+    async def fetch_one(self, sql: str, params: Sequence[Any] = ()) -> Row | None: ...
+
+    async def fetch_all(self, sql: str, params: Sequence[Any] = ()) -> list[Row]: ...
+
+    def version(self, group: str) -> int | None: ...
+
+    async def connect(self, *, migrate: bool = True) -> None: ...
+
+    async def close(self) -> None: ...
+
+    async def migrate(self, migrations: list[Migration] | None = None) -> int: ...
+
+    async def schema_version(self) -> int: ...
+
+    async def __aenter__(self) -> Database: ...
+
+    async def __aexit__(self, *exc: object) -> None: ...
+
+
+class SqliteTransaction:
     """The write connection inside ``BEGIN IMMEDIATE``; only storage modules see it.
 
     Its statements run right here on the event loop: holding the write lock and SQLite's own, none
@@ -106,31 +157,39 @@ class Transaction:
     def __init__(self, conn: sqlite3.Connection) -> None:
         self._conn = conn
 
-    async def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> int:
+    async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
         """Run a statement; return the number of rows it changed."""
-        cursor = self._conn.execute(sql, params)
+        cursor = self._run(sql, params)
         try:
             return cursor.rowcount
         finally:
             cursor.close()
 
     async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
-        self._conn.executemany(sql, rows).close()
-
-    async def fetch_one(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> sqlite3.Row | None:
-        cursor = self._conn.execute(sql, params)
         try:
-            row: sqlite3.Row | None = cursor.fetchone()
-            return row
+            self._conn.executemany(sql, rows).close()
+        except sqlite3.IntegrityError as err:
+            raise ConstraintViolated(str(err)) from err
+
+    async def fetch_one(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
+        cursor = self._run(sql, params)
+        try:
+            return cursor.fetchone()
         finally:
             cursor.close()
 
-    async def fetch_all(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[sqlite3.Row]:
-        cursor = self._conn.execute(sql, params)
+    async def fetch_all(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        cursor = self._run(sql, params)
         try:
             return cursor.fetchall()
         finally:
             cursor.close()
+
+    def _run(self, sql: str, params: Sequence[Any]) -> sqlite3.Cursor:
+        try:
+            return self._conn.execute(sql, params)
+        except sqlite3.IntegrityError as err:
+            raise ConstraintViolated(str(err)) from err
 
 
 def _open_writer(path: Path) -> sqlite3.Connection:
@@ -201,11 +260,11 @@ class _ReaderPool:
             raise
         return cls(connections)
 
-    async def fetch_all(self, sql: str, params: Sequence[Any] | dict[str, Any]) -> list[aiosqlite.Row]:
+    async def fetch_all(self, sql: str, params: Sequence[Any]) -> list[Row]:
         self._turn = (self._turn + 1) % len(self._connections)
         return list(await self._connections[self._turn].execute_fetchall(sql, params))
 
-    async def fetch_one(self, sql: str, params: Sequence[Any] | dict[str, Any]) -> aiosqlite.Row | None:
+    async def fetch_one(self, sql: str, params: Sequence[Any]) -> Row | None:
         rows = await self.fetch_all(sql, params)  # the queries that ask for one row select one
         return rows[0] if rows else None
 
@@ -215,7 +274,11 @@ class _ReaderPool:
         self._connections = []
 
 
-class Database:
+class SqliteDatabase:
+    """The default backend: one SQLite file (``DATABASE_URL=sqlite:///path``)."""
+
+    backend = "sqlite"
+
     def __init__(self, path: Path | str, *, reader_threads: int = READER_THREADS) -> None:
         self.path = Path(path)
         self._writer: sqlite3.Connection | None = None
@@ -267,7 +330,7 @@ class Database:
             thread, self._writer_thread = self._writer_thread, None
             thread.shutdown(wait=False)
 
-    async def __aenter__(self) -> Database:
+    async def __aenter__(self) -> SqliteDatabase:
         await self.connect()
         return self
 
@@ -275,7 +338,7 @@ class Database:
         await self.close()
 
     @asynccontextmanager
-    async def transaction(self, *, durable: bool = True) -> AsyncIterator[Transaction]:
+    async def transaction(self, *, durable: bool = True) -> AsyncIterator[SqliteTransaction]:
         """A write transaction; keep it short and never call Telegram inside it.
 
         ``BEGIN IMMEDIATE`` runs on the event loop when SQLite's write lock is free (it is, unless
@@ -297,13 +360,13 @@ class Database:
                     writer.execute("PRAGMA synchronous=FULL")
 
     @asynccontextmanager
-    async def _in_transaction(self, writer: sqlite3.Connection, durable: bool) -> AsyncIterator[Transaction]:
+    async def _in_transaction(self, writer: sqlite3.Connection, durable: bool) -> AsyncIterator[SqliteTransaction]:
         try:
             writer.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError:  # busy: another process holds the write lock
             await self._on_writer_thread(_waiting, writer, "BEGIN IMMEDIATE")
         try:
-            yield Transaction(writer)
+            yield SqliteTransaction(writer)
         except BaseException:
             writer.execute("ROLLBACK")
             raise
@@ -314,10 +377,10 @@ class Database:
                 writer.execute("ROLLBACK")
             raise
 
-    async def fetch_one(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> aiosqlite.Row | None:
+    async def fetch_one(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
         return await self._read_pool().fetch_one(sql, params)
 
-    async def fetch_all(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[aiosqlite.Row]:
+    async def fetch_all(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         return await self._read_pool().fetch_all(sql, params)
 
     def version(self, group: str) -> int | None:

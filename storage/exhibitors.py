@@ -5,11 +5,10 @@ from __future__ import annotations
 import secrets
 from datetime import datetime
 
-import aiosqlite
 from pydantic import BaseModel, ConfigDict
 
 from storage.cache import Cached
-from storage.db import Database, Transaction, utcnow
+from storage.db import Database, Row, Transaction, utcnow
 
 
 class TablesInUseError(Exception):
@@ -59,7 +58,7 @@ def new_invite_token() -> str:
     return secrets.token_urlsafe(16)
 
 
-def _exhibitor(row: aiosqlite.Row) -> Exhibitor:
+def _exhibitor(row: Row) -> Exhibitor:
     data = dict(row)
     data["themes"] = tuple(sorted(data.pop("themes").split(","))) if data.get("themes") else ()
     return Exhibitor.model_validate(data)

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Collection
 from datetime import UTC, datetime
 from enum import StrEnum
 
-import aiosqlite
 from pydantic import BaseModel, ConfigDict
 
-from storage.db import Database, Transaction, utcnow
+from storage.db import ConstraintViolated, Database, Row, Transaction, utcnow
 
 
 class Status(StrEnum):
@@ -59,7 +57,7 @@ _COLUMNS = (
 )
 
 
-def _meeting(row: aiosqlite.Row) -> Meeting:
+def _meeting(row: Row) -> Meeting:
     return Meeting.model_validate(dict(row))
 
 
@@ -109,13 +107,13 @@ class MeetingRepository:
         )
         return [_meeting(r) for r in rows]
 
-    async def accepted_after(self, moment: datetime, after_id: int = 0, limit: int = -1) -> list[Meeting]:
+    async def accepted_after(self, moment: datetime, after_id: int = 0, limit: int | None = None) -> list[Meeting]:
         """Accepted meetings from ``moment`` on, by id, from ``after_id`` (for pages of ``limit``)."""
-        rows = await self._db.fetch_all(
-            f"SELECT {_COLUMNS} FROM meetings WHERE status = 'accepted' AND slot_start > ? AND id > ?"
-            " ORDER BY id LIMIT ?",
-            (iso(moment), after_id, limit),
-        )
+        sql = f"SELECT {_COLUMNS} FROM meetings WHERE status = 'accepted' AND slot_start > ? AND id > ? ORDER BY id"
+        params: tuple[object, ...] = (iso(moment), after_id)
+        if limit is not None:
+            sql, params = f"{sql} LIMIT ?", (*params, limit)
+        rows = await self._db.fetch_all(sql, params)
         return [_meeting(r) for r in rows]
 
     async def accepted_in(self, slot_starts: Collection[datetime]) -> list[Meeting]:
@@ -130,7 +128,7 @@ class MeetingRepository:
         """Open meetings in this slot (at one exhibitor's stand, or anywhere)."""
         rows = await self._db.fetch_all(
             f"SELECT {_COLUMNS} FROM meetings WHERE status IN ('pending', 'accepted') AND slot_start = ?"
-            " AND (? IS NULL OR exhibitor_id = ?) ORDER BY id",
+            " AND (CAST(? AS BIGINT) IS NULL OR exhibitor_id = ?) ORDER BY id",
             (iso(slot_start.astimezone(UTC)), exhibitor_id, exhibitor_id),
         )
         return [_meeting(r) for r in rows]
@@ -206,7 +204,7 @@ class MeetingRepository:
                     "slot_start = proposed_slot, proposed_slot = NULL, table_no = ?, sequence = sequence + 1",
                     (free,),
                 )
-        except sqlite3.IntegrityError as err:
+        except ConstraintViolated as err:
             raise Conflict(str(err)) from err
 
     async def busy_slots_of_attendee(self, attendee_id: int, except_meeting: int | None = None) -> set[str]:
@@ -229,7 +227,7 @@ class MeetingRepository:
                     """,
                     (attendee_id, exhibitor_id, iso(slot_start), note, now, now),
                 )
-        except sqlite3.IntegrityError as err:
+        except ConstraintViolated as err:
             raise Conflict(str(err)) from err
         assert row is not None
         return _meeting(row)
@@ -261,7 +259,7 @@ class MeetingRepository:
                     """,
                     (free, answered_by, iso(utcnow()), meeting_id),
                 )
-        except sqlite3.IntegrityError as err:
+        except ConstraintViolated as err:
             raise Conflict(str(err)) from err
         return _meeting(row) if row else None
 
@@ -294,7 +292,7 @@ class MeetingRepository:
                     "slot_start = ?, awaiting = 'attendee', answered_by = ?",
                     (iso(slot_start), answered_by),
                 )
-        except sqlite3.IntegrityError as err:
+        except ConstraintViolated as err:
             raise Conflict(str(err)) from err
 
     async def cancel(self, meeting_id: int, by: str, reason: str, statuses: tuple[Status, ...]) -> Meeting | None:
@@ -354,7 +352,8 @@ class MeetingRepository:
     async def remember_message(self, meeting_id: int, participant_id: int, message_id: int) -> None:
         async with self._db.transaction() as tx:
             await tx.execute(
-                "INSERT OR REPLACE INTO meeting_messages (meeting_id, participant_id, message_id) VALUES (?, ?, ?)",
+                "INSERT INTO meeting_messages (meeting_id, participant_id, message_id) VALUES (?, ?, ?)"
+                " ON CONFLICT (meeting_id, participant_id) DO UPDATE SET message_id = excluded.message_id",
                 (meeting_id, participant_id, message_id),
             )
 
@@ -381,6 +380,8 @@ class MeetingRepository:
             if row is not None and (now - datetime.fromisoformat(row[0])).total_seconds() < interval_minutes * 60:
                 return False
             await tx.execute(
-                "INSERT OR REPLACE INTO nudges (participant_id, last_sent_at) VALUES (?, ?)", (participant_id, iso(now))
+                "INSERT INTO nudges (participant_id, last_sent_at) VALUES (?, ?)"
+                " ON CONFLICT (participant_id) DO UPDATE SET last_sent_at = excluded.last_sent_at",
+                (participant_id, iso(now)),
             )
         return True

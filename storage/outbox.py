@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-import aiosqlite
 from pydantic import BaseModel, ConfigDict
 
-from storage.db import Database, utcnow
+from storage.db import Database, Row, utcnow
 
 
 class Broadcast(BaseModel):
@@ -51,11 +50,11 @@ _BROADCAST = "id, author_id, kind, audience, send_at, created_at, progress_chat_
 _DELIVERY = "id, broadcast_id, participant_id, chat_id, text, state, attempts"
 
 
-def _broadcast(row: aiosqlite.Row) -> Broadcast:
+def _broadcast(row: Row) -> Broadcast:
     return Broadcast.model_validate(dict(row))
 
 
-def _delivery(row: aiosqlite.Row) -> Delivery:
+def _delivery(row: Row) -> Delivery:
     return Delivery.model_validate(dict(row))
 
 

@@ -7,11 +7,10 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Literal
 
-import aiosqlite
 from pydantic import BaseModel, ConfigDict
 
 from storage.cache import CachedMap
-from storage.db import Database, Transaction, utcnow
+from storage.db import Database, Row, Transaction, utcnow
 
 Language = Literal["fr", "en"]
 
@@ -89,7 +88,7 @@ async def erase_traces(tx: Transaction, participant_ids: list[int]) -> None:
         )
 
 
-def _participant(row: aiosqlite.Row) -> Participant:
+def _participant(row: Row) -> Participant:
     data = dict(row)
     data["themes"] = tuple(sorted(data.pop("themes").split(","))) if data.get("themes") else ()
     return Participant.model_validate(data)

@@ -79,9 +79,10 @@ class ProgrammeRepository:
                 INSERT INTO session_changes (session_id, start, end_at, room, cancelled, sequence, updated_at)
                 VALUES (?, ?, ?, ?, ?, 1, ?)
                 ON CONFLICT (session_id) DO UPDATE SET
-                    start = COALESCE(excluded.start, start), end_at = COALESCE(excluded.end_at, end_at),
-                    room = COALESCE(excluded.room, room), cancelled = excluded.cancelled,
-                    sequence = sequence + 1, updated_at = excluded.updated_at
+                    start = COALESCE(excluded.start, session_changes.start),
+                    end_at = COALESCE(excluded.end_at, session_changes.end_at),
+                    room = COALESCE(excluded.room, session_changes.room), cancelled = excluded.cancelled,
+                    sequence = session_changes.sequence + 1, updated_at = excluded.updated_at
                 """,
                 (
                     session_id,

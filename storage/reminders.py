@@ -6,10 +6,9 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
-import aiosqlite
 from pydantic import BaseModel, ConfigDict
 
-from storage.db import Database, Transaction, utcnow
+from storage.db import Database, Row, Transaction, utcnow
 
 
 class ReminderState(StrEnum):
@@ -38,7 +37,7 @@ class Reminder(BaseModel):
 _COLUMNS = "id, kind, meeting_id, session_id, participant_id, lead_seconds, due_at, state, claimed_at, attempts"
 
 
-def _reminder(row: aiosqlite.Row) -> Reminder:
+def _reminder(row: Row) -> Reminder:
     return Reminder.model_validate(dict(row))
 
 
@@ -82,8 +81,8 @@ class ReminderRepository:
         tx: Transaction, plans: list[MeetingReminders], leads: list[timedelta], digest_lead: timedelta
     ) -> None:
         await tx.executemany(
-            "INSERT OR IGNORE INTO reminders (kind, meeting_id, participant_id, lead_seconds, due_at)"
-            " VALUES ('meeting', ?, ?, ?, ?)",
+            "INSERT INTO reminders (kind, meeting_id, participant_id, lead_seconds, due_at)"
+            " VALUES ('meeting', ?, ?, ?, ?) ON CONFLICT DO NOTHING",
             [
                 (plan.meeting_id, person, int(lead.total_seconds()), (plan.slot_start - lead).isoformat())
                 for plan in plans
@@ -92,8 +91,8 @@ class ReminderRepository:
             ],
         )
         await tx.executemany(
-            "INSERT OR IGNORE INTO reminders (kind, meeting_id, participant_id, lead_seconds, due_at)"
-            " VALUES ('digest', NULL, ?, ?, ?)",
+            "INSERT INTO reminders (kind, meeting_id, participant_id, lead_seconds, due_at)"
+            " VALUES ('digest', NULL, ?, ?, ?) ON CONFLICT DO NOTHING",
             [
                 (person, int(digest_lead.total_seconds()), plan.digest_due.isoformat())
                 for plan in plans
@@ -142,8 +141,8 @@ class ReminderRepository:
             for participant_id in participant_ids:
                 for lead_seconds, due in dues:
                     await tx.execute(
-                        "INSERT OR IGNORE INTO reminders (kind, session_id, participant_id, lead_seconds, due_at)"
-                        " VALUES ('session', ?, ?, ?, ?)",
+                        "INSERT INTO reminders (kind, session_id, participant_id, lead_seconds, due_at)"
+                        " VALUES ('session', ?, ?, ?, ?) ON CONFLICT DO NOTHING",
                         (session_id, participant_id, lead_seconds, due.isoformat()),
                     )
             rows = await tx.fetch_all(
@@ -155,8 +154,8 @@ class ReminderRepository:
     async def schedule_digest(self, participant_id: int, due: datetime, lead: timedelta) -> list[Reminder]:
         async with self._db.transaction() as tx:
             await tx.execute(
-                "INSERT OR IGNORE INTO reminders (kind, participant_id, lead_seconds, due_at)"
-                " VALUES ('digest', ?, ?, ?)",
+                "INSERT INTO reminders (kind, participant_id, lead_seconds, due_at)"
+                " VALUES ('digest', ?, ?, ?) ON CONFLICT DO NOTHING",
                 (participant_id, int(lead.total_seconds()), due.isoformat()),
             )
             rows = await tx.fetch_all(

@@ -17,6 +17,7 @@ from storage.participants import ParticipantRepository
 from storage.programme import ProgrammeRepository
 from storage.purge import PurgeRepository
 from storage.reminders import ReminderRepository
+from storage.senders import SenderRepository
 from storage.stats import StatsRepository
 
 
@@ -36,6 +37,7 @@ class Repositories:
     purges: PurgeRepository
     stats: StatsRepository
     inbox: InboxRepository
+    senders: SenderRepository
 
     @classmethod
     def on(cls, db: Database) -> Repositories:
@@ -54,4 +56,5 @@ class Repositories:
             purges=PurgeRepository(db),
             stats=StatsRepository(db),
             inbox=InboxRepository(db),
+            senders=SenderRepository(db),
         )

@@ -18,7 +18,7 @@ class StatsRepository:
         """Live counts plus those kept from people purged after the event."""
         return await self._pairs(
             f"SELECT key, SUM(n) FROM ({live} UNION ALL"
-            f" SELECT key, count FROM archived_counts WHERE metric = '{metric}') GROUP BY key ORDER BY key"
+            f" SELECT key, count FROM archived_counts WHERE metric = '{metric}') AS counts GROUP BY key ORDER BY key"
         )
 
     async def participants_by_role(self) -> dict[str, int]:
@@ -57,8 +57,8 @@ class StatsRepository:
         row = await self._db.fetch_one(
             """
             SELECT SUM(attendance_asked),
-                   SUM(attendance_attendee = 'met' OR attendance_exhibitor = 'met'),
-                   SUM(attendance_attendee = 'no_show' OR attendance_exhibitor = 'no_show')
+                   COUNT(CASE WHEN attendance_attendee = 'met' OR attendance_exhibitor = 'met' THEN 1 END),
+                   COUNT(CASE WHEN attendance_attendee = 'no_show' OR attendance_exhibitor = 'no_show' THEN 1 END)
             FROM meetings WHERE status = 'accepted'
             """
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -20,6 +20,7 @@ from bot.runtime import Services
 from bot.settings import Settings, load_settings
 from bot.telegram_bot import NOT_MODIFIED
 from storage.db import Database
+from tests.stores import BACKENDS, TestStore, create_store, drop_store
 
 ROOT = Path(__file__).resolve().parent.parent
 HTML_ESCAPE = re.compile(r"&(?:amp|lt|gt|quot|#\d+|#x[0-9a-f]+);", re.IGNORECASE)
@@ -31,8 +32,17 @@ def event() -> Event:
     return load_event(EXAMPLE_EVENT)
 
 
+@pytest.fixture(params=BACKENDS)
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[TestStore]:
+    """This test's database, on each backend in turn (tests/stores.py)."""
+    store = create_store(request.param, tmp_path)
+    yield store
+    drop_store(store, tmp_path)
+
+
 @pytest.fixture
-async def emulator() -> AsyncIterator[TelegramEmulator]:
+async def emulator(store: TestStore) -> AsyncIterator[TelegramEmulator]:
+    """Telegram on loopback. Whatever the bot does with it reaches a database: ``store``'s."""
     async with TelegramEmulator() as emu:
         yield emu
         # Telegram refuses an edit to what a message already shows; after a double tap that is a
@@ -51,11 +61,11 @@ async def emulator() -> AsyncIterator[TelegramEmulator]:
         )
 
 
-def make_settings(emulator: TelegramEmulator, db_path: Path, **overrides: Any) -> Settings:
+def make_settings(emulator: TelegramEmulator, database_url: str, **overrides: Any) -> Settings:
     values: dict[str, Any] = {
         "telegram_bot_token": emulator.token,
         "telegram_api_base_url": emulator.root_url,
-        "database_url": f"sqlite:///{db_path}",
+        "database_url": database_url,
         "event_file": EXAMPLE_EVENT,
         "_env_file": None,
         **overrides,
@@ -74,17 +84,17 @@ class BotRunner:
     """Starts the real bot in this event loop against the emulator; stops it at teardown."""
 
     emulator: TelegramEmulator
-    db_path: Path
+    store: TestStore
     event: Event
     _running: list[tuple[asyncio.Event, asyncio.Task[None], Database]]
 
     async def start(
         self, *, clock: Callable[[], datetime] | None = None, sweep_seconds: float = 20.0, **settings: Any
     ) -> Services:
-        db = Database(self.db_path)
+        db = self.store.open()
         await db.connect()
         services = build_services(
-            make_settings(self.emulator, self.db_path, **settings),
+            make_settings(self.emulator, self.store.url, **settings),
             self.event,
             db,
             clock=clock,
@@ -111,8 +121,8 @@ class BotRunner:
 
 
 @pytest.fixture
-async def runner(emulator: TelegramEmulator, tmp_path: Path, event: Event) -> AsyncIterator[BotRunner]:
-    runner = BotRunner(emulator, tmp_path / "maillage.db", event, [])
+async def runner(emulator: TelegramEmulator, store: TestStore, event: Event) -> AsyncIterator[BotRunner]:
+    runner = BotRunner(emulator, store, event, [])
     yield runner
     await runner.stop_all()
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from bot.emulator import TelegramEmulator
 from tests.conftest import EXAMPLE_EVENT
+from tests.stores import database_url_for
 
 OUR_VARIABLES = (
     "TELEGRAM_",
@@ -54,29 +55,33 @@ def bot_environment(tmp_path: Path, emulator: TelegramEmulator, **extra: str) ->
     values = {
         "TELEGRAM_BOT_TOKEN": emulator.token,
         "TELEGRAM_API_BASE_URL": emulator.root_url,
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'data' / 'maillage.db'}",
+        "DATABASE_URL": database_url_for(tmp_path),
         "EVENT_FILE": str(EXAMPLE_EVENT),
         "LOG_LEVEL": "DEBUG",
     }
     return environment(**{**values, **extra})
 
 
-async def start_bot(tmp_path: Path, emulator: TelegramEmulator, **extra: str) -> BotProcess:
-    """Start the bot process and wait until it polls the emulator."""
+async def start_bot(tmp_path: Path, emulator: TelegramEmulator, command: str = "run", **extra: str) -> BotProcess:
+    """Start the bot process (``run``, or ``ingress``, ``worker``) and wait until it polls the emulator
+    (a worker: until it says it is up)."""
     log = tmp_path / "bot.log"
     with log.open("ab") as out:
         process = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
             "bot",
-            "run",
+            command,
             cwd=tmp_path,
             env=bot_environment(tmp_path, emulator, **extra),
             stdout=out,
             stderr=asyncio.subprocess.STDOUT,
         )
     bot = BotProcess(process, log)
-    if "WEBHOOK_URL" not in extra:
+    if command == "worker":
+        await wait_until(lambda: ("worker" in bot.text and "is up" in bot.text) or process.returncode is not None)
+        assert process.returncode is None, bot.text
+    elif "WEBHOOK_URL" not in extra:
         await wait_until(lambda: emulator.polling or process.returncode is not None)
         assert process.returncode is None, bot.text
     return bot

@@ -16,6 +16,7 @@ from storage.participants import NewParticipant, ParticipantRepository, Role
 from tests.conftest import EXAMPLE_EVENT, ROOT, BotRunner
 from tests.helpers import services_on
 from tests.processes import start_bot
+from tests.stores import TestStore
 
 RECIPIENTS = 1000
 CHATTERS = 20
@@ -120,15 +121,15 @@ async def test_a_broadcast_to_1000_keeps_the_limits_and_the_bot_answering(
     assert p95 < 1.0, f"answer p95 {p95:.3f} s; {report}"
 
 
-async def test_a_broadcast_survives_two_kills(tmp_path: Path) -> None:
+async def test_a_broadcast_survives_two_kills(store: TestStore, tmp_path: Path) -> None:
     async with TelegramEmulator(flood=TELEGRAM_LIMITS_STRICT) as emulator:
         (tmp_path / "data").mkdir()
-        async with Database(tmp_path / "data" / "maillage.db") as db:
+        async with store.open() as db:
             phones = await populate(db, emulator, 300_000, RECIPIENTS)
         from bot.event import load_event
 
         event = load_event(EXAMPLE_EVENT)
-        async with Database(tmp_path / "data" / "maillage.db") as db:
+        async with store.open() as db:
             elsewhere = services_on(db, event)
             author = await elsewhere.registration.participant(300_000)
             assert author is not None

@@ -12,8 +12,8 @@ from bot.app import build_application, build_services
 from bot.event import load_event
 from bot.settings import load_settings
 from handlers import buttons
-from storage.db import Database
 from tests.conftest import ROOT
+from tests.stores import TestStore
 
 FAMILIES = {name: f for name, f in vars(buttons).items() if isinstance(f, buttons.Family)}
 
@@ -31,11 +31,11 @@ def test_a_button_that_its_handler_would_never_see_cannot_be_built() -> None:
             bad()
 
 
-async def test_every_family_has_a_handler_and_every_handler_an_anchored_pattern(tmp_path: Path) -> None:
-    settings = load_settings(
-        telegram_bot_token="123456:" + "A" * 35, database_url=f"sqlite:///{tmp_path / 'b.db'}", _env_file=None
-    )
-    async with Database(tmp_path / "b.db") as db:
+async def test_every_family_has_a_handler_and_every_handler_an_anchored_pattern(
+    store: TestStore, tmp_path: Path
+) -> None:
+    settings = load_settings(telegram_bot_token="123456:" + "A" * 35, database_url=store.url, _env_file=None)
+    async with store.open() as db:
         application = build_application(build_services(settings, load_event(ROOT / "examples" / "event.toml"), db))
     patterns = {
         h.pattern.pattern

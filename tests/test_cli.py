@@ -17,8 +17,10 @@ import aiohttp
 import pytest
 
 from bot.emulator import TelegramEmulator
+from storage.db import bundled_migrations
 from tests.conftest import EXAMPLE_EVENT
 from tests.processes import environment, start_bot, wait_until
+from tests.stores import TestStore, store_of
 
 
 def run_cli(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
@@ -66,7 +68,9 @@ def test_check_reports_bad_settings(tmp_path: Path) -> None:
 
 
 @pytest.fixture
-async def emulator() -> AsyncIterator[TelegramEmulator]:
+async def emulator(store: TestStore) -> AsyncIterator[TelegramEmulator]:
+    """The emulator without conftest's checks (these tests make refused calls on purpose); the bot
+    processes use ``store``'s database."""
     async with TelegramEmulator() as emu:
         yield emu
 
@@ -83,7 +87,7 @@ async def test_the_bot_process_answers_and_stops_cleanly_on_sigterm(tmp_path: Pa
     assert "stopped cleanly" in bot.text
     assert emulator.token not in bot.text and emulator.token.split(":")[1] not in bot.text
     assert not emulator.errors()
-    assert (tmp_path / "data" / "maillage.db").exists()
+    assert store_of(tmp_path).scalar("SELECT MAX(version) FROM schema_migrations") == len(bundled_migrations())
 
 
 async def test_the_webhook_mode_refuses_requests_without_the_secret(tmp_path: Path, emulator: TelegramEmulator) -> None:
@@ -175,13 +179,12 @@ def test_a_database_from_a_newer_maillage_is_refused(tmp_path: Path) -> None:
     assert "newer than this Maillage" in result.stderr
 
 
-async def test_exports_from_the_command_line(tmp_path: Path, emulator: TelegramEmulator) -> None:
-    from storage.db import Database
+async def test_exports_from_the_command_line(store: TestStore, tmp_path: Path, emulator: TelegramEmulator) -> None:
     from storage.exhibitors import ExhibitorRepository, NewExhibitor
     from tests.processes import run_command
 
     (tmp_path / "data").mkdir()
-    async with Database(tmp_path / "data" / "maillage.db") as db:
+    async with store.open() as db:
         await ExhibitorRepository(db).create(
             NewExhibitor(slug="repair-cafe", name="Repair Café ; Quartiers", stand="A3")
         )
@@ -252,7 +255,7 @@ async def test_the_bot_remembers_its_username_for_the_command_line(tmp_path: Pat
 
     bot = await start_bot(tmp_path, emulator)
     assert await bot.stop() == 0
-    env = {**OFFLINE, "DATABASE_URL": f"sqlite:///{tmp_path / 'data' / 'maillage.db'}"}
+    env = {**OFFLINE, "DATABASE_URL": store_of(tmp_path).url}
     status, out = await run_command(tmp_path, emulator, "invite", "organiser", **env)
     assert status == 0, out
     assert f"https://t.me/{emulator.bot_username}?start=o-" in out and "BOT_USERNAME" not in out

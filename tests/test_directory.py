@@ -20,6 +20,7 @@ from storage.exhibitors import ExhibitorRepository
 from tests.conftest import ROOT, BotRunner
 from tests.helpers import accept_consent, register_attendee, register_organiser, services_on
 from tests.processes import run_command
+from tests.stores import TestStore
 
 EXAMPLE_CSV = ROOT / "examples" / "exhibitors.csv"
 FRENCH_EXCEL = (
@@ -50,8 +51,10 @@ async def add_meeting(
 # ---------------------------------------------------------------------- import
 
 
-async def test_the_example_file_imports_and_reimports_without_duplicates(event: Event, tmp_path: Path) -> None:
-    async with Database(tmp_path / "m.db") as db:
+async def test_the_example_file_imports_and_reimports_without_duplicates(
+    store: TestStore, event: Event, tmp_path: Path
+) -> None:
+    async with store.open() as db:
         directory = services_on(db, event).directory
         first = await directory.import_csv(EXAMPLE_CSV.read_bytes())
         assert first.ok and len(first.created) == 20 and first.updated == []
@@ -83,8 +86,8 @@ async def test_the_example_file_imports_and_reimports_without_duplicates(event: 
     ],
     ids=["cp1252-semicolons", "utf8-bom-semicolons", "utf8-commas-english-headers"],
 )
-async def test_files_from_french_excel(event: Event, tmp_path: Path, raw: bytes) -> None:
-    async with Database(tmp_path / "m.db") as db:
+async def test_files_from_french_excel(store: TestStore, event: Event, tmp_path: Path, raw: bytes) -> None:
+    async with store.open() as db:
         directory = services_on(db, event).directory
         report = await directory.import_csv(raw)
         assert report.ok, report.errors
@@ -96,8 +99,8 @@ async def test_files_from_french_excel(event: Event, tmp_path: Path, raw: bytes)
         assert cafe.tables == event.limits.default_tables_per_exhibitor  # empty: the event's default
 
 
-async def test_a_reimport_updates_by_slug(event: Event, tmp_path: Path) -> None:
-    async with Database(tmp_path / "m.db") as db:
+async def test_a_reimport_updates_by_slug(store: TestStore, event: Event, tmp_path: Path) -> None:
+    async with store.open() as db:
         directory = services_on(db, event).directory
         await directory.import_csv(EXAMPLE_CSV.read_bytes())
         changed = EXAMPLE_CSV.read_text(encoding="utf-8").replace(";A1;2;", ";Z9;4;")
@@ -107,7 +110,9 @@ async def test_a_reimport_updates_by_slug(event: Event, tmp_path: Path) -> None:
         assert soupe is not None and soupe.stand == "Z9" and soupe.tables == 4
 
 
-async def test_a_file_with_bad_rows_imports_nothing_and_reports_each(event: Event, tmp_path: Path) -> None:
+async def test_a_file_with_bad_rows_imports_nothing_and_reports_each(
+    store: TestStore, event: Event, tmp_path: Path
+) -> None:
     bad = (
         "nom;identifiant;thèmes;tables\n"
         "Bonne Structure;bonne;health;2\n"
@@ -118,7 +123,7 @@ async def test_a_file_with_bad_rows_imports_nothing_and_reports_each(event: Even
         "\n"
         "Trop De Tables;trop;mobility;99\n"  # line 8 (after a blank line)
     )
-    async with Database(tmp_path / "m.db") as db:
+    async with store.open() as db:
         directory = services_on(db, event).directory
         report = await directory.import_csv(bad.encode("utf-8"))
         assert not report.ok
@@ -133,8 +138,10 @@ async def test_a_file_with_bad_rows_imports_nothing_and_reports_each(event: Even
         assert await directory.count() == 0  # not even the good row
 
 
-async def test_tables_used_by_accepted_meetings_cannot_be_taken_away(event: Event, tmp_path: Path) -> None:
-    async with Database(tmp_path / "m.db") as db:
+async def test_tables_used_by_accepted_meetings_cannot_be_taken_away(
+    store: TestStore, event: Event, tmp_path: Path
+) -> None:
+    async with store.open() as db:
         directory = services_on(db, event).directory
         await directory.import_csv(EXAMPLE_CSV.read_bytes())
         soupe = await directory.by_slug("disco-soupe")
@@ -398,8 +405,8 @@ async def test_qr_codes_decode_to_each_stand_link(tmp_path: Path, emulator: Tele
     assert index.count("<img") == 20 and "Disco Soupe Roubaix · A1" in index
 
 
-async def test_slots_in_the_past_are_not_free(event: Event, tmp_path: Path) -> None:
-    async with Database(tmp_path / "m.db") as db:
+async def test_slots_in_the_past_are_not_free(store: TestStore, event: Event, tmp_path: Path) -> None:
+    async with store.open() as db:
         await services_on(db, event).directory.import_csv(EXAMPLE_CSV.read_bytes())
         at_lunch = services_on(
             db, event, clock=lambda: datetime(2027, 3, 16, 12, 0, tzinfo=UTC)

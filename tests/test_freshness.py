@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import re
 from datetime import UTC, datetime
+from pathlib import Path
 
 from bot.emulator import Phone, TelegramEmulator
 from storage.cache import Cached, CachedMap
@@ -15,6 +16,7 @@ from storage.participants import NewParticipant, ParticipantRepository, Role
 from tests.conftest import BotRunner
 from tests.helpers import register_attendee, register_organiser
 from tests.processes import run_command
+from tests.stores import TestStore
 from tests.test_directory import EXAMPLE_CSV, FRENCH_EXCEL, import_example
 
 BOSS = 7070
@@ -106,11 +108,11 @@ async def test_a_change_made_by_another_process_shows_at_once(emulator: Telegram
     await register_attendee(camille)
     assert await structures(camille) == 0
     status, out = await run_command(
-        runner.db_path.parent,
+        runner.store.path.parent if runner.store.path else Path.cwd(),
         emulator,
         "import-exhibitors",
         str(EXAMPLE_CSV),
-        DATABASE_URL=f"sqlite:///{runner.db_path}",
+        DATABASE_URL=runner.store.url,
         BOT_USERNAME=emulator.bot_username,
     )
     assert status == 0, out
@@ -151,8 +153,8 @@ async def test_concurrent_users_never_see_the_old_list_after_the_import(
 # ---------------------------------------------------------------------- the copies themselves
 
 
-async def test_a_copy_loaded_while_the_data_changed_is_not_kept(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    async with Database(tmp_path / "m.db") as db:
+async def test_a_copy_loaded_while_the_data_changed_is_not_kept(store: TestStore, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    async with store.open() as db:
         repo = ExhibitorRepository(db)
         loads = 0
 
@@ -177,10 +179,11 @@ async def test_a_copy_loaded_while_the_data_changed_is_not_kept(tmp_path) -> Non
         assert found is not None and found.name == "Y"
 
 
-async def test_a_database_without_versions_is_read_every_time(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    async with Database(tmp_path / "m.db") as db:
-        async with db.transaction() as tx:
-            await tx.execute("DROP TABLE cache_versions")
+async def test_a_database_without_versions_is_read_every_time(store: TestStore, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    async with store.open():
+        pass
+    store.execute("DROP TABLE cache_versions")
+    async with store.open() as db:
         assert db.version("exhibitors") is None
         calls = 0
 
@@ -195,8 +198,8 @@ async def test_a_database_without_versions_is_read_every_time(tmp_path) -> None:
         assert calls == 2
 
 
-async def test_the_exhibitor_lists_keep_sqlite_orders(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    async with Database(tmp_path / "m.db") as db:
+async def test_the_exhibitor_lists_keep_sqlite_orders(store: TestStore, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    async with store.open() as db:
         repo = ExhibitorRepository(db)
         for slug, name, themes in (
             ("b", "béton", ["mobility"]),
@@ -205,10 +208,15 @@ async def test_the_exhibitor_lists_keep_sqlite_orders(tmp_path) -> None:  # type
             ("d", "Abeille", ["services"]),
         ):
             await repo.create(NewExhibitor(slug=slug, name=name, themes=themes))
-        nocase = await db.fetch_all("SELECT slug FROM exhibitors ORDER BY name COLLATE NOCASE, id")
-        assert [e.slug for e in await repo.page(0, 10)] == [r[0] for r in nocase]
+        # SQLite's ORDER BY name COLLATE NOCASE, id (only ASCII letters fold), on either backend
+        assert [e.slug for e in await repo.page(0, 10)] == ["c", "d", "b", "a"]
+        # and its ORDER BY name, id: byte order
+        assert [e.slug for e in await repo.all()] == ["d", "a", "c", "b"]
+        if store.path is not None:
+            nocase = await db.fetch_all("SELECT slug FROM exhibitors ORDER BY name COLLATE NOCASE, id")
+            assert [r[0] for r in nocase] == ["c", "d", "b", "a"]
         binary = await db.fetch_all("SELECT slug FROM exhibitors ORDER BY name, id")
-        assert [e.slug for e in await repo.all()] == [r[0] for r in binary]
+        assert [r[0] for r in binary] == ["d", "a", "c", "b"]
         assert [e.slug for e in await repo.with_theme("mobility", 0, 10)] == ["b", "a"]
         assert [e.slug for e in await repo.with_theme("mobility", 1, 10)] == ["a"]
         assert await repo.count_by_theme() == {"mobility": 2, "services": 2}
@@ -216,8 +224,8 @@ async def test_the_exhibitor_lists_keep_sqlite_orders(tmp_path) -> None:  # type
         assert [e.slug for e in await repo.by_ids([3, 1, 99])] == ["c", "b"]
 
 
-async def test_callers_at_once_share_one_load_and_a_failure_is_not_kept(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    async with Database(tmp_path / "m.db") as db:
+async def test_callers_at_once_share_one_load_and_a_failure_is_not_kept(store: TestStore, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    async with store.open() as db:
         calls = 0
         fail = True
 
@@ -237,8 +245,8 @@ async def test_callers_at_once_share_one_load_and_a_failure_is_not_kept(tmp_path
         assert calls == 2
 
 
-async def test_a_person_read_by_id_or_telegram_id_is_never_stale(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    async with Database(tmp_path / "m.db") as db:
+async def test_a_person_read_by_id_or_telegram_id_is_never_stale(store: TestStore, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    async with store.open() as db:
         people = ParticipantRepository(db)
         new = NewParticipant(
             telegram_id=42, role=Role.ATTENDEE, language="fr", full_name="Camille", consent_at=utcnow()

@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.generate import generate
 from bot.emulator import ChatMessage, Phone, TelegramEmulator
 from bot.event import Event, load_event
 from bot.import_report import render_report
@@ -24,6 +23,7 @@ from bot.services.directory import ImportReport
 from bot.services.exhibitor_import import RowError
 from storage.repositories import Repositories
 from tests.conftest import EXAMPLE_EVENT, BotRunner, FakeClock
+from tests.stores import TestStore, generate_in
 from tests.test_meetings import BEFORE_THE_DAY
 
 BOSS = 7777
@@ -60,10 +60,12 @@ def no_apology(*phones: Phone) -> None:
 
 
 @pytest.fixture
-async def big(emulator: TelegramEmulator, tmp_path: Path, event: Event) -> AsyncIterator[tuple[Services, BotRunner]]:
+async def big(
+    emulator: TelegramEmulator, store: TestStore, tmp_path: Path, event: Event
+) -> AsyncIterator[tuple[Services, BotRunner]]:
     """500 exhibitors with 1,000 representatives and 1,000 attendees; the organiser registered."""
-    runner = BotRunner(emulator, tmp_path / "maillage.db", event, [])
-    await generate(runner.db_path, participants=2000, exhibitors=500, meetings=0, reps_per_exhibitor=2, tables=10)
+    runner = BotRunner(emulator, store, event, [])
+    await generate_in(store, tmp_path, participants=2000, exhibitors=500, meetings=0, reps_per_exhibitor=2, tables=10)
     services = await runner.start(organiser_ids=str(BOSS), clock=FakeClock(BEFORE_THE_DAY))
     yield services, runner
     await runner.stop_all()
@@ -224,9 +226,9 @@ themes = ["mobility"]
     return load_event(Path(out.name))
 
 
-async def test_three_hundred_sessions(emulator: TelegramEmulator, tmp_path: Path) -> None:
+async def test_three_hundred_sessions(emulator: TelegramEmulator, store: TestStore) -> None:
     event = event_with_sessions(300)
-    runner = BotRunner(emulator, tmp_path / "maillage.db", event, [])
+    runner = BotRunner(emulator, store, event, [])
     during = datetime(2027, 3, 16, 9, 40, tzinfo=event.tz).astimezone(UTC)
     try:
         await runner.start(clock=FakeClock(during), organiser_ids=str(BOSS))
@@ -288,7 +290,7 @@ async def test_the_broadcast_history_and_statistics_at_ten_times(
     author = await services.registration.participant_by_id(1)
     assert author is not None
     for n in range(120):
-        later = datetime.now(UTC) + timedelta(days=30)  # not due: the history lists them, nobody is sent one
+        later = BEFORE_THE_DAY + timedelta(days=30)  # not due by the bot's clock: nobody is sent one
         await outbox.create("announcement", f"theme:health-{n}", later, author.id, [(1, 1, f"Annonce {n}")])
     attendees = [
         r[0] for r in await services.db.fetch_all("SELECT id FROM participants WHERE role = 'attendee' LIMIT 300")

@@ -19,6 +19,7 @@ from storage.meetings import MeetingRepository, Status
 from storage.repositories import Repositories
 from tests.conftest import BotRunner, FakeClock
 from tests.helpers import register_attendee, register_representative, services_on
+from tests.stores import TestStore
 
 BEFORE_THE_DAY = datetime(2027, 3, 16, 6, 0, tzinfo=UTC)  # 07:00 in Paris
 
@@ -281,9 +282,8 @@ async def test_a_full_slot_is_told_to_the_representative(emulator: TelegramEmula
     assert (await meeting_of(bot, second)).status == Status.PENDING
 
 
-async def test_fifty_concurrent_accepts_for_three_tables(bot: Services) -> None:
+async def test_fifty_concurrent_accepts_for_three_tables(bot: Services, store: TestStore) -> None:
     """50 requests for the same slot, accepted all at once by two bot instances: exactly 3 win."""
-    from storage.db import Database
     from tests.test_storage import add_participant
 
     exhibitor = await soupe(bot, tables=3)
@@ -300,7 +300,7 @@ async def test_fifty_concurrent_accepts_for_three_tables(bot: Services) -> None:
         )
         ids.append(meeting.id)
         del attendee_id
-    async with Database(bot.db.path) as other_instance:
+    async with store.open() as other_instance:
         from bot.services.meetings import MeetingError
 
         services = [bot.meetings, services_on(other_instance, bot.event).meetings]

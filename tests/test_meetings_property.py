@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import tempfile
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, timedelta
 from pathlib import Path
@@ -18,12 +20,14 @@ from hypothesis import strategies as st
 
 from bot.event import Event, load_event
 from bot.services.meetings import MeetingError
-from storage.db import Database
+from storage.db import Database, SqliteDatabase
 from storage.exhibitors import ExhibitorRepository, NewExhibitor
 from storage.meetings import MeetingRepository, Status
 from storage.participants import Participant, ParticipantRepository
+from storage.transfer import TABLES as ALL_TABLES
 from tests.conftest import EXAMPLE_EVENT, FakeClock
 from tests.helpers import services_on
+from tests.stores import TestStore
 from tests.test_meetings import BEFORE_THE_DAY
 from tests.test_storage import add_participant
 
@@ -64,30 +68,43 @@ class Model:
         )
 
 
-async def scenario(steps: list[tuple[object, ...]]) -> None:
-    with tempfile.TemporaryDirectory() as folder:
-        async with Database(Path(folder) / "m.db") as db:
-            clock = FakeClock(BEFORE_THE_DAY)
-            service = services_on(db, EVENT, clock=clock).meetings
-            exhibitors = [
-                await ExhibitorRepository(db).create(NewExhibitor(slug=f"e{i}", name=f"E{i}", tables=t))
-                for i, t in enumerate(TABLES)
-            ]
-            people = ParticipantRepository(db)
-            attendees: list[Participant] = []
-            for n in range(ATTENDEES):
-                await add_participant(db, 100 + n, f"Attendee {n}")
-                attendees.append(await people.by_telegram_id(100 + n))  # type: ignore[arg-type]
-            reps: list[Participant] = []
-            for i, exhibitor in enumerate(exhibitors):
-                await add_participant(db, 200 + i, f"Rep {i}")
-                await people.make_representative(200 + i, exhibitor.id)
-                reps.append(await people.by_telegram_id(200 + i))  # type: ignore[arg-type]
-            model = Model()
-            ids: list[int] = []
-            for step in steps:
-                await apply(step, service, model, ids, attendees, reps, clock, exhibitors)
-                await check(db, model, ids)
+@asynccontextmanager
+async def empty_database(store: TestStore) -> AsyncIterator[Database]:
+    """A database with no rows: a new SQLite file, or the test's PostgreSQL schema emptied."""
+    if store.path is not None:
+        with tempfile.TemporaryDirectory() as folder:
+            async with SqliteDatabase(Path(folder) / "m.db") as db:
+                yield db
+        return
+    async with store.open() as db:
+        async with db.transaction() as tx:
+            await tx.execute(f"TRUNCATE {', '.join(ALL_TABLES)} RESTART IDENTITY CASCADE")
+        yield db
+
+
+async def scenario(store: TestStore, steps: list[tuple[object, ...]]) -> None:
+    async with empty_database(store) as db:
+        clock = FakeClock(BEFORE_THE_DAY)
+        service = services_on(db, EVENT, clock=clock).meetings
+        exhibitors = [
+            await ExhibitorRepository(db).create(NewExhibitor(slug=f"e{i}", name=f"E{i}", tables=t))
+            for i, t in enumerate(TABLES)
+        ]
+        people = ParticipantRepository(db)
+        attendees: list[Participant] = []
+        for n in range(ATTENDEES):
+            await add_participant(db, 100 + n, f"Attendee {n}")
+            attendees.append(await people.by_telegram_id(100 + n))  # type: ignore[arg-type]
+        reps: list[Participant] = []
+        for i, exhibitor in enumerate(exhibitors):
+            await add_participant(db, 200 + i, f"Rep {i}")
+            await people.make_representative(200 + i, exhibitor.id)
+            reps.append(await people.by_telegram_id(200 + i))  # type: ignore[arg-type]
+        model = Model()
+        ids: list[int] = []
+        for step in steps:
+            await apply(step, service, model, ids, attendees, reps, clock, exhibitors)
+            await check(db, model, ids)
 
 
 async def apply(step, service, model, ids, attendees, reps, clock, exhibitors) -> None:  # type: ignore[no-untyped-def]
@@ -168,7 +185,11 @@ async def check(db: Database, model: Model, ids: list[int]) -> None:
     assert all(1 <= r[3] <= r[4] for r in rows)
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=300,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],  # emptied each time
+)
 @given(st.lists(operations, min_size=6, max_size=40))
-def test_random_sequences_keep_the_invariants(steps: list[tuple[object, ...]]) -> None:
-    asyncio.run(scenario(steps))
+def test_random_sequences_keep_the_invariants(store: TestStore, steps: list[tuple[object, ...]]) -> None:
+    asyncio.run(scenario(store, steps))

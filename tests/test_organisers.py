@@ -16,6 +16,7 @@ from storage.meetings import MeetingRepository, Status
 from tests.conftest import EXAMPLE_EVENT, BotRunner, FakeClock
 from tests.helpers import next_with, register_attendee, register_organiser, register_representative
 from tests.processes import run_command, start_bot
+from tests.stores import TestStore
 from tests.test_meetings import BEFORE_THE_DAY, request
 
 BOSS = 7777
@@ -224,13 +225,12 @@ async def test_every_organiser_command_is_refused_to_others(emulator: TelegramEm
         assert "réservée" in (await camille.callback_answer(query))["text"]
 
 
-async def test_reconcile_after_the_event_file_changed(tmp_path: Path) -> None:
+async def test_reconcile_after_the_event_file_changed(store: TestStore, tmp_path: Path) -> None:
     async with TelegramEmulator() as emulator:
         bot = await start_bot(tmp_path, emulator)
         rep, camille = emulator.user("Lucie"), emulator.user("Camille")
-        from storage.db import Database
 
-        async with Database(tmp_path / "data" / "maillage.db") as db:
+        async with store.open() as db:
             exhibitor = await ExhibitorRepository(db).create(
                 NewExhibitor(slug="disco-soupe", name="Disco Soupe", stand="A1")
             )

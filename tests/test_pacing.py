@@ -92,3 +92,25 @@ async def test_replies_first_then_the_bots_own_messages_then_broadcasts() -> Non
     broadcasts_after = [t for kind, t in arrivals if kind == "broadcast" and t > reminders_done]
     assert len(broadcasts_after) >= 60  # the reminders went before most of the broadcast
     assert time.monotonic() - started < 135 / 30 + 1.0  # and the whole keeps Telegram's pace
+
+
+async def test_a_share_of_the_budget_is_kept_and_no_share_sends_nothing() -> None:
+    """Beside other processes (bot/cluster.py) a process sends at its share; with none it waits."""
+    limiter = PacedRateLimiter(per_second=30)
+    limiter.set_share(0)
+    arrivals: list[float] = []
+
+    async def send() -> bool:
+        arrivals.append(time.monotonic())
+        return True
+
+    waiting = asyncio.gather(
+        *(limiter.process_request(send, (), {}, "sendMessage", {"chat_id": c}, BROADCAST) for c in range(30))
+    )
+    await asyncio.sleep(0.5)
+    assert arrivals == []  # no share: nothing goes out
+    started = time.monotonic()
+    limiter.set_share(10)  # a third of the budget
+    await waiting
+    assert busiest_second(arrivals) <= 10
+    assert max(arrivals) - started > 1.9  # 30 at 10 a second

@@ -13,12 +13,13 @@ from pathlib import Path
 from bot.emulator import Phone, TelegramEmulator
 from bot.event import Event
 from bot.runtime import Services
-from storage.db import Database
+from storage.db import SqliteDatabase
 from storage.exhibitors import ExhibitorRepository, NewExhibitor
 from storage.repositories import Repositories
 from tests.conftest import EXAMPLE_EVENT, BotRunner, FakeClock
 from tests.helpers import next_with, register_attendee, register_organiser, register_representative
 from tests.processes import run_command, start_bot
+from tests.stores import TestStore, store_of
 from tests.test_meetings import BEFORE_THE_DAY, open_card, request
 from tests.test_registration import rows_mentioning
 
@@ -54,8 +55,10 @@ async def setup_day(emulator: TelegramEmulator, runner: BotRunner) -> tuple[Serv
     return services, boss, lucie, camille
 
 
-async def test_exports_never_hold_a_live_formula(emulator: TelegramEmulator, tmp_path: Path, event: Event) -> None:
-    runner = BotRunner(emulator, tmp_path / "data" / "maillage.db", event, [])
+async def test_exports_never_hold_a_live_formula(
+    emulator: TelegramEmulator, store: TestStore, event: Event, tmp_path: Path
+) -> None:
+    runner = BotRunner(emulator, store, event, [])
     try:
         boss = emulator.user("Hélène", user_id=BOSS)
         services = await runner.start(organiser_ids=str(BOSS), clock=FakeClock(BEFORE_THE_DAY))
@@ -110,13 +113,13 @@ async def test_forget_takes_the_name_out_of_messages_to_others(emulator: Telegra
     notice = await lucie.wait_for_text("a dû fermer le créneau")
     assert "Camille Zyxwvutsr" in notice.text
     needles: tuple[str | int, ...] = ("Zyxwvutsr", "Qwertyville", "très reconnaissable", camille.id)
-    assert rows_mentioning(runner.db_path, *needles)
+    assert rows_mentioning(runner.store, *needles)
 
     camille.skip_unread()
     await camille.send("/forget")
     await camille.press("🗑 Oui, tout supprimer", await camille.next_reply())
     await camille.wait_for_text("vos données ont été supprimées")
-    assert rows_mentioning(runner.db_path, *needles) == []
+    assert rows_mentioning(runner.store, *needles) == []
     rows = await services.db.fetch_all("SELECT text FROM deliveries WHERE text LIKE '%fermer le créneau%'")
     assert rows and all("avec … est annulé" in r["text"] for r in rows)  # the notice stays, without her name
 
@@ -175,14 +178,14 @@ async def test_personal_data_is_purged_after_the_event(emulator: TelegramEmulato
             break
         await asyncio.sleep(0.025)
     assert await Repositories.on(services.db).participants.count() == 0
-    assert rows_mentioning(runner.db_path, "Zyxwvutsr", "Qwertyville", "très reconnaissable", "Lucie") == []
+    assert rows_mentioning(runner.store, "Zyxwvutsr", "Qwertyville", "très reconnaissable", "Lucie") == []
     after = await services.reports.statistics()
     assert after.by_role == before and after.by_status.get("accepted") == 1
 
 
-async def test_the_purge_command(emulator: TelegramEmulator, tmp_path: Path) -> None:
+async def test_the_purge_command(store: TestStore, emulator: TelegramEmulator, tmp_path: Path) -> None:
     (tmp_path / "data").mkdir()
-    async with Database(tmp_path / "data" / "maillage.db") as db:
+    async with store.open() as db:
         await ExhibitorRepository(db).create(NewExhibitor(slug="disco-soupe", name="Disco Soupe"))
         from storage.db import utcnow
         from storage.participants import NewParticipant, ParticipantRepository, Role
@@ -204,19 +207,19 @@ async def test_the_purge_command(emulator: TelegramEmulator, tmp_path: Path) -> 
     past.write_text(EXAMPLE_EVENT.read_text(encoding="utf-8").replace("2027-03-16", "2020-03-16"), encoding="utf-8")
     status, out = await run_command(tmp_path, emulator, "purge", EVENT_FILE=str(past))
     assert status == 0 and "deleted 1 participants" in out, out
-    assert rows_mentioning(tmp_path / "data" / "maillage.db", "Quorblex", 987654321) == []
+    assert rows_mentioning(store_of(tmp_path), "Quorblex", 987654321) == []
 
 
 async def test_the_database_and_its_folder_are_private(tmp_path: Path) -> None:
     path = tmp_path / "new-folder" / "maillage.db"
-    async with Database(path) as db:
+    async with SqliteDatabase(path) as db:
         async with db.transaction() as tx:
             await tx.execute("CREATE TABLE scratch (x)")  # something in the WAL
         assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
         for name in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
             assert name.exists() and stat.S_IMODE(name.stat().st_mode) == 0o600, name
     path.chmod(0o644)  # a file from before: tightened at the next start
-    async with Database(path):
+    async with SqliteDatabase(path):
         assert stat.S_IMODE(path.stat().st_mode) == 0o600
 
 

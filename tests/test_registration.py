@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sqlite3
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,26 +16,27 @@ from storage.participants import OrgType, Role
 from storage.repositories import Repositories
 from tests.conftest import BotRunner
 from tests.helpers import accept_consent, register_attendee, register_organiser, register_representative
+from tests.stores import TestStore
 
 
-def rows_mentioning(db_path: Path, *needles: str | int) -> list[tuple[str, tuple[Any, ...]]]:
+def rows_mentioning(store: TestStore, *needles: str | int) -> list[tuple[str, tuple[Any, ...]]]:
     """Every row of every table holding one of the needles (texts inside cells, or equal numbers).
 
     The inbox is left out: it holds an update only while it is handled, and deletes it then
     (tests/test_inbox.py checks that it empties)."""
     found = []
-    with sqlite3.connect(db_path) as conn:
-        tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'") if r[0] != "inbox"]
-        for table in tables:
-            for row in conn.execute(f"SELECT * FROM {table}"):
-                for cell in row:
-                    if any(
-                        (isinstance(n, str) and isinstance(cell, str) and n in cell)
-                        or (isinstance(n, int) and (cell == n or (isinstance(cell, str) and str(n) in cell)))
-                        for n in needles
-                    ):
-                        found.append((table, row))
-                        break
+    for table in store.tables():
+        if table == "inbox":
+            continue
+        for row in store.query(f"SELECT * FROM {table}"):
+            for cell in row:
+                if any(
+                    (isinstance(n, str) and isinstance(cell, str) and n in cell)
+                    or (isinstance(n, int) and (cell == n or (isinstance(cell, str) and str(n) in cell)))
+                    for n in needles
+                ):
+                    found.append((table, row))
+                    break
     return found
 
 
@@ -59,7 +58,7 @@ async def test_an_attendee_registers_in_french(emulator: TelegramEmulator, bot: 
     assert notice.message_id == welcome.message_id
     assert "jamais votre identifiant Telegram" in notice.text and "/forget" in notice.text
     assert notice.button_labels == ["✅ J'accepte", "Non merci", "← Retour"]
-    assert rows_mentioning(runner.db_path, camille.id) == []  # nothing stored before consent
+    assert rows_mentioning(runner.store, camille.id) == []  # nothing stored before consent
 
     await camille.press("✅ J'accepte")
     ask_name = await camille.next_reply()
@@ -274,7 +273,7 @@ async def test_back_edit_and_stale_buttons(emulator: TelegramEmulator, bot: Serv
     first = await accept_consent(other)
     await other.press("← Retour", first)
     assert "Vos données, en bref" in (await other.next_reply()).text
-    assert rows_mentioning(runner.db_path, other.id) == []
+    assert rows_mentioning(runner.store, other.id) == []
     del ask_name
 
 
@@ -292,7 +291,7 @@ async def test_cancel_leaves_at_any_step_and_keeps_nothing(
     await camille.send("/cancel")
     assert "Inscription abandonnée : rien n'a été conservé" in (await camille.next_reply()).text
     assert ask_type.buttons == []
-    assert rows_mentioning(runner.db_path, camille.id, "Roubaix") == []
+    assert rows_mentioning(runner.store, camille.id, "Roubaix") == []
     await camille.send("bonjour")
     assert "Je n'ai pas compris" in (await camille.next_reply()).text
 
@@ -305,7 +304,7 @@ async def test_declining_consent_stores_nothing(emulator: TelegramEmulator, bot:
     await camille.wait_for_text("Vos données")
     await camille.press("Non merci", welcome)
     assert "rien n'a été enregistré" in (await camille.wait_for_text("Pas de souci")).text
-    assert rows_mentioning(runner.db_path, camille.id) == []
+    assert rows_mentioning(runner.store, camille.id) == []
 
 
 # ---------------------------------------------------------------------- representatives
@@ -340,7 +339,7 @@ async def test_invalid_and_revoked_invite_links_change_nothing(
     new_token = await ExhibitorRepository(bot.db).rotate_invite(exhibitor.id)
     await eve.open_deep_link(f"x-{exhibitor.invite_token}")  # the old, revoked link
     assert "n'est pas (ou plus) valable" in (await eve.next_reply()).text
-    assert rows_mentioning(runner.db_path, eve.id) == []
+    assert rows_mentioning(runner.store, eve.id) == []
     # a link revoked between the consent and the confirmation
     await register_representative(emulator.user("Paul"), new_token)
     marc = emulator.user("Marc", language_code="fr")
@@ -353,7 +352,7 @@ async def test_invalid_and_revoked_invite_links_change_nothing(
     await marc.press("✅ Confirmer")
     assert "n'est pas (ou plus) valable" in (await marc.next_reply()).text
     assert await bot.registration.participant(marc.id) is None
-    assert rows_mentioning(runner.db_path, marc.id) == []
+    assert rows_mentioning(runner.store, marc.id) == []
 
 
 async def test_a_registered_attendee_can_become_a_representative(emulator: TelegramEmulator, bot: Services) -> None:
@@ -476,19 +475,19 @@ async def test_forget_leaves_no_personal_data_anywhere(
     lucie = emulator.user("Lucie", last_name="Representante")
     await register_representative(lucie, exhibitor.invite_token)
     needles: tuple[str | int, ...] = ("Zyxwvutsr", "Qwertyville", "très reconnaissable", camille.id)
-    assert rows_mentioning(runner.db_path, *needles)
+    assert rows_mentioning(runner.store, *needles)
 
     await camille.send("/forget")
     confirm = await camille.next_reply()
     assert "Supprimer toutes vos données ?" in confirm.text
     await camille.press("Non, garder mes données", confirm)
     await camille.wait_for_text("Rien n'a été supprimé")
-    assert rows_mentioning(runner.db_path, *needles)
+    assert rows_mentioning(runner.store, *needles)
     await camille.send("/forget")
     confirm = await camille.next_reply()
     await camille.press("🗑 Oui, tout supprimer", confirm)
     await camille.wait_for_text("vos données ont été supprimées")
-    assert rows_mentioning(runner.db_path, *needles) == []
+    assert rows_mentioning(runner.store, *needles) == []
     assert await bot.registration.participant(lucie.id) is not None  # only hers went
     await camille.send("/forget")
     assert "rien à supprimer" in (await camille.next_reply()).text
@@ -501,7 +500,7 @@ async def test_forget_leaves_no_personal_data_anywhere(
     await nina.send("/forget")
     await nina.press("🗑 Oui, tout supprimer", await nina.next_reply())
     await nina.wait_for_text("vos données ont été supprimées")
-    assert rows_mentioning(runner.db_path, "Abcdefgh", nina.id) == []
+    assert rows_mentioning(runner.store, "Abcdefgh", nina.id) == []
 
 
 async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 5.0) -> None:
@@ -564,7 +563,7 @@ async def test_language_before_and_during_registration(
     prompt = await lea.next_reply()
     await lea.press("🇬🇧 English", prompt)
     await lea.wait_for_text("Your data, in short")  # the registration starts in that language
-    assert rows_mentioning(runner.db_path, lea.id) == []
+    assert rows_mentioning(runner.store, lea.id) == []
     await lea.press("✅ I accept", prompt)
     assert "full name" in (await lea.next_reply()).text
     await lea.send("/language")

@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import re
-import sqlite3
 from pathlib import Path
 
 from bot.emulator import TelegramEmulator
 from bot.services.registration import Invitation
 from bot.telegram_bot import NOT_MODIFIED
-from storage.db import Database
 from storage.exhibitors import ExhibitorRepository, NewExhibitor
 from storage.participants import ParticipantRepository, Role
 from tests.conftest import BotRunner
 from tests.helpers import accept_consent, register_attendee, register_organiser, services_on
 from tests.processes import run_command, start_bot, wait_until
+from tests.stores import TestStore, store_of
 
 
 async def handled_what_the_crash_left(tmp_path: Path) -> None:
@@ -22,8 +21,7 @@ async def handled_what_the_crash_left(tmp_path: Path) -> None:
     the one in flight is handed on again, before what comes next."""
 
     def left() -> int:
-        with sqlite3.connect(tmp_path / "data" / "maillage.db") as conn:
-            return int(conn.execute("SELECT COUNT(*) FROM inbox").fetchone()[0])
+        return int(store_of(tmp_path).scalar("SELECT COUNT(*) FROM inbox"))
 
     await wait_until(lambda: left() == 0)
 
@@ -83,12 +81,14 @@ async def test_a_question_lost_in_a_crash_is_asked_again_at_start(
 ) -> None:
     camille = emulator.user("Camille", language_code="fr")
     await camille.send("/start")  # the chat exists
-    async with Database(runner.db_path) as db:
+    async with runner.store.open() as db:
         # as if the bot had stored the consent, then died before asking the first question
         await runner.start()
         await runner.stop_all()
         await services_on(db, runner.event).registration.begin(camille.id, "fr", None, "Camille")
-    await runner.start()
+    # On PostgreSQL, where other workers may be at work, a question is asked again once it has waited
+    # longer than a claim's lease (a live worker asks its own within milliseconds): a short one here
+    await runner.start(inbox_lease_seconds=1)
     resumed = await camille.wait_for_text("Reprenons où nous en étions")
     assert "nom complet" in resumed.text
     await runner.stop_all()
@@ -98,7 +98,9 @@ async def test_a_question_lost_in_a_crash_is_asked_again_at_start(
     assert len([m for m in camille.bot_messages if "Reprenons" in m.text]) == 1
 
 
-async def test_organiser_invite_links_are_single_use(tmp_path: Path, emulator: TelegramEmulator) -> None:
+async def test_organiser_invite_links_are_single_use(
+    store: TestStore, tmp_path: Path, emulator: TelegramEmulator
+) -> None:
     bot = await start_bot(tmp_path, emulator)
     status, out = await run_command(tmp_path, emulator, "invite", "organiser")
     assert status == 0, out
@@ -125,7 +127,7 @@ async def test_organiser_invite_links_are_single_use(tmp_path: Path, emulator: T
     await camille.wait_for_text("Vous faites désormais partie de l'équipe d'organisation")
     assert await bot.stop() == 0
 
-    async with Database(tmp_path / "data" / "maillage.db") as db:
+    async with store.open() as db:
         roles = {
             p.telegram_id: p.role
             for p in [await ParticipantRepository(db).by_telegram_id(u.id) for u in (helene, camille)]
@@ -135,9 +137,11 @@ async def test_organiser_invite_links_are_single_use(tmp_path: Path, emulator: T
     assert Invitation.from_code(payload[0] + payload[2:]) is not None
 
 
-async def test_exhibitor_invite_links_from_the_command_line(tmp_path: Path, emulator: TelegramEmulator) -> None:
+async def test_exhibitor_invite_links_from_the_command_line(
+    store: TestStore, tmp_path: Path, emulator: TelegramEmulator
+) -> None:
     (tmp_path / "data").mkdir()
-    async with Database(tmp_path / "data" / "maillage.db") as db:
+    async with store.open() as db:
         exhibitor = await ExhibitorRepository(db).create(NewExhibitor(slug="repair-cafe", name="Repair Café"))
     status, out = await run_command(tmp_path, emulator, "invite", "exhibitor", "repair-cafe")
     assert status == 0 and f"start=x-{exhibitor.invite_token}" in out

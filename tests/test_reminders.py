@@ -13,7 +13,6 @@ import pytest
 from bot.emulator import ChatMessage, Phone, TelegramEmulator
 from bot.event import Event, load_event
 from bot.runtime import Services
-from storage.db import Database
 from storage.exhibitors import ExhibitorRepository, NewExhibitor
 from storage.meetings import MeetingRepository
 from storage.reminders import ReminderRepository
@@ -214,7 +213,7 @@ async def test_late_reminders_go_at_once_unless_the_meeting_began(
     await runner.stop_all()
     now = datetime.now(UTC)
     ahead, begun = services.event.slots[0].start.astimezone(UTC), now - timedelta(minutes=1)
-    async with Database(runner.db_path) as db, db.transaction() as tx:
+    async with runner.store.open() as db, db.transaction() as tx:
         for slot, due in ((ahead, now - timedelta(minutes=10)), (begun, now - timedelta(minutes=16))):
             meeting = await tx.fetch_one(
                 "INSERT INTO meetings (exhibitor_id, slot_start, status, table_no, created_at, updated_at)"
@@ -252,7 +251,7 @@ async def test_flood_control_is_honoured(emulator: TelegramEmulator, runner: Bot
     rep_id = (await services.registration.participant(rep.id)).id  # type: ignore[union-attr]
     await runner.stop_all()
     now = datetime.now(UTC)
-    async with Database(runner.db_path) as db, db.transaction() as tx:
+    async with runner.store.open() as db, db.transaction() as tx:
         for n, stand in enumerate(stands):
             meeting = await tx.fetch_one(
                 "INSERT INTO meetings (exhibitor_id, slot_start, status, table_no, created_at, updated_at)"
@@ -280,6 +279,7 @@ async def test_a_reminder_beyond_the_horizon_is_picked_up_later(
 
     monkeypatch.setattr(bot.jobs.reminders, "HORIZON", timedelta(seconds=2))
     monkeypatch.setattr(bot.jobs.reminders, "TOP_UP_EVERY", timedelta(seconds=0.5))
+    monkeypatch.setattr(bot.jobs.reminders, "TOP_UP_EVERY_SHARED", timedelta(seconds=0.5))  # on PostgreSQL
     services = await runner.start()
     rep = emulator.user("Jo", language_code="en")
     stand = await ExhibitorRepository(services.db).create(NewExhibitor(slug="s0", name="Stand 0", stand="B0", tables=1))
@@ -287,7 +287,7 @@ async def test_a_reminder_beyond_the_horizon_is_picked_up_later(
     rep_id = (await services.registration.participant(rep.id)).id  # type: ignore[union-attr]
     await runner.stop_all()
     now = datetime.now(UTC)
-    async with Database(runner.db_path) as db, db.transaction() as tx:
+    async with runner.store.open() as db, db.transaction() as tx:
         meeting = await tx.fetch_one(
             "INSERT INTO meetings (exhibitor_id, slot_start, status, table_no, created_at, updated_at)"
             " VALUES (?, ?, 'accepted', 1, ?, ?) RETURNING id",

@@ -18,11 +18,11 @@ from pathlib import Path
 
 from bot.emulator import TelegramEmulator
 from bot.pacing import WINDOW
-from storage.db import Database
 from storage.exhibitors import ExhibitorRepository, NewExhibitor
 from storage.participants import NewParticipant, ParticipantRepository, Role
 from tests.conftest import ROOT
 from tests.processes import start_bot
+from tests.stores import TestStore
 
 MEETINGS = 100  # two people each: 200 reminders
 SPREAD = 20.0  # seconds over which they fall due
@@ -31,11 +31,11 @@ KILLS = 4
 LEASE = 15.0  # bot.services.reminders.DEFAULT_LEASE
 
 
-async def prepare(db_path: Path, emulator: TelegramEmulator, start: datetime) -> dict[int, datetime]:
+async def prepare(store: TestStore, emulator: TelegramEmulator, start: datetime) -> dict[int, datetime]:
     """People, exhibitors, accepted meetings on the event day, and one reminder row per person due soon."""
     due_by_user: dict[int, datetime] = {}
     slot = datetime(2027, 3, 16, 9, 30, tzinfo=UTC)  # the meetings themselves are ahead
-    async with Database(db_path) as db:
+    async with store.open() as db:
         people = ParticipantRepository(db)
         for n in range(MEETINGS):
             exhibitor = await ExhibitorRepository(db).create(
@@ -73,13 +73,13 @@ async def prepare(db_path: Path, emulator: TelegramEmulator, start: datetime) ->
     return due_by_user
 
 
-async def test_no_reminder_is_lost_when_the_bot_is_killed(tmp_path: Path) -> None:
+async def test_no_reminder_is_lost_when_the_bot_is_killed(store: TestStore, tmp_path: Path) -> None:
     rng = random.Random(20261125)
     async with TelegramEmulator() as emulator:
         wall0, mono0 = time.time(), time.monotonic()
         start = datetime.fromtimestamp(wall0, UTC)
         (tmp_path / "data").mkdir()
-        due_by_user = await prepare(tmp_path / "data" / "maillage.db", emulator, start)
+        due_by_user = await prepare(store, emulator, start)
         kill_at = sorted(rng.uniform(FIRST_DUE + 1, FIRST_DUE + SPREAD - 1) for _ in range(KILLS))
         gaps: list[tuple[float, float]] = []  # (killed, polling again), seconds since start
         bot = await start_bot(tmp_path, emulator, LOG_LEVEL="WARNING")

@@ -77,12 +77,18 @@ def test_database_urls_as_sqlalchemy_writes_them(url: str, path: Path) -> None:
     assert settings(telegram_bot_token=TOKEN, database_url=url).database_path == path
 
 
+@pytest.mark.parametrize("url", ["postgresql://bot:pw@db.example.org:5432/maillage", "postgres://bot@localhost/m"])
+def test_postgresql_urls_select_the_postgresql_backend(url: str) -> None:
+    assert settings(telegram_bot_token=TOKEN, database_url=url).uses_postgres
+
+
 @pytest.mark.parametrize(
     ("values", "message"),
     [
         ({}, "TELEGRAM_BOT_TOKEN is missing"),
         ({"telegram_bot_token": "not-a-token"}, "TELEGRAM_BOT_TOKEN is invalid"),
-        ({"telegram_bot_token": TOKEN, "database_url": "postgres://x"}, "DATABASE_URL is invalid"),
+        ({"telegram_bot_token": TOKEN, "database_url": "mysql://x"}, "DATABASE_URL is invalid"),
+        ({"telegram_bot_token": TOKEN, "database_url": "postgresql://"}, "DATABASE_URL is invalid"),
         ({"telegram_bot_token": TOKEN, "organiser_ids": "12,abc"}, "ORGANISER_IDS is invalid"),
         ({"telegram_bot_token": TOKEN, "default_language": "de"}, "DEFAULT_LANGUAGE is invalid"),
         ({"telegram_bot_token": TOKEN, "log_level": "LOUD"}, "LOG_LEVEL is invalid"),

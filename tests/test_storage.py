@@ -7,11 +7,22 @@ import sqlite3
 import threading
 from pathlib import Path
 
+import asyncpg
 import pytest
 
 import storage.db
-from storage.db import Database, Migration, SchemaTooNewError, bundled_migrations, utcnow
+from storage.db import (
+    ConstraintViolated,
+    Database,
+    Migration,
+    SchemaTooNewError,
+    SqliteDatabase,
+    bundled_migrations,
+    utcnow,
+)
 from storage.participants import NewParticipant, ParticipantRepository, Role
+from storage.postgres import postgres_migrations
+from tests.stores import TestStore
 
 
 async def add_participant(db: Database, telegram_id: int, name: str = "Camille Martin") -> int:
@@ -28,53 +39,60 @@ async def add_participant(db: Database, telegram_id: int, name: str = "Camille M
 
 
 @pytest.fixture
-async def db(tmp_path: Path):  # type: ignore[no-untyped-def]
-    async with Database(tmp_path / "nested" / "m.db") as database:
+async def db(store: TestStore):  # type: ignore[no-untyped-def]
+    async with store.open() as database:
         yield database
+
+
+@pytest.fixture
+async def sqlite_db(tmp_path: Path):  # type: ignore[no-untyped-def]
+    async with SqliteDatabase(tmp_path / "nested" / "m.db") as database:
+        yield database
+
+
+async def test_the_sqlite_folder_is_made_on_demand(sqlite_db: SqliteDatabase) -> None:
+    assert sqlite_db.path.exists()
 
 
 async def test_migrations_run_at_start_and_are_recorded(db: Database) -> None:
     latest = bundled_migrations()[-1].version
     assert await db.schema_version() == latest
-    assert db.path.exists()  # the folder was created on demand
     rows = await db.fetch_all("SELECT version, name FROM schema_migrations ORDER BY version")
     assert [r["version"] for r in rows] == list(range(1, latest + 1))
 
 
-async def test_reopening_applies_nothing_twice(tmp_path: Path) -> None:
-    path = tmp_path / "m.db"
-    async with Database(path) as first:
+async def test_reopening_applies_nothing_twice(store: TestStore) -> None:
+    async with store.open() as first:
         await add_participant(first, 1)
-    async with Database(path) as second:
+    async with store.open() as second:
         assert (await ParticipantRepository(second).by_telegram_id(1)).themes == ("health",)  # type: ignore[union-attr]
         assert len(await second.fetch_all("SELECT * FROM schema_migrations")) == len(bundled_migrations())
 
 
-async def test_a_database_newer_than_the_code_is_refused(tmp_path: Path) -> None:
-    path = tmp_path / "m.db"
-    async with Database(path):
+async def test_a_database_newer_than_the_code_is_refused(store: TestStore) -> None:
+    async with store.open():
         pass
-    with sqlite3.connect(path) as conn:
-        conn.execute("INSERT INTO schema_migrations VALUES (999, 'from_the_future', '2030-01-01')")
-    database = Database(path)
+    store.execute("INSERT INTO schema_migrations VALUES (999, 'from_the_future', '2030-01-01')")
+    database = store.open()
     with pytest.raises(SchemaTooNewError, match="schema version 999, newer than this Maillage"):
         await database.connect()
     await database.close()
 
 
-async def test_a_failing_migration_leaves_nothing_behind(db: Database) -> None:
+async def test_a_failing_migration_leaves_nothing_behind(db: Database, store: TestStore) -> None:
     current = await db.schema_version()
-    broken = [*bundled_migrations(), Migration(current + 1, "broken", "CREATE TABLE half (x);\nTHIS IS NOT SQL;")]
-    with pytest.raises(sqlite3.OperationalError):
+    migrations = postgres_migrations() if db.backend == "postgresql" else bundled_migrations()
+    broken = [*migrations, Migration(current + 1, "broken", "CREATE TABLE half (x TEXT);\nTHIS IS NOT SQL;")]
+    with pytest.raises((sqlite3.OperationalError, asyncpg.PostgresSyntaxError)):
         await db.migrate(broken)
     assert await db.schema_version() == current
-    assert await db.fetch_one("SELECT name FROM sqlite_master WHERE name = 'half'") is None
+    assert "half" not in store.tables()
 
 
-async def test_pragmas(db: Database) -> None:
-    assert (await db.fetch_one("PRAGMA journal_mode"))[0] == "wal"  # type: ignore[index]
-    assert (await db.fetch_one("PRAGMA foreign_keys"))[0] == 1  # type: ignore[index]
-    assert (await db.fetch_one("PRAGMA busy_timeout"))[0] >= 1000  # type: ignore[index]
+async def test_pragmas(sqlite_db: SqliteDatabase) -> None:
+    assert (await sqlite_db.fetch_one("PRAGMA journal_mode"))[0] == "wal"  # type: ignore[index]
+    assert (await sqlite_db.fetch_one("PRAGMA foreign_keys"))[0] == 1  # type: ignore[index]
+    assert (await sqlite_db.fetch_one("PRAGMA busy_timeout"))[0] >= 1000  # type: ignore[index]
 
 
 async def test_a_failed_transaction_is_rolled_back(db: Database) -> None:
@@ -91,13 +109,13 @@ async def test_a_failed_transaction_is_rolled_back(db: Database) -> None:
 
 
 async def test_the_schema_refuses_what_the_domain_forbids(db: Database) -> None:
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(ConstraintViolated):
         async with db.transaction() as tx:
             await tx.execute(
                 "INSERT INTO participants (telegram_id, role, language, full_name, consent_at, created_at, updated_at)"
                 " VALUES (1, 'attendee', 'de', 'Camille', 'x', 'x', 'x')"
             )
-    with pytest.raises(sqlite3.IntegrityError):  # a representative must belong to an exhibitor
+    with pytest.raises(ConstraintViolated):  # a representative must belong to an exhibitor
         async with db.transaction() as tx:
             await tx.execute(
                 "INSERT INTO participants (telegram_id, role, language, full_name, consent_at, created_at, updated_at)"
@@ -106,7 +124,7 @@ async def test_the_schema_refuses_what_the_domain_forbids(db: Database) -> None:
 
 
 async def test_reads_are_refused_writes(db: Database) -> None:
-    with pytest.raises(sqlite3.OperationalError):
+    with pytest.raises((sqlite3.OperationalError, asyncpg.ReadOnlySQLTransactionError)):
         await db.fetch_all("DELETE FROM participants")
 
 
@@ -128,7 +146,7 @@ async def test_concurrent_writers_never_collide(db: Database, disk: str, monkeyp
     assert [r["language"] for r in rows] == ["en"]
 
 
-def commits_by_thread(db: Database) -> list[int]:
+def commits_by_thread(db: SqliteDatabase) -> list[int]:
     """The thread of every COMMIT the database's writer runs from now on."""
     threads: list[int] = []
     db._writer.set_trace_callback(  # type: ignore[union-attr]
@@ -138,18 +156,19 @@ def commits_by_thread(db: Database) -> list[int]:
 
 
 async def test_commits_leave_the_event_loop_when_the_disk_is_slow(
-    db: Database, monkeypatch: pytest.MonkeyPatch
+    sqlite_db: SqliteDatabase, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    threads = commits_by_thread(db)
-    await add_participant(db, 1)
+    threads = commits_by_thread(sqlite_db)
+    await add_participant(sqlite_db, 1)
     assert threads == [threading.get_ident()]  # quick here: on the event loop
     monkeypatch.setattr(storage.db, "INLINE_COMMIT_SECONDS", 0.0)
-    await add_participant(db, 2)
-    await add_participant(db, 3)
+    await add_participant(sqlite_db, 2)
+    await add_participant(sqlite_db, 3)
     assert threads[1:] and threading.get_ident() not in threads[1:]
 
 
-async def test_a_writer_in_another_process_is_waited_for_off_the_event_loop(db: Database) -> None:
+async def test_a_writer_in_another_process_is_waited_for_off_the_event_loop(sqlite_db: SqliteDatabase) -> None:
+    db = sqlite_db
     other = sqlite3.connect(db.path, isolation_level=None, check_same_thread=False)
     other.execute("BEGIN IMMEDIATE")  # another process holds SQLite's write lock
     asyncio.get_running_loop().call_later(0.3, other.execute, "COMMIT")
@@ -169,10 +188,10 @@ async def test_a_writer_in_another_process_is_waited_for_off_the_event_loop(db: 
     assert ticks >= 10  # the loop ran on while the write waited for the lock
 
 
-async def test_two_processes_share_the_file(tmp_path: Path) -> None:
-    """Another connection (as a second process would) waits on the busy timeout, not fails."""
-    path = tmp_path / "m.db"
-    async with Database(path) as one, Database(path) as two:
+async def test_two_processes_share_the_database(store: TestStore) -> None:
+    """Another connection (as a second process would) waits its turn to write, not fails: SQLite's busy
+    timeout, PostgreSQL's advisory write lock."""
+    async with store.open() as one, store.open() as two:
         await asyncio.gather(*(add_participant(one if i % 2 else two, i) for i in range(100)))
         assert await ParticipantRepository(one).count() == 100
 

@@ -28,6 +28,9 @@ JOB_OPTIONS = {"misfire_grace_time": None, "coalesce": True, "replace_existing":
 # big event's tens of thousands of reminders would otherwise all sit in memory from the start
 HORIZON = timedelta(hours=1)
 TOP_UP_EVERY = timedelta(minutes=5)
+# Beside other workers (PostgreSQL), reminders another worker planned get a job here too, soon enough
+# to go out if that worker dies: whoever claims first sends, the others find it claimed
+TOP_UP_EVERY_SHARED = timedelta(seconds=15)
 
 
 def _job_name(reminder_id: int) -> str:
@@ -69,7 +72,8 @@ async def start(application: MaillageApplication) -> int:
     await services.reminders.rebuild()
     count = await schedule_upcoming(application)
     assert application.job_queue is not None
-    application.job_queue.run_repeating(top_up, interval=TOP_UP_EVERY, first=TOP_UP_EVERY, name="reminders-top-up")
+    every_ = TOP_UP_EVERY_SHARED if services.db.backend == "postgresql" else TOP_UP_EVERY
+    application.job_queue.run_repeating(top_up, interval=every_, first=every_, name="reminders-top-up")
     log.info("%d reminders scheduled", count)
     return count
 

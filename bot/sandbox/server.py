@@ -27,7 +27,7 @@ from bot.event import Event
 from bot.runner import serve
 from bot.runtime import Services
 from bot.settings import load_settings
-from storage.db import Database
+from storage.db import SqliteDatabase
 from storage.participants import NewParticipant, ParticipantRepository, Role
 
 log = logging.getLogger(__name__)
@@ -146,7 +146,7 @@ class Sandbox:
         self._stop = asyncio.Event()
         self._bot_task: asyncio.Task[None] | None = None
         self._runner: web.AppRunner | None = None
-        self._db: Database | None = None
+        self._db: SqliteDatabase | None = None
         self.services: Services | None = None
 
     @property
@@ -166,7 +166,7 @@ class Sandbox:
             organiser_ids=frozenset({ORGANISER_ID}),
             default_language="fr",
         )
-        self._db = Database(self.db_path)
+        self._db = SqliteDatabase(self.db_path)
         await self._db.connect()
         self.services = build_services(settings, self.event, self._db)
         await self._load_sample_data()

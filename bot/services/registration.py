@@ -393,10 +393,17 @@ class RegistrationService:
         if current is not None and current.step == conversation.step:
             await self._conversations.save(_to_stored(conversation))
 
-    async def unprompted(self) -> list[Conversation]:
-        """Conversations whose latest prompt may not have reached the user (a crash in between)."""
-        pending = await self._conversations.pending_prompts()
+    async def unprompted(self, saved_before: datetime | None = None) -> list[Conversation]:
+        """Conversations whose latest prompt may not have reached the user (a crash in between);
+        ``saved_before``: only those left as they are since then."""
+        pending = await self._conversations.pending_prompts(saved_before.isoformat() if saved_before else None)
         return [_from_stored(c) for c in pending if c.flow in (Flow.REGISTER, Flow.PROFILE)]
+
+    async def claim_unprompted(self, conversation: Conversation, saved_before: datetime) -> bool:
+        """This process asks that question again, no other one (several workers share the database)."""
+        return await self._conversations.claim_prompt(
+            conversation.telegram_id, conversation.step, saved_before.isoformat()
+        )
 
     # ------------------------------------------------------------------ profile editing
 
