@@ -15,13 +15,13 @@ Reported: the time from the first message to the last answer, and the p50/p95 wa
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 from benchmarks.common import (
-    BotProcess,
     Contender,
     aiogram_echo,
     latency_summary,
@@ -29,15 +29,24 @@ from benchmarks.common import (
     maillage_paid_budget,
     median_report,
     parser,
+    postgres_schema,
     print_table,
     ptb_echo,
+    start_maillage,
     write_report,
 )
 from benchmarks.echo_bot import VARIANTS
 from bot.emulator import TelegramEmulator
 
+# Maillage on PostgreSQL: (label, workers), each with the budget of Telegram's paid broadcasts
+ON_POSTGRES = (
+    ("Maillage on PostgreSQL, one process (budget 1,000/s)", 0),
+    ("Maillage on PostgreSQL, ingress + 2 workers (budget 1,000/s)", 2),
+)
 
-def contenders() -> list[tuple[Contender, str]]:
+
+def contenders() -> list[tuple[Contender, str, int | None]]:
+    """(bot, what each user sends, workers on PostgreSQL or None for SQLite and the echo bots)."""
     import sys
 
     others = [
@@ -45,32 +54,55 @@ def contenders() -> list[tuple[Contender, str]]:
         for v in ("ptb-concurrent-httpx64", "ptb-peruser-aiohttp")
     ]
     strict = Contender("Maillage, 30 messages/s, every answer counted", maillage().argv)
+    paid = maillage_paid_budget()
     return [
-        (maillage_paid_budget(), "/start"),
-        (strict, "/start"),
-        (ptb_echo(), "hello"),
-        (aiogram_echo(), "hello"),
-    ] + [(c, "hello") for c in others]
+        (paid, "/start", None),
+        (strict, "/start", None),
+        *((Contender(label, paid.argv, paid.env), "/start", workers) for label, workers in ON_POSTGRES),
+        (ptb_echo(), "hello", None),
+        (aiogram_echo(), "hello", None),
+    ] + [(c, "hello", None) for c in others]
 
 
-async def burst(contender: Contender, text: str, users: int, latency: float, spread: float) -> dict[str, Any]:
+async def burst(
+    contender: Contender, text: str, users: int, latency: float, spread: float, workers: int | None = None
+) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
-        async with TelegramEmulator(latency=latency) as emulator:
-            bot = await BotProcess.start(contender, emulator, Path(tmp))
-            try:
-                phones = [emulator.user(f"U{i}") for i in range(users)]
-                sent: dict[int, float] = {}
-                first = time.monotonic()
-                for phone in phones:
-                    sent[phone.id] = time.monotonic()
-                    await phone.send(text)
-                    if spread:
-                        await asyncio.sleep(max(0.0, first + spread * (len(sent) / users) - time.monotonic()))
-                await emulator.wait_for(lambda: all(p.bot_messages for p in phones), timeout=180)
-                waits = [p.bot_messages[0].received_at - sent[p.id] for p in phones]
-                last = max(p.bot_messages[0].received_at for p in phones)
-            finally:
-                await bot.stop()
+        async with contextlib.AsyncExitStack() as stack:
+            database = {}
+            if workers is not None:
+                database["DATABASE_URL"] = await stack.enter_async_context(postgres_schema())
+            result = await _burst(contender, text, users, latency, spread, Path(tmp), workers or 0, database)
+    return result
+
+
+async def _burst(
+    contender: Contender,
+    text: str,
+    users: int,
+    latency: float,
+    spread: float,
+    workdir: Path,
+    workers: int,
+    database: dict[str, str],
+) -> dict[str, Any]:
+    async with TelegramEmulator(latency=latency) as emulator:
+        processes = await start_maillage(contender, emulator, workdir, workers, **database)
+        try:
+            phones = [emulator.user(f"U{i}") for i in range(users)]
+            sent: dict[int, float] = {}
+            first = time.monotonic()
+            for phone in phones:
+                sent[phone.id] = time.monotonic()
+                await phone.send(text)
+                if spread:
+                    await asyncio.sleep(max(0.0, first + spread * (len(sent) / users) - time.monotonic()))
+            await emulator.wait_for(lambda: all(p.bot_messages for p in phones), timeout=180)
+            waits = [p.bot_messages[0].received_at - sent[p.id] for p in phones]
+            last = max(p.bot_messages[0].received_at for p in phones)
+        finally:
+            for process in processes:
+                await process.stop()
     return {"label": contender.label, "all_answered_s": round(last - first, 3), **latency_summary(waits)}
 
 
@@ -84,9 +116,9 @@ async def main() -> None:
     runs = args.runs or (1 if args.quick else 3)
     results: dict[str, list[dict[str, Any]]] = {}
     for _ in range(runs):
-        for contender, text in contenders():
+        for contender, text, workers in contenders():
             results.setdefault(contender.label, []).append(
-                await burst(contender, text, users, args.latency, args.spread)
+                await burst(contender, text, users, args.latency, args.spread, workers)
             )
     medians = {label: median_report(r) for label, r in results.items()}
     ours = medians[maillage_paid_budget().label]["all_answered_s"]

@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import platform
+import secrets
 import signal
 import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -142,6 +144,26 @@ def maillage_paid_budget() -> Contender:
     )
 
 
+async def start_maillage(
+    contender: Contender, emulator: TelegramEmulator, workdir: Path, workers: int = 0, **env: str
+) -> list[BotProcess]:
+    """Maillage in one process (``workers=0``), or as an ingress and that many workers (PostgreSQL:
+    ``DATABASE_URL`` in ``env``); the ingress first."""
+    if not workers:
+        return [await BotProcess.start(contender, emulator, workdir, environment=env)]
+
+    def as_role(role: str) -> Contender:
+        return Contender(f"{contender.label}: {role}", (*contender.argv[:-1], role), contender.env)
+
+    env = {"LOG_LEVEL": "INFO", **env}  # a worker says "is up" at INFO
+    processes = [await BotProcess.start(as_role("ingress"), emulator, workdir, environment=env)]
+    for _ in range(workers):
+        processes.append(
+            await BotProcess.start(as_role("worker"), emulator, workdir, ready="is up as", environment=env)
+        )
+    return processes
+
+
 def maillage_at(revision: str, tree: Path) -> Contender:
     """Maillage as it was at ``revision``, its source laid out in ``tree`` (see :func:`checkout`)."""
     return Contender(f"Maillage at {revision}", maillage().argv, (("PYTHONPATH", str(tree)),))
@@ -216,8 +238,17 @@ class BotProcess:
 
     @classmethod
     async def start(
-        cls, contender: Contender, emulator: TelegramEmulator, workdir: Path, timeout: float = 60, **env: str
+        cls,
+        contender: Contender,
+        emulator: TelegramEmulator,
+        workdir: Path,
+        timeout: float = 60,
+        ready: str | None = None,
+        environment: dict[str, str] | None = None,
+        **env: str,
     ) -> BotProcess:
+        """Start the bot and wait until it polls the emulator (or, ``ready``, until its log says so)."""
+        env = {**(environment or {}), **env}
         log = workdir / f"bot-{time.monotonic_ns()}.log"
         started = time.monotonic()
         with log.open("wb") as out:
@@ -230,7 +261,11 @@ class BotProcess:
             )
         bot = cls(process, log, started)
         deadline = started + timeout
-        while not emulator.polling:
+
+        def up() -> bool:
+            return ready in log.read_text(errors="replace") if ready else emulator.polling
+
+        while not up():
             if process.returncode is not None or time.monotonic() > deadline:
                 await bot.stop()
                 raise RuntimeError(f"{contender.label} did not start:\n{log.read_text(errors='replace')[-3000:]}")
@@ -255,6 +290,58 @@ class BotProcess:
             except TimeoutError:
                 self.process.kill()
         return await self.process.wait()
+
+
+# ---------------------------------------------------------------------- PostgreSQL and processes
+
+POSTGRES_SERVER = os.environ.get("MAILLAGE_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+@contextlib.asynccontextmanager
+async def postgres_schema(copy_from: Path | None = None) -> AsyncIterator[str]:
+    """A schema of its own on the test PostgreSQL (scripts/start-postgres), its URL yielded, dropped
+    after; ``copy_from`` a SQLite file whose rows it starts with (as ``python -m bot migrate-db``)."""
+    import asyncpg
+
+    from storage.backends import open_database
+    from storage.db import SqliteDatabase
+    from storage.transfer import copy_database
+
+    schema = f"bench_{secrets.token_hex(6)}"
+    admin = await asyncpg.connect(POSTGRES_SERVER)
+    try:
+        await admin.execute(f"CREATE SCHEMA {schema}")
+        url = f"{POSTGRES_SERVER}{'&' if '?' in POSTGRES_SERVER else '?'}search_path={schema}"
+        async with open_database(url) as target:
+            if copy_from is not None:
+                async with SqliteDatabase(copy_from) as source:
+                    await copy_database(source, target)
+        yield url
+    finally:
+        await admin.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+        await admin.close()
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU a process has used so far (0 once it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def postgres_pids() -> list[int]:
+    """The PostgreSQL server's processes on this machine (its backends do the database's work)."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip().startswith("postgres"):
+                    pids.append(int(entry.name))
+            except OSError:
+                continue
+    return pids
 
 
 # ---------------------------------------------------------------------- acting as a user

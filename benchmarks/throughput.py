@@ -38,6 +38,7 @@ from benchmarks.common import (
     Contender,
     aiogram_echo,
     checkout,
+    cpu_seconds,
     has_button,
     latency_summary,
     maillage,
@@ -45,10 +46,13 @@ from benchmarks.common import (
     median_report,
     newest_buttons,
     parser,
+    postgres_pids,
+    postgres_schema,
     press_matching,
     print_table,
     ptb_echo,
     setup_echo,
+    start_maillage,
     timed,
     wait_button,
     wait_for_buttons,
@@ -224,11 +228,15 @@ async def run_maillage(
     duration: float | None = None,
     contender: Contender | None = None,
     observe: Callable[[BotProcess], contextlib.AbstractAsyncContextManager[Any]] | None = None,
+    postgres: bool = False,
+    workers: int = 0,
 ) -> dict[str, Any]:
     """Saturation (no think time, each user's script once) or paced (think time, for ``duration`` seconds).
 
     ``observe`` wraps the users' part of the run, the bot's process given (``benchmarks.profile``
-    attaches a sampling profiler with it)."""
+    attaches a sampling profiler with it). ``postgres``: on a PostgreSQL schema of its own, holding the
+    same rows; ``workers``: as an ingress and that many workers (PostgreSQL only). The report gives the
+    CPU each process used while the users were at it."""
     contender = contender or maillage()
     exhibitors = max(2, users // USERS_PER_EXHIBITOR)
     with tempfile.TemporaryDirectory() as tmp:
@@ -238,41 +246,72 @@ async def run_maillage(
         tree = dict(contender.env).get("PYTHONPATH")
         if tree:  # an earlier Maillage refuses a newer schema: its own generator makes the same rows
             await generate_in(Path(tree), workdir / "bench.db", sizes)
-        async with TelegramEmulator() as emulator:
-            attendees = [emulator.user(f"A{i}", user_id=t, started=True) for i, t in enumerate(generated.attendee_ids)]
-            reps = {
-                e: emulator.user(f"R{e}", user_id=ids[0], started=True)
-                for e, ids in generated.representative_ids.items()
-            }
-            # The emulator enforces no flood limit here and the echo bots pace nothing: Maillage's own
-            # pacing is lifted too, so that the three are measured on their work alone
-            bot = await BotProcess.start(contender, emulator, workdir, TELEGRAM_MESSAGES_PER_SECOND="100000")
-            rng = random.Random(seed)
-            started = time.monotonic()
-            until = started + duration if duration else None
-            rec = Recorder(random.Random(seed), think, until)
-            done = asyncio.Event()
-            rep_tasks = [
-                asyncio.create_task(until_over(representative(p, e, random.Random(rng.random()), rec, done), None))
-                for e, p in reps.items()
-            ]
+        database: dict[str, str] = {}
+        async with contextlib.AsyncExitStack() as stack:
+            if postgres:
+                database["DATABASE_URL"] = await stack.enter_async_context(postgres_schema(workdir / "bench.db"))
+            result = await _saturate(
+                contender, workdir, generated, users, seed, think, duration, observe, workers, database
+            )
+    return result
 
-            def script(phone: Phone) -> Callable[[], Awaitable[None]]:
-                own = random.Random(rng.random())
-                return lambda: attendee(phone, own, rec)
 
-            scripts = [script(p) for p in attendees]
-            async with observe(bot) if observe else contextlib.nullcontext():
-                await asyncio.gather(*(until_over(s(), s if duration else None) for s in scripts))
-                done.set()
-                await asyncio.gather(*rep_tasks)
-            elapsed = duration or time.monotonic() - started
-            await bot.stop()
-            refused = emulator.errors(expected=())
-            calls = Counter(c.method for c in emulator.calls)
+async def _saturate(
+    contender: Contender,
+    workdir: Path,
+    generated: Any,
+    users: int,
+    seed: int,
+    think: float | None,
+    duration: float | None,
+    observe: Callable[[BotProcess], contextlib.AbstractAsyncContextManager[Any]] | None,
+    workers: int,
+    database: dict[str, str],
+) -> dict[str, Any]:
+    async with TelegramEmulator() as emulator:
+        attendees = [emulator.user(f"A{i}", user_id=t, started=True) for i, t in enumerate(generated.attendee_ids)]
+        reps = {
+            e: emulator.user(f"R{e}", user_id=ids[0], started=True) for e, ids in generated.representative_ids.items()
+        }
+        # The emulator enforces no flood limit here and the echo bots pace nothing: Maillage's own
+        # pacing is lifted too, so that the three are measured on their work alone
+        processes = await start_maillage(
+            contender, emulator, workdir, workers, TELEGRAM_MESSAGES_PER_SECOND="100000", **database
+        )
+        bot = processes[-1]
+        rng = random.Random(seed)
+        started = time.monotonic()
+        until = started + duration if duration else None
+        rec = Recorder(random.Random(seed), think, until)
+        done = asyncio.Event()
+        rep_tasks = [
+            asyncio.create_task(until_over(representative(p, e, random.Random(rng.random()), rec, done), None))
+            for e, p in reps.items()
+        ]
+
+        def script(phone: Phone) -> Callable[[], Awaitable[None]]:
+            own = random.Random(rng.random())
+            return lambda: attendee(phone, own, rec)
+
+        scripts = [script(p) for p in attendees]
+        cpu_before = _cpu(processes)
+        async with observe(bot) if observe else contextlib.nullcontext():
+            await asyncio.gather(*(until_over(s(), s if duration else None) for s in scripts))
+            done.set()
+            await asyncio.gather(*rep_tasks)
+        elapsed = duration or time.monotonic() - started
+        cpu = {k: round(v - cpu_before.get(k, 0.0), 2) for k, v in _cpu(processes).items()}
+        for process in processes:
+            await process.stop()
+        refused = emulator.errors(expected=())
+        calls = Counter(c.method for c in emulator.calls)
     updates = len(rec.latencies)
+    label = contender.label
+    if database:
+        label += f", PostgreSQL, {f'ingress + {workers} workers' if workers else 'one process'}"
     return {
-        "label": contender.label,
+        "label": label,
+        "cpu_seconds": cpu,
         "users": users,
         "updates": updates,
         "seconds": round(elapsed, 3),
@@ -284,6 +323,15 @@ async def run_maillage(
         "mix": {k: round(v / updates, 3) for k, v in sorted(rec.mix.items())},
         "bot_api_calls_per_update": per_update(calls, updates),
     }
+
+
+def _cpu(processes: list[BotProcess]) -> dict[str, float]:
+    """CPU seconds used so far: each bot process, PostgreSQL's, and this one (the emulator and the users)."""
+    names = ["bot"] if len(processes) == 1 else ["ingress"] + [f"worker {n + 1}" for n in range(len(processes) - 1)]
+    used = {name: cpu_seconds(p.process.pid) for name, p in zip(names, processes, strict=True)}
+    used["postgresql"] = sum(cpu_seconds(pid) for pid in postgres_pids())
+    used["emulator and users"] = sum(os.times()[:2])
+    return used
 
 
 def per_update(calls: Counter[str], updates: int) -> dict[str, float]:

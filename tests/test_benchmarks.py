@@ -66,16 +66,35 @@ def test_burst_quick() -> None:
     assert {
         "Maillage (real handlers, SQLite; budget 1,000/s)",
         "Maillage, 30 messages/s, every answer counted",
+        "Maillage on PostgreSQL, one process (budget 1,000/s)",
+        "Maillage on PostgreSQL, ingress + 2 workers (budget 1,000/s)",
         "echo bot, aiogram 3",
     } <= set(report["medians"])
 
 
 @pytest.mark.timeout(300)
+def test_workers_quick() -> None:
+    report = run_quick("workers")
+    from benchmarks.workers import DEPLOYMENTS
+
+    labels = [label for label, _, _ in DEPLOYMENTS]
+    assert set(labels) < set(report["medians"])  # and the echo bot on Maillage's set-up
+    for label in labels:
+        result = report["medians"][label]
+        assert result["updates"] > 0 and result["timeouts"] == 0 and result["refused_calls"] == 0, label
+        assert {"postgresql", "emulator and users"} < set(result["cpu_seconds"]), label
+    assert {"ingress", "worker 1", "worker 4"} < set(
+        report["medians"]["PostgreSQL, ingress + 4 workers"]["cpu_seconds"]
+    )
+
+
+@pytest.mark.timeout(300)
 def test_broadcast_quick() -> None:
     report = run_quick("broadcast")
-    for phase in ("alone", "while_chatting"):
+    for phase in ("alone", "while_chatting", "two_workers"):
         assert report[phase]["delivered"] == report[phase]["recipients"]
-        assert report[phase]["refused_calls"] == 0
+        assert report[phase]["refused_calls"] == 0 and report[phase]["responses_429"] == 0
+    assert report["two_workers"]["workers"] == 2
     assert report["while_chatting"]["answers"] > 0
 
 
