@@ -8,6 +8,7 @@ import os
 import random
 import re
 import signal
+import socket
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -54,7 +55,10 @@ async def start_role(
     folder = tmp_path / name
     folder.mkdir()
     return await start_bot(
-        folder, emulator, command=role, DATABASE_URL=url, LOG_LEVEL="INFO", INBOX_LEASE_SECONDS="2", **extra
+        folder,
+        emulator,
+        command=role,
+        **{"DATABASE_URL": url, "LOG_LEVEL": "INFO", "INBOX_LEASE_SECONDS": "2", **extra},
     )
 
 
@@ -174,4 +178,28 @@ async def test_a_question_a_dead_worker_left_unasked_is_asked_once_by_another(
         await asyncio.sleep(3.0)  # both workers looked again meanwhile
         assert len([m for m in camille.bot_messages if "Reprenons" in (m.text or "")]) == 1
         for process in (*workers, ingress):
+            assert await process.stop() == 0, process.text
+
+
+async def test_an_ingress_on_the_webhook_hands_updates_to_a_worker(pg_store: TestStore, tmp_path: Path) -> None:
+    """As deploy/compose.yaml runs them: the ingress receives Telegram's webhook, a worker answers."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    webhook = {
+        "WEBHOOK_URL": f"http://127.0.0.1:{port}/telegram",
+        "WEBHOOK_SECRET": "s3cret",
+        "WEBHOOK_PORT": str(port),
+    }
+    async with TelegramEmulator() as emulator:
+        ingress = await start_role(tmp_path, emulator, pg_store.url, "ingress", "ingress", **webhook)
+        await wait_until(lambda: bool(emulator.calls_to("setWebhook")) or ingress.process.returncode is not None)
+        assert ingress.process.returncode is None, ingress.text
+        worker = await start_role(tmp_path, emulator, pg_store.url, "worker", "worker")
+        sam = emulator.user("Sam", language_code="fr")
+        for n in range(1, 6):
+            await sam.send(f"/search m{n}")
+        await wait_until(lambda: len(seen(sam)) == 5)
+        assert seen(sam) == [1, 2, 3, 4, 5]
+        for process in (worker, ingress):
             assert await process.stop() == 0, process.text
