@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 from telegram.ext import CallbackQueryHandler
@@ -31,9 +30,7 @@ def test_a_button_that_its_handler_would_never_see_cannot_be_built() -> None:
             bad()
 
 
-async def test_every_family_has_a_handler_and_every_handler_an_anchored_pattern(
-    store: TestStore, tmp_path: Path
-) -> None:
+async def test_every_family_has_a_handler_and_every_handler_an_anchored_pattern(store: TestStore) -> None:
     settings = load_settings(telegram_bot_token="123456:" + "A" * 35, database_url=store.url, _env_file=None)
     async with store.open() as db:
         application = build_application(build_services(settings, load_event(ROOT / "examples" / "event.toml"), db))

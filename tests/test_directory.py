@@ -51,9 +51,7 @@ async def add_meeting(
 # ---------------------------------------------------------------------- import
 
 
-async def test_the_example_file_imports_and_reimports_without_duplicates(
-    store: TestStore, event: Event, tmp_path: Path
-) -> None:
+async def test_the_example_file_imports_and_reimports_without_duplicates(store: TestStore, event: Event) -> None:
     async with store.open() as db:
         directory = services_on(db, event).directory
         first = await directory.import_csv(EXAMPLE_CSV.read_bytes())
@@ -86,7 +84,7 @@ async def test_the_example_file_imports_and_reimports_without_duplicates(
     ],
     ids=["cp1252-semicolons", "utf8-bom-semicolons", "utf8-commas-english-headers"],
 )
-async def test_files_from_french_excel(store: TestStore, event: Event, tmp_path: Path, raw: bytes) -> None:
+async def test_files_from_french_excel(store: TestStore, event: Event, raw: bytes) -> None:
     async with store.open() as db:
         directory = services_on(db, event).directory
         report = await directory.import_csv(raw)
@@ -99,7 +97,7 @@ async def test_files_from_french_excel(store: TestStore, event: Event, tmp_path:
         assert cafe.tables == event.limits.default_tables_per_exhibitor  # empty: the event's default
 
 
-async def test_a_reimport_updates_by_slug(store: TestStore, event: Event, tmp_path: Path) -> None:
+async def test_a_reimport_updates_by_slug(store: TestStore, event: Event) -> None:
     async with store.open() as db:
         directory = services_on(db, event).directory
         await directory.import_csv(EXAMPLE_CSV.read_bytes())
@@ -110,9 +108,7 @@ async def test_a_reimport_updates_by_slug(store: TestStore, event: Event, tmp_pa
         assert soupe is not None and soupe.stand == "Z9" and soupe.tables == 4
 
 
-async def test_a_file_with_bad_rows_imports_nothing_and_reports_each(
-    store: TestStore, event: Event, tmp_path: Path
-) -> None:
+async def test_a_file_with_bad_rows_imports_nothing_and_reports_each(store: TestStore, event: Event) -> None:
     bad = (
         "nom;identifiant;thèmes;tables\n"
         "Bonne Structure;bonne;health;2\n"
@@ -138,9 +134,7 @@ async def test_a_file_with_bad_rows_imports_nothing_and_reports_each(
         assert await directory.count() == 0  # not even the good row
 
 
-async def test_tables_used_by_accepted_meetings_cannot_be_taken_away(
-    store: TestStore, event: Event, tmp_path: Path
-) -> None:
+async def test_tables_used_by_accepted_meetings_cannot_be_taken_away(store: TestStore, event: Event) -> None:
     async with store.open() as db:
         directory = services_on(db, event).directory
         await directory.import_csv(EXAMPLE_CSV.read_bytes())
@@ -405,7 +399,7 @@ async def test_qr_codes_decode_to_each_stand_link(tmp_path: Path, emulator: Tele
     assert index.count("<img") == 20 and "Disco Soupe Roubaix · A1" in index
 
 
-async def test_slots_in_the_past_are_not_free(store: TestStore, event: Event, tmp_path: Path) -> None:
+async def test_slots_in_the_past_are_not_free(store: TestStore, event: Event) -> None:
     async with store.open() as db:
         await services_on(db, event).directory.import_csv(EXAMPLE_CSV.read_bytes())
         at_lunch = services_on(

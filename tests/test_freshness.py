@@ -153,7 +153,7 @@ async def test_concurrent_users_never_see_the_old_list_after_the_import(
 # ---------------------------------------------------------------------- the copies themselves
 
 
-async def test_a_copy_loaded_while_the_data_changed_is_not_kept(store: TestStore, tmp_path) -> None:  # type: ignore[no-untyped-def]
+async def test_a_copy_loaded_while_the_data_changed_is_not_kept(store: TestStore) -> None:
     async with store.open() as db:
         repo = ExhibitorRepository(db)
         loads = 0
@@ -179,7 +179,7 @@ async def test_a_copy_loaded_while_the_data_changed_is_not_kept(store: TestStore
         assert found is not None and found.name == "Y"
 
 
-async def test_a_database_without_versions_is_read_every_time(store: TestStore, tmp_path) -> None:  # type: ignore[no-untyped-def]
+async def test_a_database_without_versions_is_read_every_time(store: TestStore) -> None:
     async with store.open():
         pass
     store.execute("DROP TABLE cache_versions")
@@ -198,7 +198,7 @@ async def test_a_database_without_versions_is_read_every_time(store: TestStore, 
         assert calls == 2
 
 
-async def test_the_exhibitor_lists_keep_sqlite_orders(store: TestStore, tmp_path) -> None:  # type: ignore[no-untyped-def]
+async def test_the_exhibitor_lists_keep_sqlite_orders(store: TestStore) -> None:
     async with store.open() as db:
         repo = ExhibitorRepository(db)
         for slug, name, themes in (
@@ -224,7 +224,7 @@ async def test_the_exhibitor_lists_keep_sqlite_orders(store: TestStore, tmp_path
         assert [e.slug for e in await repo.by_ids([3, 1, 99])] == ["c", "b"]
 
 
-async def test_callers_at_once_share_one_load_and_a_failure_is_not_kept(store: TestStore, tmp_path) -> None:  # type: ignore[no-untyped-def]
+async def test_callers_at_once_share_one_load_and_a_failure_is_not_kept(store: TestStore) -> None:
     async with store.open() as db:
         calls = 0
         fail = True
@@ -245,7 +245,7 @@ async def test_callers_at_once_share_one_load_and_a_failure_is_not_kept(store: T
         assert calls == 2
 
 
-async def test_a_person_read_by_id_or_telegram_id_is_never_stale(store: TestStore, tmp_path) -> None:  # type: ignore[no-untyped-def]
+async def test_a_person_read_by_id_or_telegram_id_is_never_stale(store: TestStore) -> None:
     async with store.open() as db:
         people = ParticipantRepository(db)
         new = NewParticipant(
