@@ -9,7 +9,6 @@ from typing import Any, cast
 
 from telegram.ext import Application, CallbackContext, ExtBot, JobQueue
 
-from bot.concurrency import Turns
 from bot.event import Event
 from bot.i18n import Translator
 from bot.services.broadcasts import BroadcastService
@@ -56,10 +55,6 @@ class RuntimeState:
 
     outbox_task: asyncio.Task[None] | None = None
     progress_shown: dict[int, str] = field(default_factory=dict)  # broadcast id: the text last shown
-    # notices on their way to each chat, sent in order (handlers/notify.py)
-    notice_turns: Turns = field(default_factory=Turns)
-    # meeting id -> its request copies still on their way to representatives
-    copies_on_the_way: dict[int, set[asyncio.Future[None]]] = field(default_factory=dict)
 
 
 class MaillageApplication(

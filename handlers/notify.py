@@ -1,21 +1,23 @@
 """The notifier: renders what a use case returned (bot/services/notices.py) in each recipient's
-language and sends it. It is the one place where notices become Telegram messages, and so the place
-that will later hand them to a database outbox instead."""
+language. What the person who acted is told goes out at once; everything else is written to the
+database outbox, which any worker sends (bot/jobs/outbox.py)."""
 
 from __future__ import annotations
 
-import asyncio
+import json
 import logging
 from collections.abc import Iterable
-from typing import Any
+from itertools import groupby
+from typing import Any, NamedTuple
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile
 from telegram.error import BadRequest, Forbidden
 
 from bot.concurrency import acting_user
 from bot.event import Language
-from bot.i18n import Html, telegram_length
+from bot.i18n import Html, escape, telegram_length
 from bot.runtime import Context, Services
+from bot.services.broadcasts import Outgoing
 from bot.services.calendar import meeting_ics
 from bot.services.notices import (
     Button,
@@ -73,83 +75,55 @@ def keyboard(services: Services, language: Language, rows: Iterable[Iterable[But
 
 
 async def tell(context: Context, notices: Iterable[Notice]) -> None:
-    """Send each notice in turn; one that cannot reach its recipient does not stop the others.
-    Those meant for the outbox are written to it together (the outbox worker sends them).
-    While handling someone's update, notices to other people go out on their own (``_tell_later``)."""
+    """Notices to other people are written to the outbox first, in one transaction per audience: once
+    this returns they are safe from a crash, and the outbox sends them (in order within each chat,
+    before announcements) from whichever process is free. Then the person who acted gets theirs."""
+    now: list[Notice] = []
+    later: list[Notice] = []
     actor = acting_user()
-    queued: list[Notice] = []
     for notice in notices:
-        if queued and notice.outbox != queued[0].outbox:
-            await _queue(context, queued)
-            queued = []
-        if notice.outbox is not None:
-            queued.append(notice)
-        elif actor is not None and notice.to.telegram_id != actor and not notice.reply:
-            _tell_later(context, notice)
-        else:
-            await _tell_one(context, notice)
-    if queued:
-        await _queue(context, queued)
+        if notice.outbox is None and (notice.reply or notice.to.telegram_id == actor):
+            now.append(notice)
+        elif notice.to.reachable:
+            later.append(notice)
+    for audience, group in groupby(later, key=lambda n: n.outbox or "notice"):
+        await context.services.broadcasts.notify(
+            [out for notice in group for out in outgoing(context.services, notice)], audience=audience
+        )
+    for notice in now:
+        await _tell_one(context, notice)
 
 
-def _tell_later(context: Context, notice: Notice) -> None:
-    """Send a notice to someone other than the person who acted, without holding up that person.
-
-    A chat takes the bot's own messages at one a second, so a representative sent twelve requests
-    at once receives them over twelve seconds. Sent inline, each would keep its sender's update
-    running that long: that person's next tap would wait behind it, and the update would hold one
-    of the bot's concurrent places. Sent on its own it does neither; each chat's notices keep their
-    order, and PTB awaits the task when the bot stops."""
-    state = context.app.state
-    chat = notice.to.telegram_id
-    previous, done = state.notice_turns.take(chat)
-    copies = state.copies_on_the_way.setdefault(notice.request_copy, set()) if notice.request_copy else None
-    if copies is not None:
-        copies.add(done)
-
-    async def send_in_turn() -> None:
-        try:
-            if previous is not None:
-                await previous
-            await _tell_one(context, notice)
-        finally:
-            state.notice_turns.done(chat, done)
-            if copies is not None:
-                copies.discard(done)
-                if not copies:
-                    state.copies_on_the_way.pop(notice.request_copy or 0, None)
-
-    context.application.create_task(send_in_turn(), name="notice")
-
-
-async def copies_sent(context: Context, meeting_id: int) -> None:
-    """Wait until the request copies of this meeting still on their way are sent, and so known.
-
-    Answering, withdrawing or cancelling a request rewrites every copy the representatives were
-    sent; one that has not gone yet (its chat's pace) would be missed, and arrive later with its
-    buttons. Only a press within seconds of the request ever waits here."""
-    pending = context.app.state.copies_on_the_way.get(meeting_id)
-    if pending:
-        await asyncio.wait(set(pending))
-
-
-async def _queue(context: Context, notices: list[Notice]) -> None:
-    services = context.services
-    rendered = [(n.to, render(services, n.to.language, n.text)) for n in notices if n.text is not None]
-    await services.broadcasts.notify(rendered, audience=notices[0].outbox or "notice")
+def outgoing(services: Services, notice: Notice) -> list[Outgoing]:
+    """The notice as the outbox keeps it: its text rendered, its buttons as Telegram's JSON, its
+    calendar file (a lead too long for a caption goes first, on its own)."""
+    person = notice.to
+    language = person.language
+    text = render(services, language, notice.text) if notice.text is not None else None
+    about = (notice.about.id, escape(notice.about.full_name)) if notice.about is not None else None
+    markup = keyboard(services, language, notice.buttons)
+    buttons = json.dumps(markup.to_dict(), ensure_ascii=False) if markup is not None else None
+    if notice.rewrites_request is not None:
+        assert text is not None
+        return [Outgoing(person.id, person.telegram_id, text, about, rewrites_copies_of=notice.rewrites_request)]
+    if notice.calendar is not None:
+        file = attachment(services, language, notice.calendar, text)
+        lead = [Outgoing(person.id, person.telegram_id, file.lead, about)] if file.lead is not None else []
+        document = file.content.decode("utf-8")
+        return [*lead, Outgoing(person.id, person.telegram_id, file.caption, about, buttons, document, file.name)]
+    assert text is not None
+    return [Outgoing(person.id, person.telegram_id, text, about, buttons, copy_of=notice.request_copy)]
 
 
 async def _tell_one(context: Context, notice: Notice) -> None:
     services = context.services
     person = notice.to
-    if not person.reachable and not notice.reply:
-        return
     language = person.language
     text = render(services, language, notice.text) if notice.text is not None else None
     try:
-        if notice.replaces is not None:
+        if notice.rewrites_request is not None:
             assert text is not None
-            await _replace(context, person.telegram_id, notice.replaces, text)
+            await rewrite_copies(context.bot, services, notice.rewrites_request, person.id, person.telegram_id, text)
         elif notice.calendar is not None:
             await _send_calendar(context, notice, text)
         else:
@@ -159,29 +133,36 @@ async def _tell_one(context: Context, notice: Notice) -> None:
                 text,
                 reply_markup=keyboard(services, language, notice.buttons),
             )
-            await _remember(context, notice, sent)
+            if notice.request_copy is not None:
+                await services.meetings.remember_request_message(notice.request_copy, person.id, sent.message_id)
     except Forbidden:
         await services.registration.set_reachable(person.telegram_id, False)
 
 
-async def _replace(context: Context, chat_id: int, message_id: int, text: Html) -> None:
-    try:
-        await context.bot.edit_message_text(text, chat_id=chat_id, message_id=message_id)
-    except BadRequest as err:  # deleted by the user, or too old to edit
-        log.info("could not update message %s: %s", message_id, err)
+async def rewrite_copies(
+    bot: Bot, services: Services, meeting_id: int, participant_id: int | None, chat_id: int, text: str
+) -> None:
+    """The representative's copy of a request, rewritten in place: its buttons go."""
+    for holder, message_id in await services.meetings.request_messages(meeting_id):
+        if holder != participant_id:
+            continue
+        try:
+            await bot.edit_message_text(text, chat_id=chat_id, message_id=message_id)
+        except BadRequest as err:  # deleted by the user, or too old to edit
+            log.info("could not update message %s: %s", message_id, err)
 
 
-async def _remember(context: Context, notice: Notice, sent: Message) -> None:
-    if notice.request_copy is not None:
-        await context.services.meetings.remember_request_message(notice.request_copy, notice.to.id, sent.message_id)
+class Attachment(NamedTuple):
+    lead: Html | None  # the news, when it does not fit in the caption
+    caption: Html
+    name: str
+    content: bytes
 
 
-async def _send_calendar(context: Context, notice: Notice, lead: Html | None) -> None:
-    """The meeting as a calendar file; the news that goes with it is its caption when it fits."""
-    services = context.services
-    file = notice.calendar
-    assert file is not None
-    language = notice.to.language
+def attachment(
+    services: Services, language: Language, file: MeetingFile | SessionFile, lead: Html | None
+) -> Attachment:
+    """The calendar file, and the news that goes with it as its caption when it fits."""
     if isinstance(file, SessionFile):
         cancel_caption, content, name = (
             "programme.ics_cancel_caption",
@@ -192,15 +173,20 @@ async def _send_calendar(context: Context, notice: Notice, lead: Html | None) ->
         cancel_caption, content = "meeting.ics_cancel_caption", meeting_file(services, language, file)
         name = f"maillage-meeting-{file.meeting.id}{'-cancelled' if file.cancelled else ''}.ics"
     caption = services.tr(language, cancel_caption if file.cancelled else "meeting.ics_caption")
-    if lead is not None:
-        if telegram_length(lead) + telegram_length(caption) + 2 > MAX_CAPTION:
-            await context.bot.send_message(notice.to.telegram_id, lead)
-        else:
-            caption = Html(f"{lead}\n\n{caption}")
+    if lead is not None and telegram_length(lead) + telegram_length(caption) + 2 <= MAX_CAPTION:
+        return Attachment(None, Html(f"{lead}\n\n{caption}"), name, content)
+    return Attachment(lead, caption, name, content)
+
+
+async def _send_calendar(context: Context, notice: Notice, lead: Html | None) -> None:
+    assert notice.calendar is not None
+    file = attachment(context.services, notice.to.language, notice.calendar, lead)
+    if file.lead is not None:
+        await context.bot.send_message(notice.to.telegram_id, file.lead)
     await context.bot.send_document(
         notice.to.telegram_id,
-        InputFile(content, filename=name, attach=False),
-        caption=caption,
+        InputFile(file.content, filename=file.name, attach=False),
+        caption=file.caption,
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from pydantic import BaseModel, ConfigDict
@@ -33,6 +34,34 @@ class Delivery(BaseModel):
     text: str
     state: str
     attempts: int
+    priority: int
+    buttons: str | None
+    document: str | None
+    document_name: str | None
+    copy_of: int | None
+    rewrites_copies_of: int | None
+
+    @property
+    def announcement(self) -> bool:
+        return self.priority == ANNOUNCEMENT
+
+
+NOTICE, ANNOUNCEMENT = 0, 1  # delivery priorities: notices go first, and in order within each chat
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One message for the outbox, rendered in its recipient's language."""
+
+    participant_id: int | None
+    chat_id: int
+    text: str
+    about: tuple[int, str] | None = None  # who the text names, and how: /forget takes the name out
+    buttons: str | None = None  # the inline keyboard, as Telegram's JSON
+    document: str | None = None  # a calendar file, sent with ``text`` as its caption
+    document_name: str | None = None
+    copy_of: int | None = None  # a request copy to a representative: its message id is kept once sent
+    rewrites_copies_of: int | None = None  # the text replaces the recipient's copies of this request
 
 
 class Progress(BaseModel):
@@ -47,7 +76,10 @@ class Progress(BaseModel):
 
 
 _BROADCAST = "id, author_id, kind, audience, send_at, created_at, progress_chat_id, progress_message_id, finished_at"
-_DELIVERY = "id, broadcast_id, participant_id, chat_id, text, state, attempts"
+_DELIVERY = (
+    "id, broadcast_id, participant_id, chat_id, text, state, attempts, priority, buttons, document, document_name,"
+    " copy_of, rewrites_copies_of"
+)
 
 
 def _broadcast(row: Row) -> Broadcast:
@@ -68,11 +100,12 @@ class OutboxRepository:
         audience: str,
         send_at: datetime,
         author_id: int | None,
-        recipients: list[tuple[int | None, int, str]],  # (participant id, chat id, text)
-        about: list[tuple[int, str] | None] | None = None,  # per recipient: who the text names, and how
+        recipients: list[Outgoing],
     ) -> Broadcast:
-        """The broadcast and every delivery, in one transaction: all or nothing."""
+        """The broadcast and every delivery, in one transaction: all or nothing. Notices go before
+        announcements, and in order within each chat."""
         now = utcnow().isoformat()
+        priority = NOTICE if kind == "notice" else ANNOUNCEMENT
         async with self._db.transaction() as tx:
             row = await tx.fetch_one(
                 f"INSERT INTO broadcasts (author_id, kind, audience, send_at, created_at) VALUES (?, ?, ?, ?, ?)"
@@ -80,13 +113,26 @@ class OutboxRepository:
                 (author_id, kind, audience, send_at.isoformat(), now),
             )
             assert row is not None
-            named = about or [None] * len(recipients)
             await tx.executemany(
-                "INSERT INTO deliveries (broadcast_id, participant_id, chat_id, text, not_before, about_id, about_name)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO deliveries (broadcast_id, participant_id, chat_id, text, not_before, about_id, about_name,"
+                " priority, buttons, document, document_name, copy_of, rewrites_copies_of)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
-                    (row["id"], pid, chat, text, send_at.isoformat(), *(who or (None, None)))
-                    for (pid, chat, text), who in zip(recipients, named, strict=True)
+                    (
+                        row["id"],
+                        out.participant_id,
+                        out.chat_id,
+                        out.text,
+                        send_at.isoformat(),
+                        *(out.about or (None, None)),
+                        priority,
+                        out.buttons,
+                        out.document,
+                        out.document_name,
+                        out.copy_of,
+                        out.rewrites_copies_of,
+                    )
+                    for out in recipients
                 ],
             )
         return _broadcast(row)
@@ -121,7 +167,10 @@ class OutboxRepository:
         return int(row[0]) if row else 0
 
     async def unfinished(self) -> list[Broadcast]:
-        rows = await self._db.fetch_all(f"SELECT {_BROADCAST} FROM broadcasts WHERE finished_at IS NULL ORDER BY id")
+        """Announcements still going out (a notice has nobody watching its progress)."""
+        rows = await self._db.fetch_all(
+            f"SELECT {_BROADCAST} FROM broadcasts WHERE finished_at IS NULL AND kind = 'announcement' ORDER BY id"
+        )
         return [_broadcast(r) for r in rows]
 
     async def finish(self, broadcast_id: int) -> None:
@@ -144,20 +193,26 @@ class OutboxRepository:
         )
 
     async def claim_due(self, now: datetime, owner: str, lease: timedelta, limit: int) -> list[Delivery]:
-        """Due deliveries (and those whose claim outlived its lease), claimed for this sender."""
+        """Due deliveries (and those whose claim outlived its lease), claimed for this sender: notices
+        first, and a notice only once every earlier notice to its chat has gone (a request copy before
+        its rewrite), so that each chat reads them in the order they were written."""
         async with self._db.transaction() as tx:
             rows = await tx.fetch_all(
                 f"""
                 UPDATE deliveries SET state = 'claimed', claimed_at = ?, claimed_by = ?, attempts = attempts + 1
                 WHERE id IN (
-                    SELECT id FROM deliveries
-                    WHERE (state = 'pending' AND not_before <= ?) OR (state = 'claimed' AND claimed_at <= ?)
-                    ORDER BY not_before, id LIMIT ?)
+                    SELECT d.id FROM deliveries d
+                    WHERE ((d.state = 'pending' AND d.not_before <= ?) OR (d.state = 'claimed' AND d.claimed_at <= ?))
+                      AND (d.priority = {ANNOUNCEMENT} OR NOT EXISTS (
+                          SELECT 1 FROM deliveries e
+                          WHERE e.chat_id = d.chat_id AND e.id < d.id AND e.priority = {NOTICE}
+                            AND e.state IN ('pending', 'claimed')))
+                    ORDER BY d.priority, d.not_before, d.id LIMIT ?)
                 RETURNING {_DELIVERY}
                 """,
                 (now.isoformat(), owner, now.isoformat(), (now - lease).isoformat(), limit),
             )
-        return sorted((_delivery(r) for r in rows), key=lambda d: d.id)
+        return sorted((_delivery(r) for r in rows), key=lambda d: (d.priority, d.id))
 
     async def next_due(self) -> datetime | None:
         row = await self._db.fetch_one(
@@ -165,6 +220,22 @@ class OutboxRepository:
             " WHERE state IN ('pending', 'claimed')"
         )
         return datetime.fromisoformat(row[0]) if row and row[0] else None
+
+    async def sent_request_copy(self, delivery: Delivery, message_id: int) -> None:
+        """Sent, and the message remembered: answering the request rewrites it."""
+        assert delivery.copy_of is not None and delivery.participant_id is not None
+        async with self._db.transaction() as tx:
+            await tx.execute(
+                "UPDATE deliveries SET state = 'sent', sent_at = ? WHERE id = ? AND state = 'claimed'",
+                (utcnow().isoformat(), delivery.id),
+            )
+            await tx.execute(  # unless the meeting or the representative went in the meantime
+                "INSERT INTO meeting_messages (meeting_id, participant_id, message_id) SELECT ?, ?, ?"
+                " WHERE EXISTS (SELECT 1 FROM meetings WHERE id = ?)"
+                " AND EXISTS (SELECT 1 FROM participants WHERE id = ?)"
+                " ON CONFLICT (meeting_id, participant_id) DO UPDATE SET message_id = excluded.message_id",
+                (delivery.copy_of, delivery.participant_id, message_id, delivery.copy_of, delivery.participant_id),
+            )
 
     async def mark(self, delivery_id: int, state: str, error: str | None = None) -> None:
         async with self._db.transaction() as tx:

@@ -21,6 +21,7 @@ from bot.jobs.reminders import render
 from bot.runtime import Services
 from bot.services.directory import ImportReport
 from bot.services.exhibitor_import import RowError
+from storage.outbox import Outgoing
 from storage.repositories import Repositories
 from tests.conftest import EXAMPLE_EVENT, BotRunner, FakeClock
 from tests.stores import TestStore, generate_in
@@ -291,7 +292,7 @@ async def test_the_broadcast_history_and_statistics_at_ten_times(
     assert author is not None
     for n in range(120):
         later = BEFORE_THE_DAY + timedelta(days=30)  # not due by the bot's clock: nobody is sent one
-        await outbox.create("announcement", f"theme:health-{n}", later, author.id, [(1, 1, f"Annonce {n}")])
+        await outbox.create("announcement", f"theme:health-{n}", later, author.id, [Outgoing(1, 1, f"Annonce {n}")])
     attendees = [
         r[0] for r in await services.db.fetch_all("SELECT id FROM participants WHERE role = 'attendee' LIMIT 300")
     ]

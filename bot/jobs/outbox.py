@@ -1,12 +1,14 @@
-"""The outbox worker: announcements and notices leave the database within Telegram's limits, and the
+"""The outbox worker: notices and announcements leave the database within Telegram's limits, and the
 organiser who sent an announcement watches its progress."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 from datetime import timedelta
 
+from telegram import InlineKeyboardMarkup, InputFile
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
 from bot.event import Language
@@ -14,6 +16,7 @@ from bot.jobs import every
 from bot.pacing import BROADCAST, in_flight_for, retry_seconds
 from bot.runtime import Context, MaillageApplication, Services
 from bot.services.broadcasts import Delivery
+from handlers.notify import rewrite_copies
 
 PROGRESS_EVERY = 2.0  # seconds between two edits of the organiser's progress message
 LEASE = timedelta(seconds=10)
@@ -43,8 +46,9 @@ async def run(application: MaillageApplication) -> None:
             continue
         next_due = await broadcasts.next_due()
         timeout = 1.0
-        if next_due is not None:
-            timeout = min(timeout, max(0.05, (next_due - broadcasts.clock()).total_seconds()))
+        if next_due is not None and (wait := (next_due - broadcasts.clock()).total_seconds()) > 0:
+            timeout = min(timeout, max(0.05, wait))
+        # else what is due waits behind a notice to its chat still on its way: its end sets ``queued``
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(broadcasts.queued.wait(), timeout)
 
@@ -52,7 +56,9 @@ async def run(application: MaillageApplication) -> None:
 async def _deliver(application: MaillageApplication, services: Services, delivery: Delivery) -> None:
     broadcasts = services.broadcasts
     try:
-        await application.bot.send_message(delivery.chat_id, delivery.text, rate_limit_args=BROADCAST)
+        message_id = await _send(application, services, delivery)
+    except Withdrawn:
+        await broadcasts.undeliverable(delivery, "failed", "withdrawn")
     except RetryAfter as error:
         await broadcasts.retry_later(delivery, timedelta(seconds=retry_seconds(error)), "429")
     except Forbidden as error:
@@ -66,7 +72,34 @@ async def _deliver(application: MaillageApplication, services: Services, deliver
         else:
             await broadcasts.retry_later(delivery, timedelta(seconds=min(60, 2**delivery.attempts)), str(error))
     else:
-        await broadcasts.delivered(delivery)
+        await broadcasts.delivered(delivery, message_id)
+
+
+class Withdrawn(Exception):
+    """The calendar file named someone who has since asked to be forgotten: it is not sent."""
+
+
+async def _send(application: MaillageApplication, services: Services, delivery: Delivery) -> int | None:
+    """The delivery sent: a message, a calendar file with its caption, or the rewrite of request copies.
+    Announcements take what the budget leaves; notices come before them (bot/pacing.py)."""
+    bot = application.bot
+    pace = BROADCAST if delivery.announcement else None
+    markup = InlineKeyboardMarkup.de_json(json.loads(delivery.buttons), bot) if delivery.buttons else None
+    if delivery.rewrites_copies_of is not None:
+        await rewrite_copies(
+            bot, services, delivery.rewrites_copies_of, delivery.participant_id, delivery.chat_id, delivery.text
+        )
+        return None
+    if delivery.document_name is not None:
+        if delivery.document is None:
+            raise Withdrawn
+        file = InputFile(delivery.document.encode("utf-8"), filename=delivery.document_name, attach=False)
+        sent = await bot.send_document(
+            delivery.chat_id, file, caption=delivery.text, reply_markup=markup, rate_limit_args=pace
+        )
+    else:
+        sent = await bot.send_message(delivery.chat_id, delivery.text, reply_markup=markup, rate_limit_args=pace)
+    return sent.message_id
 
 
 async def report_progress(context: Context) -> None:

@@ -12,7 +12,7 @@ from bot.event import Event
 from bot.i18n import escape
 from bot.services.flows import FlowDraft
 from bot.telegram_html import EntityParseError, parse_html, utf16_len
-from storage.outbox import Broadcast, Delivery, Progress
+from storage.outbox import Broadcast, Delivery, Outgoing, Progress
 from storage.participants import Participant, Role
 from storage.repositories import Repositories
 
@@ -135,26 +135,22 @@ class BroadcastService:
             return f"{text}\n\n{signature}" if signature else text
 
         broadcast = await self._outbox.create(
-            "announcement", audience, when, author.id, [(p.id, p.telegram_id, signed(p.language)) for p in recipients]
+            "announcement",
+            audience,
+            when,
+            author.id,
+            [Outgoing(p.id, p.telegram_id, signed(p.language)) for p in recipients],
         )
         self.queued.set()
         return broadcast
 
-    async def notify(
-        self, messages: Sequence[Notice | tuple[Participant, str]], audience: str = "notice"
-    ) -> Broadcast | None:
-        """Notices (a blocked slot, a reconciled event): delivered by the outbox, crash or not."""
-        reachable = [n for n in (Notice(*m) for m in messages) if n.recipient.reachable]
-        if not reachable:
+    async def notify(self, messages: Sequence[Notice | Outgoing], audience: str = "notice") -> Broadcast | None:
+        """Notices (a blocked slot, a reconciled event, a request to a stand): delivered by the
+        outbox, crash or not, before announcements and in order within each chat."""
+        outgoing = [m if isinstance(m, Outgoing) else _plain(m) for m in messages if _reachable(m)]
+        if not outgoing:
             return None
-        broadcast = await self._outbox.create(
-            "notice",
-            audience,
-            self.clock(),
-            None,
-            [(n.recipient.id, n.recipient.telegram_id, n.text) for n in reachable],
-            [(n.about.id, escape(n.about.full_name)) if n.about else None for n in reachable],
-        )
+        broadcast = await self._outbox.create("notice", audience, self.clock(), None, outgoing)
         self.queued.set()
         return broadcast
 
@@ -167,18 +163,34 @@ class BroadcastService:
     async def next_due(self) -> datetime | None:
         return await self._outbox.next_due()
 
-    async def delivered(self, delivery: Delivery) -> None:
-        await self._outbox.mark(delivery.id, "sent")
+    async def delivered(self, delivery: Delivery, message_id: int | None = None) -> None:
+        """Sent; a request copy's message is remembered with it."""
+        if delivery.copy_of is not None and message_id is not None:
+            await self._outbox.sent_request_copy(delivery, message_id)
+        else:
+            await self._outbox.mark(delivery.id, "sent")
+        self.queued.set()  # the chat's next notice may go
 
     async def undeliverable(self, delivery: Delivery, state: str, error: str) -> None:
         """``unreachable`` (the person blocked the bot) or ``failed`` (Telegram refused it for good)."""
         await self._outbox.mark(delivery.id, state, error)
+        self.queued.set()
 
     async def retry_later(self, delivery: Delivery, wait: timedelta, error: str) -> None:
         await self._outbox.retry_later(delivery.id, self.clock() + wait, error)
+        self.queued.set()
 
     async def unfinished(self) -> list[Broadcast]:
         return await self._outbox.unfinished()
 
     async def finish(self, broadcast_id: int) -> None:
         await self._outbox.finish(broadcast_id)
+
+
+def _reachable(message: Notice | Outgoing) -> bool:
+    return message.recipient.reachable if isinstance(message, Notice) else True
+
+
+def _plain(notice: Notice) -> Outgoing:
+    about = (notice.about.id, escape(notice.about.full_name)) if notice.about else None
+    return Outgoing(notice.recipient.id, notice.recipient.telegram_id, notice.text, about)

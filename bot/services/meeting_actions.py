@@ -4,7 +4,7 @@ handler to one of these methods and back once; the notifier sends what it return
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bot.event import LANGUAGES, Event, Slot
 from bot.services.meetings import MeetingService, MeetingView
@@ -87,17 +87,36 @@ class MeetingActions:
     async def _to_reps(self, view: MeetingView) -> list[Notice]:
         """The request, with its buttons, to each of the stand's representatives."""
         return [
-            Notice(rep, self.request_text(view), self.request_buttons(view.meeting.id), request_copy=view.meeting.id)
+            Notice(
+                rep,
+                self.request_text(view),
+                self.request_buttons(view.meeting.id),
+                request_copy=view.meeting.id,
+                about=view.attendee,
+            )
             for rep in await self._reps(view)
         ]
 
-    async def _close_copies(self, view: MeetingView, outcome: Msg) -> list[Notice]:
-        """Every representative's copy of the request now says who answered, without buttons."""
-        reps = {r.id: r for r in await self._reps(view)}
+    async def _close_copies(self, view: MeetingView, outcome: Msg, *, details: bool = True) -> list[Notice]:
+        """Every representative's copy of the request now says who answered, without buttons (a copy
+        still on its way is rewritten once it has gone); without the request's ``details`` when the
+        attendee asked to be forgotten."""
         return [
-            Notice(reps[participant_id], Joined((self.request_text(view), outcome)), replaces=message_id)
-            for participant_id, message_id in await self._meetings.request_messages(view.meeting.id)
-            if participant_id in reps
+            Notice(
+                rep,
+                Joined((self.request_text(view), outcome)) if details else outcome,
+                rewrites_request=view.meeting.id,
+                about=view.attendee,
+            )
+            for rep in await self._reps(view)
+        ]
+
+    @staticmethod
+    def _naming_attendee(view: MeetingView, notices: list[Notice]) -> list[Notice]:
+        """The representatives' notices name the attendee: /forget takes the name out of those kept."""
+        return [
+            replace(n, about=view.attendee) if view.attendee is not None and n.to.id != view.attendee.id else n
+            for n in notices
         ]
 
     async def _accepted(self, meeting: Meeting, rep: Participant | None) -> list[Notice]:
@@ -120,7 +139,7 @@ class MeetingActions:
         notices += [
             Notice(other, None, calendar=self._file(view, other, cancelled=False)) for other in await self._reps(view)
         ]
-        return notices
+        return self._naming_attendee(view, notices)
 
     # ------------------------------------------------------------------ the use cases
 
@@ -181,7 +200,7 @@ class MeetingActions:
                 )
                 text = msg("meeting.cancelled_other", other=other, when=when(view), reason=reason)
             notices += [Notice(person, text), Notice(person, None, calendar=self._file(view, person, cancelled=True))]
-        return notices
+        return self._naming_attendee(view, notices)
 
     async def propose(self, me: Participant, meeting_id: int, slot: Slot) -> Outcome:
         """Another time for a request, or a new time for an accepted meeting."""
@@ -228,7 +247,7 @@ class MeetingActions:
             Notice(rep, msg("meeting.proposal_declined", name=me.full_name, when=when(view)))
             for rep in await self._reps(view)
         ]
-        return Outcome(meeting, tuple(notices))
+        return Outcome(meeting, tuple(self._naming_attendee(view, notices)))
 
     async def answer_move(self, me: Participant, meeting_id: int, yes: bool) -> Outcome:
         """The attendee takes the new time of an accepted meeting (or keeps the old one)."""
@@ -238,7 +257,7 @@ class MeetingActions:
         if not yes:
             notices = [Notice(me, msg("meeting.move_kept_you"), reply=True)]
             notices += [Notice(rep, msg("meeting.move_declined", name=me.full_name)) for rep in reps]
-            return Outcome(meeting, tuple(notices))
+            return Outcome(meeting, tuple(self._naming_attendee(view, notices)))
         notices = []
         for person in [me, *reps]:
             text = msg(
@@ -251,7 +270,7 @@ class MeetingActions:
             )
             # same UID, higher SEQUENCE: calendars update
             notices += [Notice(person, text), Notice(person, None, calendar=self._file(view, person, cancelled=False))]
-        return Outcome(meeting, tuple(notices))
+        return Outcome(meeting, tuple(self._naming_attendee(view, notices)))
 
     async def record_attendance(self, me: Participant, meeting_id: int, answer: str) -> Outcome:
         return Outcome(await self._meetings.record_attendance(me, meeting_id, answer))
@@ -295,7 +314,7 @@ class MeetingActions:
                 (Button(msg("meeting.attendance_no_show"), "meeting.attendance", (meeting.id, "no_show")),),
             )
             notices.append(Notice(person, msg("meeting.attendance_question", other=other, when=when(view)), buttons))
-        return notices
+        return self._naming_attendee(view, notices)
 
     async def forget(self, participant: Participant) -> list[Notice]:
         """/forget: the attendee's meetings are cancelled and the stands told."""
@@ -310,6 +329,9 @@ class MeetingActions:
             for rep in await self._reps(view):
                 notices.append(Notice(rep, msg("meeting.cancelled_forgotten", when=when(view))))
                 if meeting.id in was_accepted:
-                    notices.append(Notice(rep, None, calendar=self._file(view, rep, cancelled=True)))
-            notices += await self._close_copies(view, msg("meeting.outcome_withdrawn"))
+                    # the same calendar entry taken out, without the name of the person who left
+                    removed = MeetingFile(view.meeting, "—", view.exhibitor.stand or "—", cancelled=True)
+                    notices.append(Notice(rep, None, calendar=removed))
+            forgotten = msg("meeting.cancelled_forgotten", when=when(view))
+            notices += await self._close_copies(view, forgotten, details=False)
         return notices

@@ -103,10 +103,12 @@ class Notice:
     text: Text | None  # None: the calendar file alone, with its usual caption
     buttons: tuple[tuple[Button, ...], ...] = ()
     calendar: MeetingFile | SessionFile | None = None  # sent with the text as its caption, when it fits
-    replaces: int | None = None  # the id of a message of the bot's, rewritten in place (no buttons left)
+    # the recipient's copies of this meeting's request, rewritten in place (no buttons left)
+    rewrites_request: int | None = None
     request_copy: int | None = None  # a meeting request sent to a representative: its message id is kept
     reply: bool = False  # to the person who just pressed: sent even if they were marked unreachable
-    outbox: str | None = None  # delivered through the database outbox (crash-safe), under this audience
+    outbox: str | None = None  # the outbox audience it is filed under (default: "notice")
+    about: Participant | None = None  # someone the text names: /forget takes their name out of it
 
 
 def one_button(label: Text, action: str, *args: int | str) -> tuple[tuple[Button, ...], ...]:

@@ -11,7 +11,7 @@ from bot.services.meetings import MeetingError, NotAllowed
 from handlers import buttons
 from handlers.meetings.common import act, language_of, me_of, refuse, say
 from handlers.meetings.request import slot_keyboard
-from handlers.notify import copies_sent, tell
+from handlers.notify import tell
 
 
 async def accept(update: Update, context: Context) -> None:
@@ -26,7 +26,6 @@ async def accept(update: Update, context: Context) -> None:
     if me is None:
         await refuse(update, context, language)
         return
-    await copies_sent(context, meeting_id)
     try:
         outcome = await services.meeting_actions.accept(me, meeting_id)
     except NotAllowed:

@@ -15,7 +15,7 @@ from bot.services.meeting_actions import Outcome
 from bot.services.meetings import MeetingError, NotAllowed
 from bot.services.registration import Participant
 from handlers.common import user_language
-from handlers.notify import copies_sent, tell
+from handlers.notify import tell
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +70,6 @@ async def act(
     if me is None:
         await refuse(update, context, language)
         return None
-    await copies_sent(context, int(context.match.group(1)))
     try:
         outcome = await use_case(me, context.match)
     except NotAllowed:

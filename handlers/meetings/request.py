@@ -283,5 +283,5 @@ async def _send_request(update: Update, context: Context, draft: Ongoing[Meeting
         exhibitor=exhibitor.name if exhibitor else "—",
         when=slot_label(services, me.language, slot),
     )
+    await tell(context, outcome.notices)  # the stand's copies are in the outbox before "sent" is said
     await say(update, context, sent, main_menu(services.tr, me.language, organiser))  # the attendee carries on
-    await tell(context, outcome.notices)
