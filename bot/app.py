@@ -136,7 +136,7 @@ def build_application(services: Services, *, handle_here: bool = True) -> Mailla
         settings.token,
         base_url=settings.api_base_url,
         base_file_url=settings.api_base_file_url,
-        request=AiohttpRequest(),
+        request=AiohttpRequest(settings.telegram_connections, pool_timeout=settings.telegram_pool_timeout),
         get_updates_request=AiohttpRequest(connection_limit=2),
         # One budget for all sends: answers go first, broadcasts take what is left; 429s honoured
         rate_limiter=PacedRateLimiter(settings.telegram_messages_per_second),

@@ -35,6 +35,10 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     # Telegram's limit on messages a second for the whole bot: 30, up to 1000 for bots with paid broadcasts
     telegram_messages_per_second: int = Field(default=30, ge=1, le=100_000)
+    # connections to the Bot API kept open, and how long a call waits for a free one before it
+    # gives up unsent (and is retried: nothing went out)
+    telegram_connections: int = Field(default=256, ge=1, le=10_000)
+    telegram_pool_timeout: float = Field(default=1.0, gt=0.0, le=60.0)
     # how long an organiser invite link (python -m bot invite organiser) stays valid
     organiser_invite_days: int = Field(default=7, ge=1, le=365)
     # the bot's @username without the @, for invite and stand links printed without Telegram

@@ -244,10 +244,11 @@ class OutboxRepository:
                 (state, utcnow().isoformat() if state == "sent" else None, error, delivery_id),
             )
 
-    async def retry_later(self, delivery_id: int, not_before: datetime, error: str) -> None:
+    async def retry_later(self, delivery_id: int, not_before: datetime, error: str, *, tried: bool = True) -> None:
+        """Back to pending until ``not_before``; ``tried=False``: nothing was sent, the attempt does not count."""
         async with self._db.transaction() as tx:
             await tx.execute(
-                "UPDATE deliveries SET state = 'pending', not_before = ?, claimed_at = NULL, last_error = ?"
-                " WHERE id = ? AND state = 'claimed'",
-                (not_before.isoformat(), error, delivery_id),
+                "UPDATE deliveries SET state = 'pending', not_before = ?, claimed_at = NULL, last_error = ?,"
+                " attempts = attempts - ? WHERE id = ? AND state = 'claimed'",
+                (not_before.isoformat(), error, 0 if tried else 1, delivery_id),
             )

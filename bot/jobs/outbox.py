@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 from datetime import timedelta
 
 from telegram import InlineKeyboardMarkup, InputFile
@@ -16,11 +17,15 @@ from bot.jobs import every
 from bot.pacing import BROADCAST, in_flight_for, retry_seconds
 from bot.runtime import Context, MaillageApplication, Services
 from bot.services.broadcasts import Delivery
+from bot.transport import NotSent
 from handlers.notify import rewrite_copies
+
+log = logging.getLogger(__name__)
 
 PROGRESS_EVERY = 2.0  # seconds between two edits of the organiser's progress message
 LEASE = timedelta(seconds=10)
 MAX_ATTEMPTS = 8
+NOT_SENT_AGAIN = timedelta(seconds=0.2)  # no connection came free: nothing went out, try again soon
 
 
 async def run(application: MaillageApplication) -> None:
@@ -59,6 +64,9 @@ async def _deliver(application: MaillageApplication, services: Services, deliver
         message_id = await _send(application, services, delivery)
     except Withdrawn:
         await broadcasts.undeliverable(delivery, "failed", "withdrawn")
+    except NotSent:
+        log.info("delivery %s waited too long for a connection, not sent: again shortly", delivery.id)
+        await broadcasts.retry_later(delivery, NOT_SENT_AGAIN, "not sent: no free connection", tried=False)
     except RetryAfter as error:
         await broadcasts.retry_later(delivery, timedelta(seconds=retry_seconds(error)), "429")
     except Forbidden as error:
@@ -66,7 +74,7 @@ async def _deliver(application: MaillageApplication, services: Services, deliver
         await broadcasts.undeliverable(delivery, "unreachable", str(error))
     except BadRequest as error:
         await broadcasts.undeliverable(delivery, "failed", str(error))
-    except (TimedOut, NetworkError) as error:
+    except (TimedOut, NetworkError) as error:  # it may have reached Telegram: sent again, a duplicate at worst
         if delivery.attempts >= MAX_ATTEMPTS:
             await broadcasts.undeliverable(delivery, "failed", str(error))
         else:

@@ -14,9 +14,11 @@ from bot.pacing import retry_seconds
 from bot.runtime import Context, MaillageApplication, Services
 from bot.services.registration import Role
 from bot.services.reminders import DueReminder, Reminder, ReminderState
+from bot.transport import NotSent
 from handlers import buttons
 
 log = logging.getLogger(__name__)
+NOT_SENT_AGAIN = timedelta(seconds=0.2)  # no connection came free: nothing went out
 
 # A reminder delayed by a busy loop or a restart must still go out: APScheduler's
 # default grace of one second would drop it silently. Whether it is still worth sending
@@ -114,7 +116,11 @@ async def fire(context: Context) -> None:
     except Forbidden:
         await services.registration.set_reachable(due.participant.telegram_id, False)
         await services.reminders.skipped(reminder_id)
-    except (TimedOut, NetworkError) as err:
+    except NotSent:  # nothing went out: again shortly
+        await services.reminders.release(reminder_id)
+        log.info("reminder %s waited too long for a connection, not sent: again shortly", reminder_id)
+        schedule_job(context.app, reminder_id, datetime.now(UTC) + NOT_SENT_AGAIN)
+    except (TimedOut, NetworkError) as err:  # it may have reached Telegram: sent again, a duplicate at worst
         await services.reminders.release(reminder_id)
         backoff = min(60.0, 2.0**due.reminder.attempts)
         log.warning("reminder %s not sent (%s): again in %.0f s", reminder_id, err, backoff)

@@ -176,8 +176,8 @@ class BroadcastService:
         await self._outbox.mark(delivery.id, state, error)
         self.queued.set()
 
-    async def retry_later(self, delivery: Delivery, wait: timedelta, error: str) -> None:
-        await self._outbox.retry_later(delivery.id, self.clock() + wait, error)
+    async def retry_later(self, delivery: Delivery, wait: timedelta, error: str, *, tried: bool = True) -> None:
+        await self._outbox.retry_later(delivery.id, self.clock() + wait, error, tried=tried)
         self.queued.set()
 
     async def unfinished(self) -> list[Broadcast]:
