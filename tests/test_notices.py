@@ -82,27 +82,33 @@ async def test_requests_made_just_before_a_crash_reach_the_stand_after_the_resta
     "request sent": after the restart each arrives, once, with buttons that work."""
     _, lucie, attendees = await stand_with_visitors(store, emulator)
     bot = await start_bot(tmp_path, emulator, DATABASE_URL=store.url)
-    sent = await asyncio.gather(*(request(p, t) for p, t in zip(attendees, TIMES, strict=True)))
+    try:
+        sent = await asyncio.gather(*(request(p, t) for p, t in zip(attendees, TIMES, strict=True)))
+    finally:
+        await bot.kill()  # SIGKILL, as soon as the last of them is told "request sent"
     assert all("Demande envoyée à Disco Soupe" in m.text for m in sent)
-    await bot.kill()
     unsent = store.scalar("SELECT COUNT(*) FROM deliveries WHERE copy_of IS NOT NULL AND state <> 'sent'")
     assert unsent >= 4, "the crash came after the copies had gone: nothing was tested"
     before = len(copies(lucie))
 
     bot = await start_bot(tmp_path, emulator, DATABASE_URL=store.url)
-    names = [f"Participant {n}" for n in range(len(TIMES))]
-    await wait_until(lambda: {n for n in names for m in copies(lucie) if n in m.text} == set(names), timeout=30)
-    await asyncio.sleep(1.5)  # a copy sent twice would show by now
-    assert len(copies(lucie)) <= len(TIMES) + 1  # at most the one on its way when the bot died
-    assert len(copies(lucie)) - before >= unsent
-    last = copies(lucie)[-1]
-    assert last.button_labels == ["✅ Accepter", "✖ Refuser", "🔁 Proposer un autre horaire"]
-    await lucie.press("✅ Accepter", last)
-    [who] = [p for p, n in zip(attendees, names, strict=True) if n in last.text]
-    confirmed = await who.wait_for_text("Rendez-vous confirmé avec Disco Soupe")
-    assert parse_ics(confirmed)["method"] == "REQUEST"
-    await lucie.wait_for_text("Accepté par Lucie Bernard")  # her own copy, rewritten in place
-    assert await bot.stop() == 0, bot.text
+    try:
+        names = [f"Participant {n}" for n in range(len(TIMES))]
+        await wait_until(lambda: {n for n in names for m in copies(lucie) if n in m.text} == set(names), timeout=30)
+        await asyncio.sleep(1.5)  # a copy sent twice would show by now
+        assert len(copies(lucie)) <= len(TIMES) + 1  # at most the one on its way when the bot died
+        assert len(copies(lucie)) - before >= unsent
+        last = copies(lucie)[-1]
+        assert last.button_labels == ["✅ Accepter", "✖ Refuser", "🔁 Proposer un autre horaire"]
+        await lucie.press("✅ Accepter", last)
+        [who] = [p for p, n in zip(attendees, names, strict=True) if n in last.text]
+        confirmed = await who.wait_for_text("Rendez-vous confirmé avec Disco Soupe")
+        assert parse_ics(confirmed)["method"] == "REQUEST"
+        await lucie.wait_for_text("Accepté par Lucie Bernard")  # her own copy, rewritten in place
+        assert await bot.stop() == 0, bot.text
+    finally:
+        if bot.process.returncode is None:  # the test failed: no bot left behind
+            await bot.kill()
     assert "Traceback" not in bot.text
 
 
