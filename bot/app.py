@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import cast
@@ -142,6 +143,7 @@ def build_application(services: Services, *, handle_here: bool = True) -> Mailla
         rate_limiter=PacedRateLimiter(settings.telegram_messages_per_second),
         # Every text the bot sends is catalog HTML, user text escaped (bot/i18n.py's Html)
         defaults=Defaults(parse_mode=ParseMode.HTML),
+        before_get_updates=functools.partial(inbox.kept, retry=True),
     )
     application = cast(
         MaillageApplication,

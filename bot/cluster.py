@@ -26,6 +26,7 @@ from datetime import timedelta
 from bot.inbox import InboxQueue
 from bot.pacing import WINDOW, PacedRateLimiter
 from bot.runtime import MaillageApplication
+from bot.services.inbox import Arrival
 
 log = logging.getLogger(__name__)
 
@@ -47,11 +48,14 @@ class Claimer:
         self._capacity = capacity
         self._in_hand: set[int] = set()
         self._wake = asyncio.Event()
+        # the inbox may hold updates waiting for one in hand: claim again whenever one is done
+        self._others_wait = True
+        self._heard = 0  # arrivals the database told of
         self._tasks: list[asyncio.Task[None]] = []
 
     async def start(self) -> None:
         self._queue.when_handled = self._done
-        await self._inbox.on_arrivals(self._wake.set)
+        await self._inbox.on_arrivals(self._arrived)
         self._tasks = [asyncio.create_task(self._claim()), asyncio.create_task(self._renew())]
 
     async def stop(self) -> None:
@@ -62,19 +66,28 @@ class Claimer:
                 await task
         self._queue.when_handled = None
 
+    def _arrived(self) -> None:
+        self._heard += 1
+        self._others_wait = True
+        self._wake.set()
+
     def _done(self, update_id: int) -> None:
         self._in_hand.discard(update_id)
-        self._wake.set()  # that user's next update, if any, may be claimed now
+        if self._others_wait:
+            self._wake.set()  # that user's next update, if any, may be claimed now
 
     async def _claim(self) -> None:
         bot = self._application.bot
         while True:
             self._wake.clear()
             room = self._capacity - len(self._in_hand)
-            claimed = []
+            claimed: list[Arrival] = []
             if room > 0:
+                heard = self._heard
                 try:
-                    claimed = await self._inbox.claim(room)
+                    claimed, left = await self._inbox.claim(room)
+                    # nothing left waiting, and nothing arrived meanwhile: a finished update wakes no claim
+                    self._others_wait = left > 0 or heard != self._heard
                 except Exception:
                     log.exception("could not claim updates; trying again")
             if claimed:

@@ -13,9 +13,10 @@ stands for, here once, and "Compost &amp; Co" never reaches a phone.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest
 from telegram.ext import ExtBot
 
@@ -58,6 +59,18 @@ def _with_plain_labels(kwargs: dict[str, Any]) -> dict[str, Any]:
 
 
 class MaillageBot(ExtBot[Any]):
+    def __init__(
+        self, *args: Any, before_get_updates: Callable[[], Awaitable[None]] | None = None, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        # awaited before each getUpdates: the updates fetched before are kept (bot/inbox.py)
+        self._before_get_updates = before_get_updates
+
+    async def get_updates(self, *args: Any, **kwargs: Any) -> tuple[Update, ...]:
+        if self._before_get_updates is not None:
+            await self._before_get_updates()  # the offset this call moves confirms what was kept
+        return await super().get_updates(*args, **kwargs)
+
     async def _do_post(self, endpoint: str, data: dict[str, Any], **kwargs: Any) -> Any:
         # PTB puts Defaults' parse_mode into every call it builds like a message, editMessageReplyMarkup
         # included, whose Bot API method has no such parameter: it goes only with a text or a caption

@@ -17,6 +17,8 @@ from aiohttp import web
 from telegram import Update
 from telegram.ext import Application
 
+from bot.inbox import InboxQueue
+
 log = logging.getLogger(__name__)
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
@@ -64,7 +66,10 @@ class WebhookServer:
         if update is None:
             log.warning("webhook: a request with the right secret but no update in it (%d bytes)", len(body))
             return web.json_response({"ok": False, "description": "not a Telegram update"}, status=400)
-        await self._application.update_queue.put(update)
+        queue = self._application.update_queue
+        await queue.put(update)
+        if isinstance(queue, InboxQueue):
+            await queue.kept()  # in the database before the 200; if not, Telegram sends it again
         return web.json_response({"ok": True})
 
 

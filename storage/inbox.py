@@ -87,10 +87,11 @@ class InboxRepository:
                 await tx.execute("SELECT pg_notify(?, current_schema())", (ARRIVALS_CHANNEL,))
         return new
 
-    async def claim(self, owner: str, lease: timedelta, limit: int) -> list[Arrival]:
+    async def claim(self, owner: str, lease: timedelta, limit: int) -> tuple[list[Arrival], int]:
         """Up to ``limit`` updates for ``owner`` to handle, oldest first: of each user's updates only the
         oldest, and only while no one else holds it (its claim unexpired), so that one user's updates
-        run one after the other, in order, whichever processes handle them."""
+        run one after the other, in order, whichever processes handle them. Also returns how many are
+        left unclaimed (waiting for their user's older update, or beyond ``limit``)."""
         now = utcnow()
         async with self._db.transaction(durable=False) as tx:
             rows = await tx.fetch_all(
@@ -107,7 +108,10 @@ class InboxRepository:
                 """,
                 (owner, (now + lease).isoformat(), now.isoformat(), limit),
             )
-        return sorted((_arrival(r) for r in rows), key=lambda a: a.update_id)
+            left = await tx.fetch_one(
+                "SELECT COUNT(*) FROM inbox WHERE claimed_until IS NULL OR claimed_until < ?", (now.isoformat(),)
+            )
+        return sorted((_arrival(r) for r in rows), key=lambda a: a.update_id), int(left[0]) if left else 0
 
     async def take_over_all(self, owner: str, lease: timedelta) -> list[Arrival]:
         """Every update left, whoever claimed it: for the one process of a SQLite deployment, at start."""
@@ -125,10 +129,11 @@ class InboxRepository:
                 "UPDATE inbox SET claimed_until = ? WHERE claimed_by = ?", ((utcnow() + lease).isoformat(), owner)
             )
 
-    async def handled(self, update_id: int) -> None:
+    async def handled(self, update_ids: Sequence[int]) -> None:
         # Not fsynced: losing this to a power cut only means handling the update once more
+        marks = ",".join("?" * len(update_ids))
         async with self._db.transaction(durable=False) as tx:
-            await tx.execute("DELETE FROM inbox WHERE update_id = ?", (update_id,))
+            await tx.execute(f"DELETE FROM inbox WHERE update_id IN ({marks})", list(update_ids))
 
     async def waiting(self) -> int:
         row = await self._db.fetch_one("SELECT COUNT(*) FROM inbox")

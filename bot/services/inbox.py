@@ -11,10 +11,11 @@ start. An update being handled when its process died may so be handled twice; no
 
 from __future__ import annotations
 
+import asyncio
 import os
 import secrets
 import socket
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 
 from storage.db import utcnow
@@ -34,6 +35,7 @@ class InboxService:
         self._inbox = repos.inbox
         self.owner = owner
         self.lease = lease
+        self._handled = Together(self._inbox.handled)
 
     async def receive(
         self, arrivals: Sequence[Arrival], *, handle_here: bool = True, shared: bool = False
@@ -44,8 +46,9 @@ class InboxService:
         older update in hand is left to be claimed in its turn."""
         return await self._inbox.receive(arrivals, self.owner if handle_here else None, self.lease, after_others=shared)
 
-    async def claim(self, limit: int) -> list[Arrival]:
-        """Updates for this process to handle now, oldest first (see the module's docstring)."""
+    async def claim(self, limit: int) -> tuple[list[Arrival], int]:
+        """Updates for this process to handle now, oldest first (see the module's docstring), and how
+        many are left waiting."""
         return await self._inbox.claim(self.owner, self.lease, limit)
 
     async def take_over_all(self) -> list[Arrival]:
@@ -56,7 +59,9 @@ class InboxService:
         return await self._inbox.renew(self.owner, self.lease)
 
     async def handled(self, update_id: int) -> None:
-        await self._inbox.handled(update_id)
+        """Out of the inbox. Updates handled while the previous deletion is under way are deleted
+        together by the next: under a crowd, one write for many updates instead of one each."""
+        await self._handled.add(update_id)
 
     async def waiting(self) -> int:
         return await self._inbox.waiting()
@@ -79,3 +84,46 @@ class SenderService:
 
     async def leave(self) -> None:
         await self._senders.leave(self.name)
+
+
+class Together:
+    """Writes items in batches: the first caller writes its item, and the items added while that write
+    is under way are written by it next, in one batch; each caller returns once its own is written."""
+
+    def __init__(self, write: Callable[[list[int]], Awaitable[None]]) -> None:
+        self._write = write
+        self._items: list[int] = []
+        self._batch: asyncio.Future[None] | None = None  # done when the items now waiting are written
+        self._writing = False
+
+    async def add(self, item: int) -> None:
+        if self._batch is None:
+            self._batch = asyncio.get_running_loop().create_future()
+        mine = self._batch
+        self._items.append(item)
+        if not self._writing:
+            await self._write_while_any()
+        await mine
+
+    async def _write_while_any(self) -> None:
+        self._writing = True
+        try:
+            while self._items:
+                items, self._items = self._items, []
+                batch, self._batch = self._batch, None
+                assert batch is not None
+                try:
+                    await self._write(items)
+                except asyncio.CancelledError:
+                    batch.cancel()
+                    raise
+                except Exception as err:  # each caller of that batch raises it
+                    batch.set_exception(err)
+                else:
+                    batch.set_result(None)
+        finally:
+            self._writing = False
+            if self._items and self._batch is not None:  # this writer was stopped: those waiting are told
+                self._items = []
+                self._batch.cancel()
+                self._batch = None
