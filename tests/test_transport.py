@@ -276,4 +276,3 @@ async def test_a_broadcast_short_of_connections_retries_what_was_not_sent_and_se
     assert sum("not sent: again shortly" in r.getMessage() for r in caplog.records) >= 3
     progress = await services.broadcasts.progress(1)
     assert progress.sent == len(recipients) and progress.failed == 0
-
