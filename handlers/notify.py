@@ -32,6 +32,7 @@ from bot.services.notices import (
     SessionFile,
     Text,
 )
+from bot.telegram_bot import plain_labels
 from handlers.buttons import ACTIONS
 
 log = logging.getLogger(__name__)
@@ -102,7 +103,9 @@ def outgoing(services: Services, notice: Notice) -> list[Outgoing]:
     text = render(services, language, notice.text) if notice.text is not None else None
     about = (notice.about.id, escape(notice.about.full_name)) if notice.about is not None else None
     markup = keyboard(services, language, notice.buttons)
-    buttons = json.dumps(markup.to_dict(), ensure_ascii=False) if markup is not None else None
+    # the labels as the phone shows them: MaillageBot turns catalog HTML into plain text only when it sends
+    plain = plain_labels(markup) if markup is not None else None
+    buttons = json.dumps(plain.to_dict(), ensure_ascii=False) if isinstance(plain, InlineKeyboardMarkup) else None
     if notice.rewrites_request is not None:
         assert text is not None
         return [Outgoing(person.id, person.telegram_id, text, about, rewrites_copies_of=notice.rewrites_request)]
