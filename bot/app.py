@@ -37,11 +37,13 @@ from bot.services.inbox import InboxService, SenderService, process_name
 from bot.services.languages import LanguageService
 from bot.services.meeting_actions import MeetingActions
 from bot.services.meetings import MeetingDraft, MeetingService
+from bot.services.planning import PlanningService
 from bot.services.privacy import PrivacyService
 from bot.services.programme import ProgrammeService, SessionChangeDraft
 from bot.services.registration import RegistrationService
 from bot.services.reminders import ReminderService
 from bot.services.reports import ReportService
+from bot.services.wishes import WishService
 from bot.settings import Settings
 from bot.telegram_bot import MaillageBot
 from bot.transport import AiohttpRequest
@@ -57,12 +59,14 @@ from handlers import (
     menu,
     organiser,
     paging,
+    planning,
     profile,
     programme,
     registration,
     reminders,
     reports,
     start,
+    wishes,
 )
 from handlers.flows import FlowRouter, dropping
 from handlers.meetings import agenda as meeting_agenda
@@ -75,6 +79,7 @@ ALLOWED_UPDATES = [Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY,
 PUBLISHED_COMMANDS = (
     "start",
     "agenda",
+    "wishes",
     "exhibitors",
     "search",
     "programme",
@@ -125,6 +130,8 @@ def build_services(
         programme=programme,
         inbox=InboxService(repos, name, timedelta(seconds=settings.inbox_lease_seconds)),
         senders=SenderService(repos, name),
+        wishes=WishService(repos, event),
+        planning=PlanningService(repos, event, reminders, programme, clock),
         sweep_seconds=sweep_seconds,
     )
 
@@ -237,6 +244,20 @@ def register_handlers(application: MaillageApplication) -> None:
         (buttons.ATTENDANCE, meeting_answer.attendance),
     ):
         application.add_handler(CallbackQueryHandler(callback, pattern=family.pattern))
+
+    # Wishes for the speed-meeting planner, and the organisers' plan
+    application.add_handler(CommandHandler("wishes", wishes.wishes, filters=private))
+    application.add_handler(CommandHandler("plan", planning.plan_command, filters=private))
+    application.add_handler(CallbackQueryHandler(wishes.toggle_from_card, pattern=buttons.WISH.pattern))
+    application.add_handler(CallbackQueryHandler(wishes.wishes_button, pattern=buttons.WISHES.pattern))
+    application.add_handler(CallbackQueryHandler(wishes.wishes_page, pattern=buttons.WISHES_PAGE.pattern))
+    application.add_handler(CallbackQueryHandler(wishes.stand_home, pattern=buttons.SW_HOME.pattern))
+    application.add_handler(CallbackQueryHandler(wishes.stand_drop, pattern=buttons.SW_DROP.pattern))
+    application.add_handler(CallbackQueryHandler(wishes.stand_themes, pattern=buttons.SW_THEMES.pattern))
+    application.add_handler(CallbackQueryHandler(wishes.stand_org, pattern=buttons.SW_ORG.pattern))
+    application.add_handler(CallbackQueryHandler(wishes.stand_list, pattern=buttons.SW_LIST.pattern))
+    application.add_handler(CallbackQueryHandler(wishes.stand_toggle, pattern=buttons.SW_TOGGLE.pattern))
+    application.add_handler(CallbackQueryHandler(planning.plan_button, pattern=buttons.PLAN.pattern))
 
     # Reminders
     application.add_handler(CallbackQueryHandler(reminders.late, pattern=buttons.LATE.pattern))

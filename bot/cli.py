@@ -296,6 +296,98 @@ def cmd_import_exhibitors(args: argparse.Namespace) -> int:
     return _run_async(settings, _import_exhibitors(settings, raw))
 
 
+async def _plan(settings: Settings, args: argparse.Namespace) -> int:
+    import json
+    from datetime import date
+
+    from handlers.notify import outgoing
+
+    day = None
+    async with _services(settings) as services:
+        if args.day:
+            try:
+                day = date.fromisoformat(args.day)
+            except ValueError:
+                return _fail(f"--day {args.day}: a date such as 2026-06-12")
+            if day not in services.planning.days():
+                days = ", ".join(d.isoformat() for d in services.planning.days())
+                return _fail(f"--day {args.day} is not a day of the event ({days})")
+        seconds = args.time_limit or settings.planner_seconds
+        plan = await services.planning.compute(None, day, seconds)
+        s = plan.summary
+        print(
+            f"plan {plan.id}: {s['meetings']} meetings; wishes met {s['wishes_met']}/{s['wishes']}; "
+            f"attendees with no meeting {s['no_meeting']}/{s['attendees']}; mutual wishes met "
+            f"{s['mutual_met']}/{s['mutual']}; at least k met (k=1..): {' '.join(map(str, s['at_least']))}; "
+            f"idle gaps {s['idle_gaps']}; {s['seconds']} s, "
+            + ("proven optimal" if s["proven"] else f"gap {100 * s['gap']:.2f} %")
+        )
+        if args.json:
+            planned = await services.planning.planned(plan.id)
+            document = {
+                "plan": plan.id,
+                "summary": s,
+                "meetings": [
+                    {
+                        "attendee": m.attendee_id,
+                        "exhibitor": m.exhibitor_id,
+                        "slot_start": m.slot_start.isoformat(),
+                        "reason": m.reason,
+                        "rank": m.rank,
+                    }
+                    for m in planned
+                ],
+            }
+            write_private(Path(args.json), json.dumps(document, indent=2).encode())
+            print(f"written: {args.json}")
+        if args.dry_run:
+            await services.planning.discard(plan.id)
+            print("dry run: nothing published")
+            return 0
+        publication = await services.planning.publish(plan.id)
+        outs = [out for notice in publication.notices for out in outgoing(services, notice)]
+        await services.broadcasts.notify(outs, audience=f"plan:{plan.id}", bulk=True)
+    print(
+        f"published: {publication.made} meetings made ({publication.left_out} left out: taken since the preview); "
+        f"{len(publication.notices)} messages will go out when the bot runs"
+    )
+    return 0
+
+
+def cmd_plan(args: argparse.Namespace) -> int:
+    settings = load_settings(require_token=False)
+    if (missing := _no_database(settings)) is not None:
+        return missing
+    return _run_async(settings, _plan(settings, args))
+
+
+async def _import_wishes(settings: Settings, raw: bytes) -> int:
+    from bot.i18n import Translator, to_plain
+
+    async with _services(settings) as services:
+        result = await services.wishes.import_csv(raw)
+    tr = Translator.load()
+    if not result.ok:
+        print(f"nothing imported: {len(result.errors)} problems", file=sys.stderr)
+        for error in result.errors:
+            print(f"  line {error.line}: {to_plain(tr(CLI_LANGUAGE, error.key, **error.params))}", file=sys.stderr)
+        return EXIT_CONFIG
+    wishes = sum(len(w) for w in result.wishes.values())
+    print(f"{wishes} wishes imported for {len(result.wishes)} participants")
+    return 0
+
+
+def cmd_import_wishes(args: argparse.Namespace) -> int:
+    settings = load_settings(require_token=False)
+    if (missing := _no_database(settings)) is not None:
+        return missing
+    try:
+        raw = Path(args.file).read_bytes()
+    except OSError as err:
+        return _fail(f"cannot read {args.file}: {err.strerror}")
+    return _run_async(settings, _import_wishes(settings, raw))
+
+
 async def _qr(settings: Settings, args: argparse.Namespace) -> int:
     from bot.import_report import stand_link
     from bot.qr import write_sheet
@@ -388,6 +480,15 @@ def build_parser() -> argparse.ArgumentParser:
     importer = commands.add_parser("import-exhibitors", help="create or update exhibitors from a CSV file")
     importer.add_argument("file", help="CSV: name, slug, description, themes, stand, tables, website, contact email")
     importer.set_defaults(func=cmd_import_exhibitors)
+    planner = commands.add_parser("plan", help="plan the speed meetings from everyone's wishes, and publish them")
+    planner.add_argument("--day", help="only this day of the event (YYYY-MM-DD); default: every day")
+    planner.add_argument("--dry-run", action="store_true", help="compute and report, publish nothing")
+    planner.add_argument("--json", metavar="OUT", help="also write the plan (figures, meetings, reasons) as JSON")
+    planner.add_argument("--time-limit", type=float, help="seconds for the solver (default: PLANNER_SECONDS)")
+    planner.set_defaults(func=cmd_plan)
+    wishes = commands.add_parser("import-wishes", help="import wishes collected before the event from a CSV file")
+    wishes.add_argument("file", help="CSV: participant (id from export participants), exhibitor slug, rank")
+    wishes.set_defaults(func=cmd_import_wishes)
     qr = commands.add_parser("qr", help="write a printable QR code per exhibitor's stand")
     qr.add_argument("--out", required=True, help="folder for the PNG files and index.html")
     qr.set_defaults(func=cmd_qr)

@@ -108,6 +108,10 @@ class Reminders(_Strict):
 class Limits(_Strict):
     open_requests_per_attendee: int = Field(default=10, ge=1, le=100)
     default_tables_per_exhibitor: int = Field(default=1, ge=1, le=50)
+    # the speed-meeting planner: how many exhibitors an attendee may wish for (ranked), and how many
+    # meetings a plan may give one attendee (their meetings already booked included)
+    wishes_per_attendee: int = Field(default=10, ge=1, le=30)
+    planned_meetings_per_attendee: int = Field(default=8, ge=1, le=48)
 
 
 class Privacy(_Strict):

@@ -18,11 +18,13 @@ from bot.services.inbox import InboxService, SenderService
 from bot.services.languages import LanguageService
 from bot.services.meeting_actions import MeetingActions
 from bot.services.meetings import MeetingService
+from bot.services.planning import PlanningService
 from bot.services.privacy import PrivacyService
 from bot.services.programme import ProgrammeService
 from bot.services.registration import RegistrationService
 from bot.services.reminders import ReminderService
 from bot.services.reports import ReportService
+from bot.services.wishes import WishService
 from bot.settings import Settings
 from storage.db import Database
 
@@ -46,6 +48,8 @@ class Services:
     programme: ProgrammeService
     inbox: InboxService
     senders: SenderService
+    wishes: WishService
+    planning: PlanningService
     sweep_seconds: float = 20.0
 
 

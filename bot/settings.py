@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     bot_username: str | None = Field(default=None, pattern=r"^[A-Za-z][A-Za-z0-9_]{3,31}$")
     # how long an update claimed by a worker that died waits before another worker takes it over
     inbox_lease_seconds: float = Field(default=10.0, ge=1.0, le=600.0)
+    # how long /plan and python -m bot plan give the speed-meeting planner (the proof usually comes
+    # in seconds; the time left goes to fewer idle gaps in people's days)
+    planner_seconds: float = Field(default=60.0, ge=1.0, le=3600.0)
     webhook_url: AnyHttpUrl | None = None
     webhook_secret: SecretStr | None = None
     webhook_listen: str = "127.0.0.1"

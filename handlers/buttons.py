@@ -133,6 +133,23 @@ ATTENDANCE = family("mt:att", ID, "met|no_show")
 # Under a meeting's reminder: "I'll be 5 minutes late"
 LATE = family("rm:late", ID)
 
+# Wishes for the planner: ⭐ on a card; /wishes (up, down, remove; its pages); a stand's wishes: its
+# list (pages), taking one out, a theme then an organisation type to choose from, the list to mark people
+# in (source: q = those who sent requests, or <theme index|->.<org type|->) and marking one
+WISH = family("ws:t", ID)
+WISHES = family("ws", "up|down|del", ID)
+WISHES_PAGE = family("ws:p", PAGE)
+SOURCE = r"q|(?:\d{1,2}|-)\.(?:[a-z_]{1,20}|-)"
+SW_HOME = family("sw:h", PAGE)
+SW_DROP = family("sw:x", ID, PAGE)
+SW_THEMES = family("sw:th")
+SW_ORG = family("sw:o", r"\d{1,2}|-")
+SW_LIST = family("sw:l", SOURCE, PAGE)
+SW_TOGGLE = family("sw:t", ID, SOURCE, PAGE)
+
+# The speed-meeting plan: run it (for a day by its index, or every day), publish, plan again, set aside
+PLAN = family("pl", r"run:(?:\d{1,2}|all)|pub:\d{1,9}|drop:\d{1,9}")
+
 # The agenda, a page at a time
 AGENDA_PAGE = family("ag:p", INDEX)
 

@@ -10,9 +10,11 @@ from bot.i18n import Html, clip_lines
 from bot.runtime import Context
 from bot.services.directory import Exhibitor
 from bot.services.programme import SessionView
+from bot.services.registration import Role
 from handlers import buttons
 from handlers.common import edit_or_send, user_language
 from handlers.views import theme_labels
+from handlers.wishes import wish_button
 
 MAX_DESCRIPTION = 2500  # keeps a card well within Telegram's 4096 characters
 MAX_SESSIONS_TEXT = 800  # the stand's sessions on its card; the rest as "…and N more"
@@ -64,6 +66,10 @@ async def send_card(
     sessions = await services.programme.coming_by(exhibitor.slug)
     text = card_text(context, language, exhibitor, await services.directory.free_slots(exhibitor), sessions)
     rows = [[buttons.REQUEST.button(services.tr(language, "meeting.request_button"), exhibitor.id)]]
+    me = await services.registration.participant(update.effective_user.id) if update.effective_user else None
+    if me is not None and me.role == Role.ATTENDEE:
+        rank = await services.wishes.rank_of(me, exhibitor.id)
+        rows.append([wish_button(services, language, exhibitor.id, rank)])
     if back is not None:
         rows.append([InlineKeyboardButton(services.tr(language, "directory.back_to_list"), callback_data=back)])
     rows.append([buttons.THEMES.button(services.tr(language, "directory.back_to_themes"))])

@@ -18,7 +18,7 @@ from bot.event import Language
 from bot.i18n import Html, escape, telegram_length
 from bot.runtime import Context, Services
 from bot.services.broadcasts import Outgoing
-from bot.services.calendar import meeting_ics
+from bot.services.calendar import CalendarEntry, meeting_ics, meetings_ics
 from bot.services.notices import (
     Button,
     Clock,
@@ -29,6 +29,7 @@ from bot.services.notices import (
     Moment,
     Msg,
     Notice,
+    PlanFile,
     SessionFile,
     Text,
 )
@@ -87,9 +88,9 @@ async def tell(context: Context, notices: Iterable[Notice]) -> None:
             now.append(notice)
         elif notice.to.reachable:
             later.append(notice)
-    for audience, group in groupby(later, key=lambda n: n.outbox or "notice"):
+    for (audience, bulk), group in groupby(later, key=lambda n: (n.outbox or "notice", n.bulk)):
         await context.services.broadcasts.notify(
-            [out for notice in group for out in outgoing(context.services, notice)], audience=audience
+            [out for notice in group for out in outgoing(context.services, notice)], audience=audience, bulk=bulk
         )
     for notice in now:
         await _tell_one(context, notice)
@@ -163,10 +164,12 @@ class Attachment(NamedTuple):
 
 
 def attachment(
-    services: Services, language: Language, file: MeetingFile | SessionFile, lead: Html | None
+    services: Services, language: Language, file: MeetingFile | SessionFile | PlanFile, lead: Html | None
 ) -> Attachment:
     """The calendar file, and the news that goes with it as its caption when it fits."""
-    if isinstance(file, SessionFile):
+    if isinstance(file, PlanFile):
+        cancel_caption, content, name = "", plan_file(services, language, file), "maillage-plan.ics"
+    elif isinstance(file, SessionFile):
         cancel_caption, content, name = (
             "programme.ics_cancel_caption",
             session_file(services, language, file),
@@ -175,7 +178,10 @@ def attachment(
     else:
         cancel_caption, content = "meeting.ics_cancel_caption", meeting_file(services, language, file)
         name = f"maillage-meeting-{file.meeting.id}{'-cancelled' if file.cancelled else ''}.ics"
-    caption = services.tr(language, cancel_caption if file.cancelled else "meeting.ics_caption")
+    if isinstance(file, PlanFile):
+        caption = services.tr(language, "planning.ics_caption", count=len(file.meetings))
+    else:
+        caption = services.tr(language, cancel_caption if file.cancelled else "meeting.ics_caption")
     if lead is not None and telegram_length(lead) + telegram_length(caption) + 2 <= MAX_CAPTION:
         return Attachment(None, Html(f"{lead}\n\n{caption}"), name, content)
     return Attachment(lead, caption, name, content)
@@ -193,7 +199,7 @@ async def _send_calendar(context: Context, notice: Notice, lead: Html | None) ->
     )
 
 
-def meeting_file(services: Services, language: Language, file: MeetingFile) -> bytes:
+def _meeting_entry(services: Services, language: Language, file: MeetingFile) -> CalendarEntry:
     summary = services.tr(language, "meeting.ics_summary", other=file.other)
     location = services.tr(
         language,
@@ -202,16 +208,25 @@ def meeting_file(services: Services, language: Language, file: MeetingFile) -> b
         stand=file.stand,
         table=file.meeting.table_no or "—",
     )
-    return meeting_ics(
-        event=services.event,
+    return CalendarEntry(
         meeting_id=file.meeting.id,
         start=file.meeting.slot_start,
         summary=summary.replace("<b>", "").replace("</b>", ""),
         location=location,
         description=services.event.name(language),
         sequence=file.meeting.sequence,
-        cancelled=file.cancelled,
     )
+
+
+def meeting_file(services: Services, language: Language, file: MeetingFile) -> bytes:
+    return meeting_ics(
+        event=services.event, **_meeting_entry(services, language, file)._asdict(), cancelled=file.cancelled
+    )
+
+
+def plan_file(services: Services, language: Language, file: PlanFile) -> bytes:
+    """Every meeting of a published plan in one file, each with the UID a later change will use."""
+    return meetings_ics(services.event, [_meeting_entry(services, language, m) for m in file.meetings])
 
 
 def session_file(services: Services, language: Language, file: SessionFile) -> bytes:

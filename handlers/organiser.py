@@ -6,6 +6,8 @@ import logging
 
 from telegram import InlineKeyboardMarkup, InputFile, Update
 
+from bot.event import Language
+from bot.i18n import Html, clip_lines
 from bot.import_report import invite_link, links_csv, render_report
 from bot.runtime import Context
 from bot.services.registration import Role
@@ -184,6 +186,9 @@ async def _import_document(update: Update, context: Context) -> None:
         return
     file = await document.get_file()
     raw = bytes(await file.download_as_bytearray())
+    if services.wishes.is_wish_file(raw):
+        await _import_wishes(update, context, language, raw)
+        return
     report = await services.directory.import_csv(raw)
     await reply(update, context, render_report(services.tr, language, report))
     if report.ok:
@@ -194,3 +199,20 @@ async def _import_document(update: Update, context: Context) -> None:
             InputFile(links_csv(username, exhibitors), filename="maillage-invite-links.csv", attach=False),
             caption=services.tr(language, "import.links_caption"),
         )
+
+
+async def _import_wishes(update: Update, context: Context, language: Language, raw: bytes) -> None:
+    """Wishes collected before the event (participant, exhibitor, rank): all or nothing, each bad line said."""
+    services = context.services
+    tr = services.tr
+    result = await services.wishes.import_csv(raw)
+    if result.ok:
+        total = sum(len(w) for w in result.wishes.values())
+        await reply(update, context, tr(language, "wishes.import.done", count=total, participants=len(result.wishes)))
+        return
+    lines = [
+        tr(language, "wishes.import.error_line", line=e.line, problem=tr(language, e.key, **e.params))
+        for e in result.errors
+    ]
+    header = tr(language, "wishes.import.failed", count=len(result.errors))
+    await reply(update, context, Html(header + "\n" + clip_lines(tr, language, lines, budget=3000)))

@@ -44,6 +44,8 @@ class Meeting(BaseModel):
     attendance_exhibitor: str | None
     created_at: datetime
     updated_at: datetime
+    plan_reason: str | None = None  # a meeting the planner made: 'wish', 'mutual' or 'stand'
+    plan_rank: int | None = None  # the rank of the attendee's wish it meets
 
 
 class Conflict(Exception):
@@ -53,7 +55,7 @@ class Conflict(Exception):
 _COLUMNS = (
     "id, attendee_id, exhibitor_id, slot_start, status, table_no, note, awaiting, answered_by, proposed_slot, "
     "decline_reason, cancelled_by, cancel_reason, sequence, attendance_asked, attendance_attendee, "
-    "attendance_exhibitor, created_at, updated_at"
+    "attendance_exhibitor, created_at, updated_at, plan_reason, plan_rank"
 )
 
 
@@ -79,6 +81,12 @@ class MeetingRepository:
             f"SELECT {_COLUMNS} FROM meetings WHERE attendee_id = ? AND status IN ({marks}) ORDER BY slot_start, id",
             (attendee_id, *statuses),
         )
+        return [_meeting(r) for r in rows]
+
+    async def in_statuses(self, statuses: tuple[Status, ...]) -> list[Meeting]:
+        """Every meeting in these states (the planner reads them all once)."""
+        marks = ",".join("?" * len(statuses))
+        rows = await self._db.fetch_all(f"SELECT {_COLUMNS} FROM meetings WHERE status IN ({marks})", statuses)
         return [_meeting(r) for r in rows]
 
     async def mark_late(self, meeting_id: int, side: str, now: datetime) -> bool:

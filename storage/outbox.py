@@ -101,11 +101,14 @@ class OutboxRepository:
         send_at: datetime,
         author_id: int | None,
         recipients: list[Outgoing],
+        *,
+        bulk: bool = False,
     ) -> Broadcast:
         """The broadcast and every delivery, in one transaction: all or nothing. Notices go before
         announcements, and in order within each chat."""
         now = utcnow().isoformat()
-        priority = NOTICE if kind == "notice" else ANNOUNCEMENT
+        # notices to many people at once (a published plan) wait behind one-off notices, as announcements do
+        priority = NOTICE if kind == "notice" and not bulk else ANNOUNCEMENT
         async with self._db.transaction() as tx:
             row = await tx.fetch_one(
                 f"INSERT INTO broadcasts (author_id, kind, audience, send_at, created_at) VALUES (?, ?, ?, ?, ?)"

@@ -76,6 +76,26 @@ class ReminderRepository:
         async with self._db.transaction() as tx:
             await self._insert(tx, plans, leads, digest_lead)
 
+    async def schedule_many(
+        self, plans: list[MeetingReminders], leads: list[timedelta], digest_lead: timedelta
+    ) -> list[Reminder]:
+        """``schedule_all``, returning the open reminders of those meetings and their people's digests."""
+        found: list[Reminder] = []
+        async with self._db.transaction() as tx:
+            await self._insert(tx, plans, leads, digest_lead)
+            ids = [plan.meeting_id for plan in plans]
+            people = sorted({person for plan in plans for person in plan.people})
+            for column, values, kind in (("meeting_id", ids, "meeting"), ("participant_id", people, "digest")):
+                for start in range(0, len(values), 500):
+                    chunk = values[start : start + 500]
+                    rows = await tx.fetch_all(
+                        f"SELECT {_COLUMNS} FROM reminders WHERE state IN ('pending', 'claimed') AND kind = ?"
+                        f" AND {column} IN ({','.join('?' * len(chunk))})",
+                        (kind, *chunk),
+                    )
+                    found += [_reminder(r) for r in rows]
+        return found
+
     @staticmethod
     async def _insert(
         tx: Transaction, plans: list[MeetingReminders], leads: list[timedelta], digest_lead: timedelta

@@ -14,11 +14,13 @@ from storage.meetings import MeetingRepository
 from storage.organiser_invites import OrganiserInviteRepository
 from storage.outbox import OutboxRepository
 from storage.participants import ParticipantRepository
+from storage.plans import PlanRepository
 from storage.programme import ProgrammeRepository
 from storage.purge import PurgeRepository
 from storage.reminders import ReminderRepository
 from storage.senders import SenderRepository
 from storage.stats import StatsRepository
+from storage.wishes import WishRepository
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,8 @@ class Repositories:
     stats: StatsRepository
     inbox: InboxRepository
     senders: SenderRepository
+    wishes: WishRepository
+    plans: PlanRepository
 
     @classmethod
     def on(cls, db: Database) -> Repositories:
@@ -57,4 +61,6 @@ class Repositories:
             stats=StatsRepository(db),
             inbox=InboxRepository(db),
             senders=SenderRepository(db),
+            wishes=WishRepository(db),
+            plans=PlanRepository(db),
         )

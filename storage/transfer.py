@@ -20,6 +20,7 @@ TABLES = (
     "participant_themes",
     "conversations",
     "organiser_invites",
+    "plans",
     "meetings",
     "meeting_messages",
     "nudges",
@@ -34,6 +35,10 @@ TABLES = (
     "bot_profile",
     "inbox",
     "inbox_newest",
+    "wishes",
+    "stand_wishes",
+    "plan_meetings",
+    "plan_unmet",
 )
 NOT_COPIED = ("schema_migrations", "cache_versions", "senders")
 

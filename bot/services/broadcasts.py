@@ -144,13 +144,15 @@ class BroadcastService:
         self.queued.set()
         return broadcast
 
-    async def notify(self, messages: Sequence[Notice | Outgoing], audience: str = "notice") -> Broadcast | None:
+    async def notify(
+        self, messages: Sequence[Notice | Outgoing], audience: str = "notice", *, bulk: bool = False
+    ) -> Broadcast | None:
         """Notices (a blocked slot, a reconciled event, a request to a stand): delivered by the
         outbox, crash or not, before announcements and in order within each chat."""
         outgoing = [m if isinstance(m, Outgoing) else _plain(m) for m in messages if _reachable(m)]
         if not outgoing:
             return None
-        broadcast = await self._outbox.create("notice", audience, self.clock(), None, outgoing)
+        broadcast = await self._outbox.create("notice", audience, self.clock(), None, outgoing, bulk=bulk)
         self.queued.set()
         return broadcast
 

@@ -85,6 +85,13 @@ class MeetingFile:
 
 
 @dataclass(frozen=True)
+class PlanFile:
+    """Several meetings in one calendar file: what a published plan gives a person."""
+
+    meetings: tuple[MeetingFile, ...]
+
+
+@dataclass(frozen=True)
 class SessionFile:
     """A session of the programme as a calendar file; ``cancelled`` takes it out of calendars."""
 
@@ -102,13 +109,14 @@ class Notice:
     to: Participant
     text: Text | None  # None: the calendar file alone, with its usual caption
     buttons: tuple[tuple[Button, ...], ...] = ()
-    calendar: MeetingFile | SessionFile | None = None  # sent with the text as its caption, when it fits
+    calendar: MeetingFile | SessionFile | PlanFile | None = None  # sent with the text as its caption, when it fits
     # the recipient's copies of this meeting's request, rewritten in place (no buttons left)
     rewrites_request: int | None = None
     request_copy: int | None = None  # a meeting request sent to a representative: its message id is kept
     reply: bool = False  # to the person who just pressed: sent even if they were marked unreachable
     outbox: str | None = None  # the outbox audience it is filed under (default: "notice")
     about: Participant | None = None  # someone the text names: /forget takes their name out of it
+    bulk: bool = False  # one of many (a published plan): sent after other notices, as announcements are
 
 
 def one_button(label: Text, action: str, *args: int | str) -> tuple[tuple[Button, ...], ...]:

@@ -103,6 +103,29 @@ class ReminderService:
         self._changed(scheduled, [])
         return scheduled
 
+    async def schedule_meetings(self, meetings: list[Meeting]) -> None:
+        """``schedule_meeting`` for many accepted meetings at once (a published plan), in one transaction."""
+        representatives: dict[int, list[int]] = {}
+        plans = []
+        for meeting in meetings:
+            if meeting.exhibitor_id not in representatives:
+                reps = await self._participants.representatives(meeting.exhibitor_id)
+                representatives[meeting.exhibitor_id] = [r.id for r in reps]
+            people = set(representatives[meeting.exhibitor_id])
+            if meeting.attendee_id is not None:
+                people.add(meeting.attendee_id)
+            plans.append(
+                MeetingReminders(
+                    meeting_id=meeting.id,
+                    slot_start=meeting.slot_start,
+                    people=sorted(people),
+                    digest_due=self.event.digest_due(meeting.slot_start),
+                )
+            )
+        if plans:
+            leads, digest = self.event.reminders.leads, self.event.reminders.digest_lead
+            self._changed(await self._reminders.schedule_many(plans, leads, digest), [])
+
     async def cancel_meeting(self, meeting_id: int) -> list[int]:
         cancelled = await self._reminders.cancel_for_meeting(meeting_id)
         self._changed([], cancelled)

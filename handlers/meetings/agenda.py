@@ -16,6 +16,7 @@ from handlers.common import edit_or_send
 from handlers.meetings.common import language_of, me_of, say, slot_label
 from handlers.notify import render
 from handlers.paging import Entry, markup, page_of
+from handlers.planning import planned_why
 
 
 async def agenda(update: Update, context: Context) -> None:
@@ -83,6 +84,8 @@ async def _attendee_day(context: Context, me: Participant) -> tuple[Html, list[E
                 table=meeting.table_no or "—",
                 people=", ".join(r.full_name for r in reps) or "—",
             )
+            if meeting.plan_reason is not None:  # made by the planner: why
+                text = Html(f"{text}\n{planned_why(services, language, meeting)}")
             label = services.tr(language, "agenda.cancel", time=time, exhibitor=view.exhibitor.name[:30])
             button = buttons.CANCEL.button(label, meeting.id)
             timed.append((meeting.slot_start, Entry(text, [[button]])))
