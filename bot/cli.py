@@ -345,7 +345,7 @@ async def _plan(settings: Settings, args: argparse.Namespace) -> int:
             print("dry run: nothing published")
             return 0
         publication = await services.planning.publish(plan.id)
-        outs = [out for notice in publication.notices for out in outgoing(services, notice)]
+        outs = [out for notice in publication.notices if notice.to.reachable for out in outgoing(services, notice)]
         await services.broadcasts.notify(outs, audience=f"plan:{plan.id}", bulk=True)
     print(
         f"published: {publication.made} meetings made ({publication.left_out} left out: taken since the preview); "
@@ -368,7 +368,8 @@ async def _import_wishes(settings: Settings, raw: bytes) -> int:
         result = await services.wishes.import_csv(raw)
     tr = Translator.load()
     if not result.ok:
-        print(f"nothing imported: {len(result.errors)} problems", file=sys.stderr)
+        count = len(result.errors)
+        print(f"nothing imported: {count} problem{'' if count == 1 else 's'} to fix", file=sys.stderr)
         for error in result.errors:
             print(f"  line {error.line}: {to_plain(tr(CLI_LANGUAGE, error.key, **error.params))}", file=sys.stderr)
         return EXIT_CONFIG

@@ -3,6 +3,7 @@ publish it (or plan again, or set it aside)."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import date, datetime
 
@@ -12,12 +13,14 @@ from bot.event import Language
 from bot.i18n import Html
 from bot.runtime import Context, Services
 from bot.services.meetings import Meeting
-from bot.services.planning import Publication, StoredPlan
+from bot.services.planning import PLAN_AUDIENCE, Publication, StoredPlan
 from handlers import buttons
 from handlers.common import organiser_only, reply, user_language
-from handlers.notify import tell
+from handlers.notify import outgoing
 
 log = logging.getLogger(__name__)
+
+RENDERED_AT_ONCE = 25  # people's messages rendered between two turns of the event loop
 
 
 def planned_why(services: Services, language: Language, meeting: Meeting) -> Html:
@@ -142,7 +145,7 @@ async def _told(update: Update, context: Context, language: Language, publicatio
     if publication.outcome in ("gone", "already"):
         await reply(update, context, services.tr(language, f"planning.{publication.outcome}"))
         return
-    await tell(context, publication.notices)
+    await file_messages(context, publication)
     if query is not None and isinstance(query.message, Message):
         await query.edit_message_reply_markup(None)
     text = services.tr(
@@ -155,9 +158,24 @@ async def _told(update: Update, context: Context, language: Language, publicatio
     await reply(update, context, text)
 
 
+async def file_messages(context: Context, publication: Publication) -> None:
+    """Everyone's message into the outbox in one transaction (all filed, or none: a crash before makes
+    Publish file them again). Rendering a few hundred calendar files takes a while: the loop gets a
+    turn between people, so that the bot keeps answering meanwhile."""
+    services = context.services
+    outs = []
+    for number, notice in enumerate(publication.notices, start=1):
+        if notice.to.reachable:
+            outs += outgoing(services, notice)
+        if number % RENDERED_AT_ONCE == 0:
+            await asyncio.sleep(0)
+    assert publication.plan is not None
+    await services.broadcasts.notify(outs, audience=PLAN_AUDIENCE.format(id=publication.plan.id), bulk=True)
+
+
 async def _resume_interrupted(context: Context) -> None:
     """A publication cut short (a crash) before its messages were filed: they are filed now."""
     for stored in await context.services.planning.unannounced():
         publication = await context.services.planning.publish(stored.id)
         if publication.notices:
-            await tell(context, publication.notices)
+            await file_messages(context, publication)

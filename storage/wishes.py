@@ -109,7 +109,13 @@ class WishRepository:
         )
         return [int(r[0]) for r in rows]
 
-    async def set_stand_wish(self, exhibitor_id: int, attendee_id: int, wished_by: int, wish: bool) -> None:
+    async def stands_wishing(self, attendee_id: int) -> list[int]:
+        rows = await self._db.fetch_all(
+            "SELECT exhibitor_id FROM stand_wishes WHERE attendee_id = ? ORDER BY exhibitor_id", (attendee_id,)
+        )
+        return [int(r[0]) for r in rows]
+
+    async def set_stand_wish(self, exhibitor_id: int, attendee_id: int, wished_by: int | None, wish: bool) -> None:
         async with self._db.transaction() as tx:
             if wish:
                 await tx.execute(

@@ -110,3 +110,13 @@ def test_scale_quick() -> None:
     report = run_quick("scale")
     assert set(report["queries"]["big"]) == {"directory page", "card", "agenda", "free slots", "booking"}
     assert report["memory_maillage"]["peak_rss_mb"] > 0
+
+
+@pytest.mark.timeout(300)
+def test_planner_quick() -> None:
+    report = run_quick("planner")
+    [run] = report["runs"]
+    assert (run["attendees"], run["exhibitors"], run["wishes"]) == (400, 70, 4000)
+    assert run["proven"] and run["gap_pct"] == 0  # the reference size, proven optimal
+    assert run["plan"]["no_meeting"] == 0 and run["plan"]["wishes_met"] >= run["fcfs"]["wishes_met"]
+    assert [s["name"] for s in run["stages"]][:2] == ["at_least_1", "at_least_2"]

@@ -5,6 +5,7 @@ message, calendar file, agenda and reminders, and planning again after a cancell
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -16,10 +17,13 @@ from bot.event import Event, load_event
 from bot.runtime import Services
 from storage.exhibitors import Exhibitor, ExhibitorRepository, NewExhibitor
 from storage.meetings import MeetingRepository, Status
+from storage.participants import ParticipantRepository
 from storage.reminders import ReminderRepository
 from storage.wishes import WishRepository
 from tests.conftest import BotRunner, FakeClock
 from tests.helpers import next_with, register_attendee, register_organiser, register_representative
+from tests.processes import run_command, start_bot
+from tests.stores import TestStore
 from tests.test_meetings import BEFORE_THE_DAY, open_card
 from tests.test_reminders import rehearsal_zone, reminders_of
 
@@ -150,6 +154,16 @@ async def test_a_stand_marks_whom_it_wants_to_meet(emulator: TelegramEmulator, r
     assert "Seuls les représentants d'un stand" in (await camille.next_reply()).content
     await rep.press("✖ Camille", home)
     await emulator.wait_for(lambda: "0 personne que votre stand veut rencontrer" in home.content)
+    # /forget takes a person's wishes, and the stands' wishes to meet them, with everything else
+    await rep.press("📨 Parmi les personnes qui ont demandé un rendez-vous", home)
+    await emulator.wait_for(lambda: "Personne ne correspond pour l'instant." in home.content)
+    await WishRepository(services.db).set_stand_wish(soupe.id, camille_id, None, True)
+    await WishRepository(services.db).add(camille_id, soupe.id, 10)
+    await camille.send("/forget")
+    await camille.press("🗑 Oui, tout supprimer", await next_with(camille, "Supprimer toutes vos données"))
+    await camille.wait_for_text("vos données ont été supprimées")
+    assert await WishRepository(services.db).of_stand(soupe.id) == []
+    assert await WishRepository(services.db).everyone() == ([], [])
 
 
 async def test_the_organisers_import_wishes_all_or_nothing(emulator: TelegramEmulator, runner: BotRunner) -> None:
@@ -374,3 +388,68 @@ async def test_a_full_stand_is_explained_reminders_come_and_planning_again_fills
         (left_id, meeting.table_no),
     }
     assert next(m for m in after if m.id == kept.id).slot_start == kept.slot_start
+
+
+# ---------------------------------------------------------------------------------------------- the command line
+
+
+async def test_import_and_plan_from_the_command_line(store: TestStore, tmp_path: Path) -> None:
+    async with TelegramEmulator() as emulator:
+        bot = await start_bot(tmp_path, emulator)
+        try:
+            async with store.open() as db:
+                repo = ExhibitorRepository(db)
+                soupe = await repo.create(NewExhibitor(slug="disco-soupe", name="Disco Soupe", stand="A1", tables=1))
+                await repo.create(NewExhibitor(slug="recyclerie", name="La Recyclerie", stand="C3", tables=1))
+            lucie, camille, sam = (
+                emulator.user("Lucie"),
+                emulator.user("Camille"),
+                emulator.user("Sam", language_code="en"),
+            )
+            await register_representative(lucie, soupe.invite_token)
+            await register_attendee(camille)
+            await register_attendee(sam, org_type="Local authority", themes=("Urban agriculture",))
+        finally:
+            assert await bot.stop() == 0
+        async with store.open() as db:
+            people = {p.full_name: p.id for p in await ParticipantRepository(db).all()}
+        c, s = people["Camille"], people["Sam"]
+
+        bad = tmp_path / "bad.csv"
+        bad.write_text(f"participant;exposant;rang\n{c};disco-soupe;1\n{s};disco-soupe;0\n", encoding="cp1252")
+        status, out = await run_command(tmp_path, emulator, "import-wishes", str(bad))
+        assert status == 2 and "nothing imported: 1 problem to fix" in out
+        assert "line 3: rank “0”: a number from 1 to 10" in out
+        good = tmp_path / "wishes.csv"
+        good.write_text(f"participant;exposant;rang\n{c};disco-soupe;1\n{c};recyclerie;2\n{s};disco-soupe;1\n")
+        status, out = await run_command(tmp_path, emulator, "import-wishes", str(good))
+        assert status == 0 and "3 wishes imported for 2 participants" in out, out
+
+        status, out = await run_command(tmp_path, emulator, "plan", "--day", "2027-03-17")
+        assert status == 2 and "not a day of the event (2027-03-16)" in out
+        status, out = await run_command(
+            tmp_path, emulator, "plan", "--dry-run", "--json", str(tmp_path / "plan.json"), "--time-limit", "10"
+        )
+        assert status == 0, out
+        assert "3 meetings; wishes met 3/3; attendees with no meeting 0/2" in out and "proven optimal" in out
+        assert "dry run: nothing published" in out
+        document = json.loads((tmp_path / "plan.json").read_text())
+        assert {(m["attendee"], m["reason"], m["rank"]) for m in document["meetings"]} == {
+            (c, "wish", 1),
+            (c, "wish", 2),
+            (s, "wish", 1),
+        }
+        async with store.open() as db:
+            assert await MeetingRepository(db).in_statuses((Status.ACCEPTED,)) == []
+
+        status, out = await run_command(tmp_path, emulator, "plan", "--time-limit", "10")
+        assert status == 0 and "published: 3 meetings made (0 left out" in out, out
+        assert "3 messages will go out when the bot runs" in out  # two attendees, one representative
+        bot = await start_bot(tmp_path, emulator)
+        try:
+            told = await camille.wait_for_text("Vos 2 speed meetings sont planifiés", timeout=15)
+            assert told.document is not None and told.document.file_name == "maillage-plan.ics"
+            await sam.wait_for_text("1 speed meeting planned for you", timeout=15)
+            await lucie.wait_for_text("donne à Disco Soupe 2 rendez-vous", timeout=15)
+        finally:
+            assert await bot.stop() == 0

@@ -140,6 +140,12 @@ async def test_mydata_holds_everything_stored_about_the_person(emulator: Telegra
     await camille.press("11:30", await next_with(camille, "choisissez un créneau"))
     await next_with(camille, "Un mot pour préparer")
 
+    # a wish for the planner, hers, and the stand's wish to meet her
+    exhibitors = {e.slug: e for e in await ExhibitorRepository(services.db).all()}
+    await services.wishes.toggle(me, exhibitors["repair-cafe"].id)
+    lucie_me = await services.registration.participant(lucie.id)
+    assert lucie_me is not None
+    await services.wishes.set_stand_wish(lucie_me, me.id, True)
     camille.skip_unread()
     await camille.send("/mydata")
     data = json.loads((await next_with(camille, "")).document.content)  # type: ignore[union-attr]
@@ -148,6 +154,8 @@ async def test_mydata_holds_everything_stored_about_the_person(emulator: Telegra
     assert {r["kind"] for r in data["reminders"]} >= {"meeting", "digest", "session"}
     assert any("déjeuner est servi" in m["text"] for m in data["messages_sent_to_you"])
     assert data["conversation_in_progress"]["flow"] == "meeting"
+    assert data["meeting_wishes"] == [{"exhibitor": "Repair Café", "rank": 1}]
+    assert data["stands_that_wish_to_meet_you"] == ["Disco Soupe"]
 
     lucie.skip_unread()
     await lucie.send("/mydata")

@@ -18,7 +18,7 @@ from bot.services.notices import Clock, Joined, Msg, Notice, PlanFile, msg
 from bot.services.notices import MeetingFile as CalendarEntry
 from bot.services.programme import ProgrammeService
 from bot.services.reminders import ReminderService
-from storage.meetings import Meeting, Status
+from storage.meetings import OPEN, Meeting, Status
 from storage.participants import Participant, Role
 from storage.plans import PlannedMeeting, StoredPlan, Unmet
 from storage.repositories import Repositories
@@ -226,7 +226,9 @@ class PlanningService:
                 continue
             own = sorted(by_attendee.get(attendee_id, []), key=lambda m: m.slot_start)
             if not own:
-                notices.append(Notice(person, msg("planning.told_none"), outbox=audience, bulk=True))
+                # told only when they have no meeting at all: not after a plan before gave them some
+                if not await repos.meetings.for_attendee(attendee_id, OPEN):
+                    notices.append(Notice(person, msg("planning.told_none"), outbox=audience, bulk=True))
                 continue
             lines = tuple(self._line(m, exhibitors[m.exhibitor_id].name, exhibitors[m.exhibitor_id].stand) for m in own)
             text = msg("planning.told_attendee", count=len(own), lines=Joined(lines, "\n"))

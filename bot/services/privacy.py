@@ -43,6 +43,7 @@ class PrivacyService:
         self._programme = repos.programme
         self._purges = repos.purges
         self._exhibitors = repos.exhibitors
+        self._wishes = repos.wishes
         self._clock = clock or utcnow
 
     async def export(self, telegram_id: int) -> dict[str, Any] | None:
@@ -98,6 +99,13 @@ class PrivacyService:
                 for r in await self._reminders.for_participant(participant_id)
             ],
             "messages_sent_to_you": await self._outbox.delivered_to(participant_id),
+            "meeting_wishes": [
+                {"exhibitor": names.get(w.exhibitor_id), "rank": w.rank}
+                for w in await self._wishes.of_attendee(participant_id)
+            ],
+            "stands_that_wish_to_meet_you": [
+                names.get(exhibitor_id) for exhibitor_id in await self._wishes.stands_wishing(participant_id)
+            ],
         }
 
     async def forget(self, telegram_id: int) -> None:
