@@ -202,6 +202,61 @@ async def test_the_organisers_import_wishes_all_or_nothing(emulator: TelegramEmu
 # ---------------------------------------------------------------------------------------------- the plan
 
 
+async def test_the_planner_sees_sessions_pitches_blocked_slots_and_meetings_already_made(
+    emulator: TelegramEmulator, runner: BotRunner
+) -> None:
+    services = await runner.start(clock=FakeClock(BEFORE_THE_DAY))
+    soupe, ferme, recyclerie = await stands(services, 2, 1, 3)
+    lucie = emulator.user("Lucie")
+    await register_representative(lucie, soupe.invite_token)
+    camille, sam = emulator.user("Camille"), emulator.user("Sam", language_code="en")
+    await register_attendee(camille)
+    await register_attendee(sam, org_type="Local authority", themes=("Urban agriculture",))
+    me, rep = await services.registration.participant(camille.id), await services.registration.participant(lucie.id)
+    assert me is not None and rep is not None
+    for exhibitor in (soupe, ferme, recyclerie):
+        await services.wishes.toggle(me, exhibitor.id)
+    await services.programme.set_following(me.id, "pecha-kucha", True)  # 15:30-16:15
+    slots = {s.start.strftime("%H:%M"): s for s in services.event.slots}
+    await services.meetings.block_slot(slots["14:00"], recyclerie.id)
+    await services.meetings.block_slot(slots["16:45"], None)  # closed for everyone
+    accepted = await services.meetings.request(me, soupe.id, slots["10:00"], None)
+    await services.meetings.accept(rep, accepted.id)
+    await services.meetings.request(me, ferme.id, slots["10:30"], None)  # pending: holds her slot
+
+    board = await services.planning.board()
+    index = {s.start.strftime("%H:%M"): i for i, s in enumerate(board.slots)}
+    instance = board.instance
+    free = instance.attendee_free[me.id]
+    assert index["10:00"] not in free and index["10:30"] not in free  # her meeting, her open request
+    assert {index[t] for t in ("15:30", "15:45", "16:00")}.isdisjoint(free)  # the session she follows
+    assert index["09:30"] in free and index["16:15"] in free
+    assert instance.booked[me.id] == frozenset({index["10:00"], index["10:30"]})
+    # Disco Soupe pitches at 11:00-11:30: no table then; one of its two tables is taken at 10:00
+    assert instance.free_tables[soupe.id][index["11:00"]] == instance.free_tables[soupe.id][index["11:15"]] == 0
+    assert instance.free_tables[soupe.id][index["10:00"]] == 1
+    assert instance.free_tables[recyclerie.id][index["14:00"]] == 0 and instance.free_tables[recyclerie.id][0] == 3
+    assert all(instance.free_tables[e.id][index["16:45"]] == 0 for e in (soupe, ferme, recyclerie))
+    # the pairs already met or requested are left alone; her accepted first wish counts as met
+    assert instance.settled >= {(me.id, soupe.id), (me.id, ferme.id)}
+    assert instance.already_met == {me.id: 1}
+    assert [p for p in instance.candidates if p[0] == me.id] == [(me.id, recyclerie.id)]
+    # and the plan keeps to all of it
+    stored = await services.planning.compute(None, None, 10)
+    [planned] = await services.planning.planned(stored.id)
+    local = planned.slot_start.astimezone(services.event.tz).strftime("%H:%M")
+    assert planned.exhibitor_id == recyclerie.id and local not in (
+        "10:00",
+        "10:30",
+        "14:00",
+        "15:30",
+        "15:45",
+        "16:00",
+        "16:45",
+    )
+    assert planned.rank == 3 and planned.reason == "wish"
+
+
 async def run_plan(boss: Phone) -> ChatMessage:
     boss.skip_unread()
     await boss.send("/plan")
@@ -299,9 +354,13 @@ async def test_plan_preview_publish_agenda_and_why(emulator: TelegramEmulator, r
     await asyncio.sleep(0.3)
     assert not any("speed meetings sont planifiés" in m.content for m in camille.bot_messages[sent:])
     assert len(await meetings.in_statuses((Status.ACCEPTED,))) == 8
-    # only organisers may plan
+    # only organisers may plan, or publish, even with a forged button
     await camille.send("/plan")
     assert "réservée à l'équipe d'organisation" in (await camille.next_reply()).content
+    query = await camille.press_raw("pl:run:all")
+    assert "réservée" in (await camille.callback_answer(query))["text"]
+    query = await camille.press_raw("pl:drop:1")
+    assert "réservée" in (await camille.callback_answer(query))["text"]
 
 
 def one_slot_event(tmp_path: Path) -> tuple[Event, datetime]:
