@@ -112,11 +112,12 @@ def build_services(
     reminders = ReminderService(repos, event, clock)
     reminders.programme = programme
     meetings = MeetingService(repos, event, reminders, programme, clock)
+    translator = Translator.load()
     return Services(
         settings=settings,
         event=event,
         db=db,
-        tr=Translator.load(),
+        tr=translator,
         languages=LanguageService(repos.participants, repos.conversations, settings.default_language),
         flows=FlowService(repos),
         registration=registration,
@@ -126,7 +127,7 @@ def build_services(
         meeting_actions=MeetingActions(meetings, event),
         reminders=reminders,
         broadcasts=BroadcastService(repos, event, clock),
-        reports=ReportService(repos, event),
+        reports=ReportService(repos, event, translator),
         programme=programme,
         inbox=InboxService(repos, name, timedelta(seconds=settings.inbox_lease_seconds)),
         senders=SenderService(repos, name),

@@ -164,24 +164,38 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
     return _run_async(settings, _reconcile(settings))
 
 
-async def _export(settings: Settings, what: str, plain: bool) -> bytes:
+async def _export(settings: Settings, args: argparse.Namespace) -> bytes:
+    from bot.services.reports import EXPORTS
+
+    whats = list(EXPORTS) if args.what == "all" else [args.what]
     async with _services(settings) as services:
-        return await services.reports.export(what, excel=not plain)
+        if not (args.csv or args.plain):
+            return await services.reports.workbook(whats, args.lang, raw=args.raw)
+        return await services.reports.export(args.what, excel=args.csv, language=args.lang, raw=args.raw)
 
 
 def cmd_export(args: argparse.Namespace) -> int:
     settings = load_settings(require_token=False)
     if (missing := _no_database(settings)) is not None:
         return missing
-    content = asyncio.run(_export(settings, args.what, args.plain))
+    if args.what == "all" and (args.csv or args.plain):
+        return _fail("export all makes one workbook: for CSV, export participants, exhibitors and meetings one by one")
+    content = asyncio.run(_export(settings, args))
     out = Path(args.out)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         write_private(out, content)
     except OSError as err:
         return _fail(f"cannot write {out}: {err.strerror}")
-    kind = "comma-separated UTF-8" if args.plain else "French Excel: UTF-8 with BOM, ;"
-    print(f"{args.what} written to {args.out} ({kind})")
+    kind = (
+        "CSV, comma-separated UTF-8"
+        if args.plain
+        else "CSV for French Excel: UTF-8 with BOM, ;"
+        if args.csv
+        else "Excel workbook"
+    )
+    language = "the database's codes" if args.raw else {"fr": "French", "en": "English"}[args.lang]
+    print(f"{args.what} written to {args.out} ({kind}, {language})")
     return 0
 
 
@@ -493,10 +507,16 @@ def build_parser() -> argparse.ArgumentParser:
     qr = commands.add_parser("qr", help="write a printable QR code per exhibitor's stand")
     qr.add_argument("--out", required=True, help="folder for the PNG files and index.html")
     qr.set_defaults(func=cmd_qr)
-    exporter = commands.add_parser("export", help="write participants, exhibitors or meetings as CSV")
-    exporter.add_argument("what", choices=["participants", "exhibitors", "meetings"])
-    exporter.add_argument("--out", required=True, help="the CSV file to write")
-    exporter.add_argument("--plain", action="store_true", help="comma-separated UTF-8 instead of French Excel")
+    exporter = commands.add_parser(
+        "export", help="write participants, exhibitors, meetings (or all three) as an Excel workbook, or CSV"
+    )
+    exporter.add_argument("what", choices=["participants", "exhibitors", "meetings", "all"])
+    exporter.add_argument("--out", required=True, help="the file to write (.xlsx, or .csv with --csv or --plain)")
+    form = exporter.add_mutually_exclusive_group()
+    form.add_argument("--csv", action="store_true", help="CSV for French Excel (UTF-8 with BOM, ;) instead of .xlsx")
+    form.add_argument("--plain", action="store_true", help="CSV, comma-separated UTF-8, instead of .xlsx")
+    exporter.add_argument("--raw", action="store_true", help="the database's column names and codes")
+    exporter.add_argument("--lang", choices=["fr", "en"], default="fr", help="headers and values (default fr)")
     exporter.set_defaults(func=cmd_export)
     reconcile = commands.add_parser("reconcile", help="cancel, with notice, meetings the event file no longer has")
     reconcile.set_defaults(func=cmd_reconcile)

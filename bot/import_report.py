@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.event import Language
 from bot.i18n import MESSAGE_TEXT, Html, Translator, clip_lines, clip_text
 from bot.services.directory import ImportReport
-from bot.spreadsheet import csv_bytes
+from bot.spreadsheet import Column, Sheet, xlsx_bytes
 from storage.exhibitors import Exhibitor
 
 MAX_VALUE_SHOWN = 80  # characters of a cell quoted in an error
@@ -46,8 +46,9 @@ def render_report(tr: Translator, language: Language, report: ImportReport) -> H
     return Html(head + "\n" + clip_lines(tr, language, lines, budget=budget) + ignored)
 
 
-def links_csv(username: str, exhibitors: list[Exhibitor]) -> bytes:
-    """Each exhibitor's representatives' invite link and stand link, for French Excel."""
-    header = ["slug", "name", "stand", "representatives_invite_link", "stand_link"]
-    rows = [[e.slug, e.name, e.stand, invite_link(username, e), stand_link(username, e)] for e in exhibitors]
-    return csv_bytes(header, rows, excel=True)
+def links_workbook(tr: Translator, language: Language, username: str, exhibitors: list[Exhibitor]) -> bytes:
+    """Each exhibitor's representatives' invite link and stand link, as an Excel workbook in the
+    organiser's language (the slugs in a hidden column)."""
+    columns = [Column(tr(language, f"links.column.{key}")) for key in ("name", "stand", "invite", "stand_link")]
+    rows = [[e.name, e.stand or None, invite_link(username, e), stand_link(username, e), e.slug] for e in exhibitors]
+    return xlsx_bytes([Sheet(tr(language, "links.sheet"), [*columns, Column("slug", hidden=True)], rows)])

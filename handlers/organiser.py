@@ -8,7 +8,7 @@ from telegram import InlineKeyboardMarkup, InputFile, Update
 
 from bot.event import Language
 from bot.i18n import Html, clip_lines
-from bot.import_report import invite_link, links_csv, render_report
+from bot.import_report import invite_link, links_workbook, render_report
 from bot.runtime import Context
 from bot.services.registration import Role
 from handlers import buttons
@@ -196,7 +196,11 @@ async def _import_document(update: Update, context: Context) -> None:
         exhibitors = await services.directory.all_exhibitors()
         await context.bot.send_document(
             user.id,
-            InputFile(links_csv(username, exhibitors), filename="maillage-invite-links.csv", attach=False),
+            InputFile(
+                links_workbook(services.tr, language, username, exhibitors),
+                filename="maillage-invite-links.xlsx",
+                attach=False,
+            ),
             caption=services.tr(language, "import.links_caption"),
         )
 

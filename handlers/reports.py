@@ -79,14 +79,24 @@ async def stats(update: Update, context: Context) -> None:
 
 @organiser_only
 async def export(update: Update, context: Context) -> None:
-    """/export (French Excel) or /export plain (comma-separated UTF-8)."""
+    """/export: one Excel workbook, a sheet per export, in the organiser's language. Words after it:
+    ``csv`` (CSV for French Excel), ``plain`` (comma-separated), ``raw`` (the database's codes),
+    ``fr`` or ``en`` (the language of headers and values)."""
     services = context.services
-    language = await user_language(update, context)
-    excel = not (context.args and context.args[0].lower() in ("plain", "csv", "virgule", "comma"))
+    words = {word.lower() for word in context.args or []}
+    language: Language = "en" if "en" in words else "fr" if "fr" in words else await user_language(update, context)
+    raw = bool(words & {"raw", "brut"})
     chat = update.effective_chat
     assert chat is not None
+    if not words & {"csv", "plain", "virgule", "comma"}:
+        content = await services.reports.workbook(EXPORTS, language, raw=raw)
+        name = "maillage-export-raw.xlsx" if raw else "maillage-export.xlsx"
+        caption = services.tr(language, "export.workbook")
+        await context.bot.send_document(chat.id, InputFile(content, filename=name, attach=False), caption=caption)
+        return
+    excel = "csv" in words and not words & {"plain", "virgule", "comma"}
     for what in EXPORTS:
-        content = await services.reports.export(what, excel=excel)
+        content = await services.reports.export(what, excel=excel, language=language, raw=raw)
         await context.bot.send_document(
             chat.id,
             InputFile(content, filename=f"maillage-{what}.csv", attach=False),

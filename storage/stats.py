@@ -73,7 +73,8 @@ class StatsRepository:
             SELECT p.id, p.role, p.full_name, p.organisation, p.org_type, p.job_title,
                    (SELECT group_concat(theme_id, ',') FROM participant_themes t
                     WHERE t.participant_id = p.id) AS themes,
-                   p.looking_for, e.slug AS exhibitor, p.language, p.reachable, p.consent_at, p.created_at
+                   p.looking_for, e.slug AS exhibitor, e.name AS exhibitor_name, p.language, p.reachable,
+                   p.consent_at, p.created_at
             FROM participants p LEFT JOIN exhibitors e ON e.id = p.exhibitor_id ORDER BY p.id
             """
         )
@@ -95,7 +96,8 @@ class StatsRepository:
     async def export_meetings(self) -> list[dict[str, Any]]:
         rows = await self._db.fetch_all(
             """
-            SELECT m.id, m.slot_start, e.slug AS exhibitor, p.full_name AS attendee, p.organisation, m.status,
+            SELECT m.id, m.slot_start, e.slug AS exhibitor, e.name AS exhibitor_name, e.stand,
+                   p.full_name AS attendee, p.organisation, m.status,
                    m.table_no, m.decline_reason, m.cancel_reason, m.attendance_attendee, m.attendance_exhibitor,
                    m.created_at
             FROM meetings m JOIN exhibitors e ON e.id = m.exhibitor_id LEFT JOIN participants p ON p.id = m.attendee_id

@@ -14,6 +14,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import aiohttp
+import openpyxl
 import pytest
 
 from bot.emulator import TelegramEmulator
@@ -188,7 +189,9 @@ async def test_exports_from_the_command_line(store: TestStore, tmp_path: Path, e
         await ExhibitorRepository(db).create(
             NewExhibitor(slug="repair-cafe", name="Repair Café ; Quartiers", stand="A3")
         )
-    status, out = await run_command(tmp_path, emulator, "export", "exhibitors", "--out", str(tmp_path / "e.csv"))
+    status, out = await run_command(
+        tmp_path, emulator, "export", "exhibitors", "--csv", "--raw", "--out", str(tmp_path / "e.csv")
+    )
     assert status == 0, out
     raw = (tmp_path / "e.csv").read_bytes()
     assert raw.startswith("\ufeff".encode())
@@ -198,11 +201,27 @@ async def test_exports_from_the_command_line(store: TestStore, tmp_path: Path, e
     [row] = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig")), delimiter=";"))
     assert row["name"] == "Repair Café ; Quartiers" and row["stand"] == "A3"  # quoted, so the ; survives
     status, out = await run_command(
-        tmp_path, emulator, "export", "meetings", "--out", str(tmp_path / "m.csv"), "--plain"
+        tmp_path, emulator, "export", "meetings", "--out", str(tmp_path / "m.csv"), "--plain", "--raw"
     )
     plain = (tmp_path / "m.csv").read_bytes()
     assert status == 0 and not plain.startswith("\ufeff".encode())
     assert plain.decode().startswith("id,slot_start,exhibitor,attendee")  # a header, even with no meeting yet
+    # by default: an Excel workbook, in French, or English with --lang en
+    status, out = await run_command(tmp_path, emulator, "export", "all", "--out", str(tmp_path / "all.xlsx"))
+    assert status == 0 and "all written to" in out and "(Excel workbook, French)" in out, out
+    workbook = openpyxl.load_workbook(tmp_path / "all.xlsx")
+    assert workbook.sheetnames == ["Participants", "Exposants", "Rendez-vous"]
+    header = [c.value for c in next(workbook["Exposants"].iter_rows())]
+    assert header[:2] == ["Exposant", "Stand"] and "slug" in header
+    status, out = await run_command(
+        tmp_path, emulator, "export", "exhibitors", "--lang", "en", "--out", str(tmp_path / "e.xlsx")
+    )
+    assert status == 0, out
+    sheet = openpyxl.load_workbook(tmp_path / "e.xlsx")["Exhibitors"]
+    assert [c.value for c in next(sheet.iter_rows())][:2] == ["Exhibitor", "Stand"]
+    assert [c.value for c in list(sheet.iter_rows())[1]][:2] == ["Repair Café ; Quartiers", "A3"]
+    status, out = await run_command(tmp_path, emulator, "export", "all", "--csv", "--out", str(tmp_path / "x.csv"))
+    assert status == 2 and "export all makes one workbook" in out
 
 
 # ---------------------------------------------------------------------- preparing the event offline
@@ -237,9 +256,10 @@ def test_preparing_the_event_needs_no_token_and_no_network(tmp_path: Path) -> No
     assert "BOT_USERNAME" in invite.stderr
     qr = run_cli(tmp_path, "qr", "--out", "qr", **OFFLINE)
     assert qr.returncode == 2 and "BOT_USERNAME" in qr.stderr and not (tmp_path / "qr").exists()
-    export = run_cli(tmp_path, "export", "exhibitors", "--out", "reports/day/exhibitors.csv", **OFFLINE)
+    export = run_cli(tmp_path, "export", "exhibitors", "--out", "reports/day/exhibitors.xlsx", **OFFLINE)
     assert export.returncode == 0, export.stderr  # the folder is made
-    assert "disco-soupe" in (tmp_path / "reports" / "day" / "exhibitors.csv").read_text(encoding="utf-8-sig")
+    sheet = openpyxl.load_workbook(tmp_path / "reports" / "day" / "exhibitors.xlsx")["Exposants"]
+    assert "disco-soupe" in [cell.value for row in sheet.iter_rows() for cell in row]
 
     named = {**OFFLINE, "BOT_USERNAME": "maillage_demo_bot"}
     invite = run_cli(tmp_path, "invite", "exhibitor", "disco-soupe", **named)

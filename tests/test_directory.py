@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import re
 from datetime import UTC, datetime
 from pathlib import Path
 
+import openpyxl
 import pytest
 import zxingcpp
 from PIL import Image
@@ -170,10 +170,12 @@ async def test_organisers_import_by_sending_the_file(emulator: TelegramEmulator,
     report = await boss.next_reply()
     assert "Import réussi : 2 exposants créés, 0 mis à jour" in report.text
     links = await boss.next_reply()
-    assert links.document is not None and links.document.file_name == "maillage-invite-links.csv"
-    rows = list(csv.reader(io.StringIO(links.document.content.decode("utf-8-sig")), delimiter=";"))
-    assert rows[0][:2] == ["slug", "name"] and len(rows) == 3
-    assert rows[1][3].startswith("https://t.me/maillage_test_bot?start=x-")
+    assert links.document is not None and links.document.file_name == "maillage-invite-links.xlsx"
+    sheet = openpyxl.load_workbook(io.BytesIO(links.document.content))["Liens"]
+    rows = [[cell.value for cell in row] for row in sheet.iter_rows()]
+    assert rows[0][:3] == ["Exposant", "Stand", "Lien d'invitation des représentants"] and len(rows) == 3
+    assert rows[1][2].startswith("https://t.me/maillage_test_bot?start=x-")
+    assert sheet.column_dimensions["E"].hidden and rows[0][4] == "slug"
     await boss.upload("bad.csv", b"nom;tables\nX;-3\n<b>Y</b>;0\n", "text/csv")
     failed = await boss.next_reply()
     assert "Rien n'a été importé : 2 problèmes" in failed.text

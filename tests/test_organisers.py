@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
+import openpyxl
 from PIL import Image
 
 from bot.emulator import ChatMessage, Phone, TelegramEmulator
@@ -164,30 +166,52 @@ async def test_statistics_with_a_chart(emulator: TelegramEmulator, runner: BotRu
     assert image.format == "PNG" and image.width > 300
 
 
-async def test_exports_open_in_french_excel(emulator: TelegramEmulator, runner: BotRunner) -> None:
+async def test_exports_open_in_a_spreadsheet_in_the_organisers_language(
+    emulator: TelegramEmulator, runner: BotRunner
+) -> None:
     _, boss, _ = await console(emulator, runner)
+    # by default: one Excel workbook, a sheet each, in French
     await boss.send("/export")
-    await emulator.wait_for(lambda: len([m for m in boss.bot_messages if m.document]) == 3)
-    files = {m.document.file_name: m.document.content for m in boss.bot_messages if m.document}  # type: ignore[union-attr]
+    await emulator.wait_for(lambda: len([m for m in boss.bot_messages if m.document]) == 1)
+    [message] = [m for m in boss.bot_messages if m.document]
+    assert message.document is not None and message.document.file_name == "maillage-export.xlsx"
+    workbook = openpyxl.load_workbook(io.BytesIO(message.document.content))
+    assert workbook.sheetnames == ["Participants", "Exposants", "Rendez-vous"]
+    meetings = sheet_rows(workbook["Rendez-vous"])
+    [meeting] = meetings
+    assert meeting["Statut"] == "accepté" and meeting["Table"] == 1 and meeting["Exposant"] == "Disco Soupe"
+    assert meeting["Créneau"] == datetime(2027, 3, 16, 10, 0)  # a time, in Paris, to the minute
+    assert meeting["exhibitor"] == "disco-soupe" and meeting["status"] == "accepted"  # the codes, hidden
+    participants = {p["Nom"]: p for p in sheet_rows(workbook["Participants"])}
+    assert set(participants) >= {"Camille", "Sam", "Lucie", "Hélène"}
+    assert participants["Sam"]["Rôle"] == "participant(e)" and participants["Sam"]["Langue"] == "anglais"
+    assert participants["Camille"]["Thèmes"] == "Agriculture urbaine"
+    assert participants["Lucie"]["Stand représenté"] == "Disco Soupe"
+    assert "telegram_id" not in participants["Sam"]
+    # in English on request
+    await boss.send("/export en")
+    await emulator.wait_for(lambda: len([m for m in boss.bot_messages if m.document]) == 2)
+    english = openpyxl.load_workbook(io.BytesIO([m for m in boss.bot_messages if m.document][-1].document.content))  # type: ignore[union-attr]
+    assert english.sheetnames == ["Participants", "Exhibitors", "Meetings"]
+    assert sheet_rows(english["Meetings"])[0]["Status"] == "accepted"
+    # CSV for French Excel, and plain CSV, on request
+    await boss.send("/export csv")
+    await emulator.wait_for(lambda: len([m for m in boss.bot_messages if m.document]) == 5)
+    files = {m.document.file_name: m.document.content for m in boss.bot_messages[-3:] if m.document}  # type: ignore[union-attr]
     assert set(files) == {"maillage-participants.csv", "maillage-exhibitors.csv", "maillage-meetings.csv"}
-    for content in files.values():
-        assert content.startswith("\ufeff".encode())
-    meetings = list(csv.DictReader(io.StringIO(files["maillage-meetings.csv"].decode("utf-8-sig")), delimiter=";"))
-    assert (
-        meetings[0]["status"] == "accepted"
-        and meetings[0]["table_no"] == "1"
-        and meetings[0]["exhibitor"] == "disco-soupe"
-    )
-    assert meetings[0]["slot_start"].startswith("2027-03-16T10:00:00+01:00")
-    participants = list(
-        csv.DictReader(io.StringIO(files["maillage-participants.csv"].decode("utf-8-sig")), delimiter=";")
-    )
-    assert {p["full_name"] for p in participants} >= {"Camille", "Sam", "Lucie", "Hélène"}
-    assert "telegram_id" not in participants[0]
+    assert all(content.startswith("\ufeff".encode()) for content in files.values())
+    rows = list(csv.DictReader(io.StringIO(files["maillage-meetings.csv"].decode("utf-8-sig")), delimiter=";"))
+    assert rows[0]["Créneau"] == "2027-03-16 10:00" and rows[0]["Statut"] == "accepté"
     await boss.send("/export plain")
-    await emulator.wait_for(lambda: len([m for m in boss.bot_messages if m.document]) == 6)
+    await emulator.wait_for(lambda: len([m for m in boss.bot_messages if m.document]) == 8)
     plain = [m.document.content for m in boss.bot_messages if m.document][-1]  # type: ignore[union-attr]
-    assert not plain.startswith("\ufeff".encode()) and b"," in plain.splitlines()[0]
+    assert not plain.startswith("\ufeff".encode()) and plain.splitlines()[0].startswith(b"N\xc2\xb0,")
+
+
+def sheet_rows(sheet: Any) -> list[dict[str, Any]]:
+    """A worksheet's rows by header, hidden columns included."""
+    values = [[cell.value for cell in row] for row in sheet.iter_rows()]
+    return [dict(zip(values[0], row, strict=True)) for row in values[1:]]
 
 
 async def test_blocking_a_slot_cancels_its_meetings_with_notice(emulator: TelegramEmulator, runner: BotRunner) -> None:

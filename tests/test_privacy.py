@@ -10,6 +10,8 @@ import stat
 from datetime import timedelta
 from pathlib import Path
 
+import openpyxl
+
 from bot.emulator import Phone, TelegramEmulator
 from bot.event import Event
 from bot.runtime import Services
@@ -35,6 +37,20 @@ def no_formula(rows: list[dict[str, str]]) -> None:
     for row in rows:
         for value in row.values():
             assert not (value or "").startswith(("=", "+", "-", "@", "\t", "\r")), row
+
+
+def no_formula_in_workbook(content: bytes) -> set[str]:
+    """Every text cell of the workbook; none is a formula, and formula-looking text keeps its quote prefix."""
+    texts = set()
+    for sheet in openpyxl.load_workbook(io.BytesIO(content)).worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                assert cell.data_type != "f", (sheet.title, cell.coordinate, cell.value)
+                if isinstance(cell.value, str):
+                    texts.add(cell.value)
+                    if cell.value.startswith(("=", "+", "-", "@")):
+                        assert cell.quotePrefix, (sheet.title, cell.coordinate, cell.value)
+    return texts
 
 
 async def setup_day(emulator: TelegramEmulator, runner: BotRunner) -> tuple[Services, Phone, Phone, Phone]:
@@ -69,7 +85,7 @@ async def test_exports_never_hold_a_live_formula(
         eve = emulator.user("Eve")
         await register_attendee(eve, name=FORMULAS[3], organisation=FORMULAS[1], job_title=FORMULAS[2])
         boss.skip_unread()
-        for command, delimiter in (("/export", ";"), ("/export plain", ",")):
+        for command, delimiter in (("/export csv", ";"), ("/export plain", ",")):
             before = len([m for m in boss.bot_messages if m.document])
             await boss.send(command)
             await emulator.wait_for(lambda b=before: len([m for m in boss.bot_messages if m.document]) == b + 3)
@@ -78,8 +94,15 @@ async def test_exports_never_hold_a_live_formula(
             exhibitors = read_csv(files["maillage-exhibitors.csv"], delimiter)
             no_formula(participants + exhibitors)
             # the text is all there, behind the apostrophe that keeps a spreadsheet from running it
-            assert {p["full_name"] for p in participants} >= {"'" + FORMULAS[3]}
-            assert exhibitors[0]["name"] == "'" + FORMULAS[0] and exhibitors[0]["stand"] == "'" + FORMULAS[1]
+            assert {p["Nom"] for p in participants} >= {"'" + FORMULAS[3]}
+            assert exhibitors[0]["Exposant"] == "'" + FORMULAS[0] and exhibitors[0]["Stand"] == "'" + FORMULAS[1]
+        # the workbook: every cell that looks like a formula is text, shown as typed
+        before = len([m for m in boss.bot_messages if m.document])
+        await boss.send("/export")
+        await emulator.wait_for(lambda: len([m for m in boss.bot_messages if m.document]) == before + 1)
+        content = boss.bot_messages[-1].document.content  # type: ignore[union-attr]
+        cells = no_formula_in_workbook(content)
+        assert {FORMULAS[0], FORMULAS[1], FORMULAS[3]} <= cells
 
         # the exhibitors' file an organiser sends, and the invite links that come back
         boss.skip_unread()
@@ -87,13 +110,12 @@ async def test_exports_never_hold_a_live_formula(
         await boss.upload("exposants.csv", upload)
         links = await next_with(boss, "liens")
         assert links.document is not None
-        no_formula(read_csv(links.document.content))
-        assert any(r["name"] == "'-5 Compost" for r in read_csv(links.document.content))
+        assert "-5 Compost" in no_formula_in_workbook(links.document.content)
     finally:
         await runner.stop_all()
     # the command line's export: the same cells, in a file only its owner can read
     out = tmp_path / "participants.csv"
-    status, text = await run_command(tmp_path, emulator, "export", "participants", "--out", str(out))
+    status, text = await run_command(tmp_path, emulator, "export", "participants", "--csv", "--out", str(out))
     assert status == 0, text
     no_formula(read_csv(out.read_bytes()))
     assert stat.S_IMODE(out.stat().st_mode) == 0o600
