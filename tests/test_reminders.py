@@ -23,8 +23,8 @@ from tests.test_meetings import request
 LEADS = (5, 7)  # seconds from now until each reminder of the first slot is due
 
 
-def compressed_event(tmp_path: Path) -> tuple[Event, datetime, dict[int, datetime]]:
-    """Today's event: the first slot starts at the next whole minute at least 40 s away.
+def compressed_event(tmp_path: Path, minutes: int = 30) -> tuple[Event, datetime, dict[int, datetime]]:
+    """Today's event, ``minutes`` of 5-minute slots: the first starts at the next whole minute at least 40 s away.
 
     Reminder lead times are in seconds, chosen so that they fall due a few seconds from
     now; returns the event, the first slot's start and each lead's due time.
@@ -35,7 +35,7 @@ def compressed_event(tmp_path: Path) -> tuple[Event, datetime, dict[int, datetim
     leads = {int(until - d): now + timedelta(seconds=until - int(until - d)) for d in LEADS}
     zone = rehearsal_zone(now)
     local = first.astimezone(ZoneInfo(zone))
-    end = local + timedelta(minutes=30)
+    end = local + timedelta(minutes=minutes)
     text = f"""
 name = {{ fr = "Répétition", en = "Rehearsal" }}
 timezone = "{zone}"

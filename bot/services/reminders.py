@@ -105,7 +105,14 @@ class ReminderService:
 
     async def schedule_meetings(self, meetings: list[Meeting]) -> None:
         """``schedule_meeting`` for many accepted meetings at once (a published plan), in one transaction."""
-        representatives: dict[int, list[int]] = {}
+        plans = await self._plans(meetings, {})
+        if plans:
+            leads, digest = self.event.reminders.leads, self.event.reminders.digest_lead
+            self._changed(await self._reminders.schedule_many(plans, leads, digest), [])
+
+    async def _plans(self, meetings: list[Meeting], representatives: dict[int, list[int]]) -> list[MeetingReminders]:
+        """Who is reminded of each meeting and when its day's digest is due; ``representatives`` caches
+        each stand's people across calls."""
         plans = []
         for meeting in meetings:
             if meeting.exhibitor_id not in representatives:
@@ -122,9 +129,7 @@ class ReminderService:
                     digest_due=self.event.digest_due(meeting.slot_start),
                 )
             )
-        if plans:
-            leads, digest = self.event.reminders.leads, self.event.reminders.digest_lead
-            self._changed(await self._reminders.schedule_many(plans, leads, digest), [])
+        return plans
 
     async def cancel_meeting(self, meeting_id: int) -> list[int]:
         cancelled = await self._reminders.cancel_for_meeting(meeting_id)
@@ -142,22 +147,7 @@ class ReminderService:
         representatives: dict[int, list[int]] = {}
         last_id = 0
         while page := await self._meetings.accepted_after(now, after_id=last_id, limit=REBUILD_PAGE):
-            plans = []
-            for meeting in page:
-                if meeting.exhibitor_id not in representatives:
-                    reps = await self._participants.representatives(meeting.exhibitor_id)
-                    representatives[meeting.exhibitor_id] = [r.id for r in reps]
-                people = set(representatives[meeting.exhibitor_id])
-                if meeting.attendee_id is not None:
-                    people.add(meeting.attendee_id)
-                plans.append(
-                    MeetingReminders(
-                        meeting_id=meeting.id,
-                        slot_start=meeting.slot_start,
-                        people=sorted(people),
-                        digest_due=self.event.digest_due(meeting.slot_start),
-                    )
-                )
+            plans = await self._plans(page, representatives)
             await self._reminders.schedule_all(plans, self.event.reminders.leads, self.event.reminders.digest_lead)
             last_id = page[-1].id
 
