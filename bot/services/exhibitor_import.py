@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from bot.event import Event
@@ -87,18 +88,41 @@ def _themes(value: str, event: Event) -> tuple[list[str], list[str]]:
     return ids, unknown
 
 
-def parse_exhibitors(raw: bytes, event: Event) -> ParsedImport:
-    result = ParsedImport()
+def open_csv(raw: bytes, errors: list[RowError]) -> tuple[list[str], Iterator[tuple[int, list[str]]]] | None:
+    """The header and the non-empty rows, each with its line number, of a CSV as organisers have it;
+    None when it cannot be read at all. What goes wrong is added to ``errors``."""
     text = decode(raw).replace("\r\n", "\n").replace("\r", "\n")
     if not text.strip():
-        result.errors.append(RowError(1, "import.error.empty"))
-        return result
+        errors.append(RowError(1, "import.error.empty"))
+        return None
     reader = csv.reader(io.StringIO(text), delimiter=_delimiter(text))
     try:
         header = next(reader)
     except csv.Error as err:
-        result.errors.append(RowError(1, "import.error.unreadable", {"detail": str(err)}))
+        errors.append(RowError(1, "import.error.unreadable", {"detail": str(err)}))
+        return None
+
+    def rows() -> Iterator[tuple[int, list[str]]]:
+        while True:
+            try:
+                row = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as err:
+                errors.append(RowError(reader.line_num, "import.error.unreadable", {"detail": str(err)}))
+                return
+            if any(cell.strip() for cell in row):
+                yield reader.line_num, row
+
+    return header, rows()
+
+
+def parse_exhibitors(raw: bytes, event: Event) -> ParsedImport:
+    result = ParsedImport()
+    opened = open_csv(raw, result.errors)
+    if opened is None:
         return result
+    header, rows = opened
     columns: dict[str, int] = {}
     for index, title in enumerate(header):
         key = _header_key(title)
@@ -111,17 +135,7 @@ def parse_exhibitors(raw: bytes, event: Event) -> ParsedImport:
         result.errors.append(RowError(1, "import.error.no_name_column"))
         return result
     seen: dict[str, int] = {}
-    while True:
-        try:
-            row = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as err:
-            result.errors.append(RowError(reader.line_num, "import.error.unreadable", {"detail": str(err)}))
-            break
-        line = reader.line_num
-        if not any(cell.strip() for cell in row):
-            continue
+    for line, row in rows:
         if len(result.exhibitors) + len(result.errors) >= MAX_ROWS:
             result.errors.append(RowError(line, "import.error.too_many_rows", {"maximum": MAX_ROWS}))
             break

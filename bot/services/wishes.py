@@ -3,13 +3,11 @@ of wishes collected before the event."""
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from dataclasses import dataclass, field
 
 from bot.event import Event
-from bot.services.exhibitor_import import RowError, decode
+from bot.services.exhibitor_import import RowError, decode, open_csv
 from bot.services.text import normalise
 from storage.exhibitors import Exhibitor
 from storage.meetings import OPEN, Meeting, Status
@@ -164,18 +162,10 @@ class WishService:
 
     async def parse(self, raw: bytes) -> WishImport:
         result = WishImport()
-        text = decode(raw).replace("\r\n", "\n").replace("\r", "\n")
-        if not text.strip():
-            result.errors.append(RowError(1, "import.error.empty"))
+        opened = open_csv(raw, result.errors)
+        if opened is None:
             return result
-        header_line = text.split("\n", 1)[0]
-        delimiter = ";" if header_line.count(";") >= header_line.count(",") else ","
-        reader = csv.reader(io.StringIO(text), delimiter=delimiter)
-        try:
-            header = next(reader)
-        except csv.Error as err:
-            result.errors.append(RowError(1, "import.error.unreadable", {"detail": str(err)}))
-            return result
+        header, rows = opened
         columns = _columns(header)
         missing = [key for key in HEADERS if key not in columns]
         if missing:
@@ -185,17 +175,7 @@ class WishService:
         slugs = {e.slug: e.id for e in await self._exhibitors.all()}
         ranked: dict[int, dict[int, tuple[int, int]]] = {}  # participant -> rank -> (exhibitor, line)
         pairs: dict[tuple[int, int], int] = {}
-        while True:
-            try:
-                row = next(reader)
-            except StopIteration:
-                break
-            except csv.Error as err:
-                result.errors.append(RowError(reader.line_num, "import.error.unreadable", {"detail": str(err)}))
-                break
-            line = reader.line_num
-            if not any(cell.strip() for cell in row):
-                continue
+        for line, row in rows:
             result.rows += 1
             if result.rows > MAX_IMPORT_ROWS:
                 result.errors.append(RowError(line, "import.error.too_many_rows", {"maximum": MAX_IMPORT_ROWS}))
