@@ -10,7 +10,7 @@ from datetime import date, datetime
 from telegram import InlineKeyboardMarkup, Message, Update
 
 from bot.event import Language
-from bot.i18n import Html
+from bot.i18n import Html, clip_text
 from bot.runtime import Context, Services
 from bot.services.meetings import Meeting
 from bot.services.planning import PLAN_AUDIENCE, Publication, StoredPlan
@@ -21,6 +21,7 @@ from handlers.notify import outgoing
 log = logging.getLogger(__name__)
 
 RENDERED_AT_ONCE = 25  # people's messages rendered between two turns of the event loop
+MAX_TABLE_USE = 1500  # characters of the preview's table use per slot
 
 
 def planned_why(services: Services, language: Language, meeting: Meeting) -> Html:
@@ -41,7 +42,10 @@ def preview_text(services: Services, language: Language, plan: StoredPlan) -> Ht
         tr(language, "planning.preview.level", k=k, count=n) for k, n in enumerate(s["at_least"][:5], start=1)
     )
     uses = [(datetime.fromisoformat(start).astimezone(services.event.tz), use) for start, use in s["table_use"]]
-    table_use = ", ".join(f"{tr.format_time(language, when)} {round(100 * use)} %" for when, use in uses) or "—"
+    several_days = len({when.date() for when, _ in uses}) > 1
+    label = tr.format_slot if several_days else tr.format_time
+    table_use = ", ".join(f"{label(language, when)} {round(100 * use)} %" for when, use in uses) or "—"
+    table_use = clip_text(table_use, MAX_TABLE_USE)  # an event of many days stays within one message
     quality = (
         tr(language, "planning.preview.proven")
         if s["proven"]
