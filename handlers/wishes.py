@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 
+from bot.event import Language
 from bot.i18n import Html
 from bot.runtime import Context, Services
 from bot.services.registration import Participant, Role
@@ -19,10 +20,10 @@ from handlers.views import shorten, theme_labels
 ALL = "-"
 
 
-def wish_button(services: Services, language: str, exhibitor_id: int, rank: int | None) -> InlineKeyboardButton:
+def wish_button(services: Services, language: Language, exhibitor_id: int, rank: int | None) -> InlineKeyboardButton:
     """The card's ⭐ button: add to the wishes, or (with its rank) take it out."""
     tr = services.tr
-    label = tr(language, "wishes.card_remove", rank=rank) if rank else tr(language, "wishes.card_add")  # type: ignore[arg-type]
+    label = tr(language, "wishes.card_remove", rank=rank) if rank else tr(language, "wishes.card_add")
     return buttons.WISH.button(label, exhibitor_id)
 
 
@@ -145,13 +146,13 @@ async def _attendee_wishes(update: Update, context: Context, me: Participant, *,
 # ---------------------------------------------------------------------------------------------- stands
 
 
-def _who(services: Services, language: str, person: Participant) -> Html:
+def _who(services: Services, language: Language, person: Participant) -> Html:
     parts = [person.full_name]
     if person.organisation:
         parts.append(person.organisation)
     text = " · ".join(parts)
-    themes = theme_labels(services.event, language, person.themes)  # type: ignore[arg-type]
-    return services.tr(language, "wishes.stand_person", who=text, themes=themes or "—")  # type: ignore[arg-type]
+    themes = theme_labels(services.event, language, person.themes)
+    return services.tr(language, "wishes.stand_person", who=text, themes=themes or "—")
 
 
 async def _stand_home(update: Update, context: Context, me: Participant, number: int, *, edit: bool) -> None:
