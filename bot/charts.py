@@ -45,3 +45,27 @@ def meetings_per_slot_png(per_slot: dict[datetime, dict[str, int]], labels: dict
     out = io.BytesIO()
     figure.savefig(out, format="png")
     return out.getvalue()
+
+
+def grouped_bars_png(categories: list[str], series: dict[str, list[int]], title: str) -> bytes:
+    """Horizontal bars, a group per category (a theme...), a bar per series (requested, held...)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
+
+    figure = Figure(figsize=(8, max(3.0, 0.6 * len(categories) + 1.5)), dpi=100)
+    FigureCanvasAgg(figure)
+    axes = figure.subplots()
+    height = 0.8 / max(1, len(series))
+    for n, (label, values) in enumerate(series.items()):
+        positions = [i + n * height for i in range(len(categories))]
+        axes.barh(positions, values, height=height, label=label)
+    axes.set_yticks([i + 0.4 - height / 2 for i in range(len(categories))], categories, fontsize=8)
+    axes.invert_yaxis()
+    axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+    axes.set_title(title)
+    axes.legend(fontsize=8)
+    figure.tight_layout()
+    out = io.BytesIO()
+    figure.savefig(out, format="png")
+    return out.getvalue()

@@ -403,6 +403,29 @@ def cmd_import_wishes(args: argparse.Namespace) -> int:
     return _run_async(settings, _import_wishes(settings, raw))
 
 
+async def _report(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.event_report import render_report
+
+    async with _services(settings) as services:
+        figures = await services.reports.event_report()
+        page = render_report(services.tr, args.lang, services.event, figures)
+    out = Path(args.out)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        write_private(out, page.encode("utf-8"))
+    except OSError as err:
+        return _fail(f"cannot write {out}: {err.strerror}")
+    print(f"report written to {args.out}")
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    settings = load_settings(require_token=False)
+    if (missing := _no_database(settings)) is not None:
+        return missing
+    return _run_async(settings, _report(settings, args))
+
+
 async def _qr(settings: Settings, args: argparse.Namespace) -> int:
     from bot.import_report import stand_link
     from bot.qr import write_sheet
@@ -518,6 +541,10 @@ def build_parser() -> argparse.ArgumentParser:
     exporter.add_argument("--raw", action="store_true", help="the database's column names and codes")
     exporter.add_argument("--lang", choices=["fr", "en"], default="fr", help="headers and values (default fr)")
     exporter.set_defaults(func=cmd_export)
+    report = commands.add_parser("report", help="the organisers' report of the event, as one HTML page")
+    report.add_argument("--out", required=True, help="the HTML file to write (print it to PDF from a browser)")
+    report.add_argument("--lang", choices=["fr", "en"], default="fr", help="the report's language (default fr)")
+    report.set_defaults(func=cmd_report)
     reconcile = commands.add_parser("reconcile", help="cancel, with notice, meetings the event file no longer has")
     reconcile.set_defaults(func=cmd_reconcile)
     purge = commands.add_parser("purge", help="delete personal data once [privacy] purge_after_days have passed")

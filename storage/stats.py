@@ -65,6 +65,56 @@ class StatsRepository:
         asked, met, no_show = (int(v or 0) for v in (row or (0, 0, 0)))
         return {"asked": asked, "met": met, "no_show": no_show}
 
+    # ---------------------------------------------------------------- the organisers' report
+
+    _OUTCOMES = """
+        COUNT(*) AS requested,
+        COUNT(CASE WHEN m.status = 'accepted' THEN 1 END) AS accepted,
+        COUNT(CASE WHEN m.status = 'accepted' AND (m.attendance_attendee = 'met' OR m.attendance_exhibitor = 'met')
+              THEN 1 END) AS held,
+        COUNT(CASE WHEN m.status = 'accepted' AND COALESCE(m.attendance_attendee, '') <> 'met'
+                   AND COALESCE(m.attendance_exhibitor, '') <> 'met'
+                   AND (m.attendance_attendee = 'no_show' OR m.attendance_exhibitor = 'no_show') THEN 1 END) AS missed
+    """
+
+    async def meeting_outcomes(self) -> dict[str, int]:
+        """Meetings requested (every one), accepted, held (either side said it took place) and missed."""
+        row = await self._db.fetch_one(f"SELECT {self._OUTCOMES} FROM meetings m")
+        return {key: int(row[key] or 0) for key in ("requested", "accepted", "held", "missed")} if row else {}
+
+    async def meeting_outcomes_by_theme(self) -> dict[str, dict[str, int]]:
+        return await self._outcomes_by(
+            f"SELECT t.theme_id AS key, {self._OUTCOMES} FROM meetings m"
+            " JOIN exhibitor_themes t ON t.exhibitor_id = m.exhibitor_id GROUP BY t.theme_id"
+        )
+
+    async def meeting_outcomes_by_org_type(self) -> dict[str, dict[str, int]]:
+        return await self._outcomes_by(
+            f"SELECT COALESCE(p.org_type, 'unknown') AS key, {self._OUTCOMES} FROM meetings m"
+            " LEFT JOIN participants p ON p.id = m.attendee_id GROUP BY 1"
+        )
+
+    async def _outcomes_by(self, sql: str) -> dict[str, dict[str, int]]:
+        return {
+            str(r["key"]): {k: int(r[k] or 0) for k in ("requested", "accepted", "held", "missed")}
+            for r in await self._db.fetch_all(sql)
+        }
+
+    async def participants_by_theme(self) -> dict[str, int]:
+        return await self._pairs("SELECT theme_id, COUNT(*) FROM participant_themes GROUP BY theme_id")
+
+    async def wishes_met(self) -> dict[str, int]:
+        """Wishes, those an accepted meeting meets, attendees who wished and those with one met at least."""
+        row = await self._db.fetch_one(
+            """
+            SELECT COUNT(*) AS wishes, COUNT(m.id) AS met, COUNT(DISTINCT w.attendee_id) AS wishers,
+                   COUNT(DISTINCT m.attendee_id) AS served
+            FROM wishes w LEFT JOIN meetings m
+              ON m.attendee_id = w.attendee_id AND m.exhibitor_id = w.exhibitor_id AND m.status = 'accepted'
+            """
+        )
+        return {key: int(row[key] or 0) for key in ("wishes", "met", "wishers", "served")} if row else {}
+
     # ---------------------------------------------------------------- exports
 
     async def export_participants(self) -> list[dict[str, Any]]:

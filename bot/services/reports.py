@@ -140,6 +140,22 @@ class Statistics:
         return self.attendance.get("no_show", 0) / answered if answered else None
 
 
+@dataclass(frozen=True)
+class EventReport:
+    """The figures of the organisers' report (``python -m bot report``), read from the database."""
+
+    generated_at: datetime
+    by_role: dict[str, int]
+    by_org_type: dict[str, int]
+    by_theme: dict[str, int]  # participants interested in each theme
+    outcomes: dict[str, int]  # requested, accepted, held, missed
+    by_status: dict[str, int]
+    outcomes_by_theme: dict[str, dict[str, int]]  # by the exhibitor's themes
+    outcomes_by_org_type: dict[str, dict[str, int]]  # by the attendee's organisation type
+    wishes: dict[str, int]  # wishes, met, wishers, served
+    per_slot: dict[datetime, dict[str, int]]
+
+
 class ReportService:
     def __init__(self, repos: Repositories, event: Event, tr: Translator) -> None:
         self.event = event
@@ -159,6 +175,21 @@ class ReportService:
             per_slot=dict(sorted(per_slot.items())),
             per_theme=await self._stats.accepted_per_theme(),
             attendance=await self._stats.attendance(),
+        )
+
+    async def event_report(self) -> EventReport:
+        stats = self._stats
+        return EventReport(
+            generated_at=datetime.now(self.event.tz),
+            by_role=await stats.participants_by_role(),
+            by_org_type=await stats.attendees_by_org_type(),
+            by_theme=await stats.participants_by_theme(),
+            outcomes=await stats.meeting_outcomes(),
+            by_status=await stats.meetings_by_status(),
+            outcomes_by_theme=await stats.meeting_outcomes_by_theme(),
+            outcomes_by_org_type=await stats.meeting_outcomes_by_org_type(),
+            wishes=await stats.wishes_met(),
+            per_slot=(await self.statistics()).per_slot,
         )
 
     async def export(self, what: str, *, excel: bool = True, language: Language = "fr", raw: bool = False) -> bytes:
