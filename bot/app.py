@@ -30,6 +30,7 @@ from bot.jobs import meetings as meeting_sweep
 from bot.jobs import reminders as reminder_jobs
 from bot.pacing import PacedRateLimiter
 from bot.runtime import Context, MaillageApplication, RuntimeState, Services
+from bot.services.aftermath import AftermathService, CommentDraft, ContactDraft, LeadNoteDraft
 from bot.services.broadcasts import BroadcastDraft, BroadcastService
 from bot.services.directory import DirectoryService
 from bot.services.flows import FlowService
@@ -48,6 +49,7 @@ from bot.settings import Settings
 from bot.telegram_bot import MaillageBot
 from bot.transport import AiohttpRequest
 from handlers import (
+    aftermath,
     broadcasts,
     buttons,
     common,
@@ -80,6 +82,7 @@ PUBLISHED_COMMANDS = (
     "start",
     "agenda",
     "wishes",
+    "contact",
     "exhibitors",
     "search",
     "programme",
@@ -132,6 +135,7 @@ def build_services(
         inbox=InboxService(repos, name, timedelta(seconds=settings.inbox_lease_seconds)),
         senders=SenderService(repos, name),
         wishes=WishService(repos, event),
+        aftermath=AftermathService(repos, event, clock),
         planning=PlanningService(repos, event, reminders, programme, clock),
         sweep_seconds=sweep_seconds,
     )
@@ -178,6 +182,9 @@ def flow_router() -> FlowRouter:
     flows.add([MeetingDraft.FLOW], meeting_request.on_note, dropping("meeting.request_dropped"))
     flows.add([BroadcastDraft.FLOW], broadcasts.on_text, dropping("broadcast.cancelled"))
     flows.add([SessionChangeDraft.FLOW], programme.on_text, dropping("conversation.cancelled"))
+    flows.add([ContactDraft.FLOW], aftermath.on_detail, dropping("conversation.cancelled"))
+    flows.add([LeadNoteDraft.FLOW], aftermath.on_lead_note, dropping("conversation.cancelled"))
+    flows.add([CommentDraft.FLOW], aftermath.on_comment, dropping("conversation.cancelled"))
     return flows
 
 
@@ -259,6 +266,17 @@ def register_handlers(application: MaillageApplication) -> None:
     application.add_handler(CallbackQueryHandler(wishes.stand_list, pattern=buttons.SW_LIST.pattern))
     application.add_handler(CallbackQueryHandler(wishes.stand_toggle, pattern=buttons.SW_TOGGLE.pattern))
     application.add_handler(CallbackQueryHandler(planning.plan_button, pattern=buttons.PLAN.pattern))
+
+    # After the meeting: ratings, contact details shared, the stand's leads
+    application.add_handler(CommandHandler("contact", aftermath.contact, filters=private))
+    application.add_handler(CommandHandler("leads", aftermath.leads, filters=private))
+    application.add_handler(CallbackQueryHandler(aftermath.rate, pattern=buttons.RATE.pattern))
+    application.add_handler(CallbackQueryHandler(aftermath.share, pattern=buttons.SHARE.pattern))
+    application.add_handler(CallbackQueryHandler(aftermath.share_go, pattern=buttons.SHARE_GO.pattern))
+    application.add_handler(CallbackQueryHandler(aftermath.contact_button, pattern=buttons.CONTACT.pattern))
+    application.add_handler(CallbackQueryHandler(aftermath.lead_button, pattern=buttons.LEAD.pattern))
+    application.add_handler(CallbackQueryHandler(aftermath.leads_page, pattern=buttons.LEADS_PAGE.pattern))
+    application.add_handler(CallbackQueryHandler(aftermath.leads_export, pattern=buttons.LEADS_EXPORT.pattern))
 
     # Reminders
     application.add_handler(CallbackQueryHandler(reminders.late, pattern=buttons.LATE.pattern))

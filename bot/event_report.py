@@ -37,6 +37,16 @@ def _image(png: bytes, alt: str) -> str:
     return f'<img alt="{_e(alt)}" src="data:image/png;base64,{base64.b64encode(png).decode()}">'
 
 
+def _ratings_row(key: str, label: str, counts: dict[int, int]) -> str:
+    total = sum(counts.values())
+    average = sum(stars * n for stars, n in counts.items()) / total if total else 0.0
+    cells = "".join(_number(f"{key}.{n}", counts.get(n, 0)) for n in range(5, 0, -1))
+    return (
+        f"<tr><th>{_e(label)}</th>{cells}{_number(f'{key}.count', total)}"
+        f'<td class="n" data-average="{key}">{average:.1f}</td></tr>'
+    )
+
+
 def render_report(tr: Translator, language: Language, event: Event, report: EventReport) -> str:
     def t(key: str, **values: object) -> str:
         return to_plain(tr(language, key, **values))
@@ -89,6 +99,17 @@ def render_report(tr: Translator, language: Language, event: Event, report: Even
         f"<tr><th>{_e(t('report.wishes.wishers'))}</th>{_number('wishes.wishers', w.get('wishers', 0))}</tr>"
         f"<tr><th>{_e(t('report.wishes.served'))}</th>{_number('wishes.served', w.get('served', 0))}</tr></table>"
     )
+    head = "".join(f"<th>★{n}</th>" for n in range(5, 0, -1))
+    ratings = (
+        f"<table><tr><th></th>{head}<th>{_e(t('report.ratings.count'))}</th>"
+        f"<th>{_e(t('report.ratings.average'))}</th></tr>"
+        + "".join(
+            _ratings_row(f"rating.{th.id}", th.label(language), report.ratings_by_theme[th.id])
+            for th in event.themes
+            if th.id in report.ratings_by_theme
+        )
+        + "</table>"
+    )
     status_labels = {s: t(f"export.status.{s}") for s in STATUSES}
     per_slot = meetings_per_slot_png(report.per_slot, status_labels, t("report.chart.per_slot"))
     themes_chart = grouped_bars_png(
@@ -119,5 +140,6 @@ def render_report(tr: Translator, language: Language, event: Event, report: Even
 {_image(themes_chart, t("report.chart.by_theme"))}
 <h3>{_e(t("report.section.by_org_type"))}</h3>{by_org_type}
 <h2>{_e(t("report.section.wishes"))}</h2>{wishes}
+<h2>{_e(t("report.section.ratings"))}</h2>{ratings}
 </body></html>
 """

@@ -11,6 +11,7 @@ from telegram.ext import Application, CallbackContext, ExtBot, JobQueue
 
 from bot.event import Event
 from bot.i18n import Translator
+from bot.services.aftermath import AftermathService
 from bot.services.broadcasts import BroadcastService
 from bot.services.directory import DirectoryService
 from bot.services.flows import FlowService
@@ -50,6 +51,7 @@ class Services:
     senders: SenderService
     wishes: WishService
     planning: PlanningService
+    aftermath: AftermathService
     sweep_seconds: float = 20.0
 
 

@@ -150,6 +150,17 @@ SW_TOGGLE = family("sw:t", ID, SOURCE, PAGE)
 # The speed-meeting plan: run it (for a day by its index, or every day), publish, plan again, set aside
 PLAN = family("pl", r"run:(?:\d{1,2}|all)|pub:\d{1,9}|drop:\d{1,9}")
 
+# After the meeting: rating it, sharing one's details (the ticked ones as letters: e-mail, phone, website)
+# and sending them; /contact (set or clear a detail); the stand's /leads (a note, a follow-up state; pages;
+# export)
+RATE = family("af:r", ID, "[1-5]")
+SHARE = family("af:s", ID, "[epw]{0,3}")
+SHARE_GO = family("af:go", ID, "[epw]{1,3}")
+CONTACT = family("ct", "email|phone|website", "set|clear")
+LEAD = family("ld", ID, "note|to_contact|contacted|not_relevant", PAGE)
+LEADS_PAGE = family("ld:p", PAGE)
+LEADS_EXPORT = family("ld:x", "xlsx|csv|plain")
+
 # The agenda, a page at a time
 AGENDA_PAGE = family("ag:p", INDEX)
 

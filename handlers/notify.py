@@ -4,9 +4,10 @@ database outbox, which any worker sends (bot/jobs/outbox.py)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from itertools import groupby
 from typing import Any, NamedTuple
 
@@ -22,6 +23,7 @@ from bot.services.calendar import CalendarEntry, meeting_ics, meetings_ics
 from bot.services.notices import (
     Button,
     Clock,
+    ContactsFile,
     Day,
     Joined,
     Localized,
@@ -34,6 +36,7 @@ from bot.services.notices import (
     Text,
 )
 from bot.telegram_bot import plain_labels
+from bot.vcard import vcards
 from handlers.buttons import ACTIONS
 
 log = logging.getLogger(__name__)
@@ -94,6 +97,24 @@ async def tell(context: Context, notices: Iterable[Notice]) -> None:
         )
     for notice in now:
         await _tell_one(context, notice)
+
+
+RENDERED_AT_ONCE = 25  # people's messages rendered between two turns of the event loop
+
+
+async def file_bulk(
+    services: Services, notices: list[Notice], audience: str, claim: tuple[str, Sequence[Any]] | None = None
+) -> bool:
+    """Many people's messages (a published plan, the end of the day) into the outbox in one transaction:
+    all filed or none. Rendering hundreds of files takes a while: the loop gets a turn every few people,
+    so that the bot keeps answering meanwhile. With a ``claim``, filed only by whoever claims first."""
+    outs: list[Outgoing] = []
+    for number, notice in enumerate(notices, start=1):
+        if notice.to.reachable:
+            outs += outgoing(services, notice)
+        if number % RENDERED_AT_ONCE == 0:
+            await asyncio.sleep(0)
+    return await services.broadcasts.notify(outs, audience=audience, bulk=True, claim=claim) is not None
 
 
 def outgoing(services: Services, notice: Notice) -> list[Outgoing]:
@@ -164,9 +185,18 @@ class Attachment(NamedTuple):
 
 
 def attachment(
-    services: Services, language: Language, file: MeetingFile | SessionFile | PlanFile, lead: Html | None
+    services: Services,
+    language: Language,
+    file: MeetingFile | SessionFile | PlanFile | ContactsFile,
+    lead: Html | None,
 ) -> Attachment:
     """The calendar file, and the news that goes with it as its caption when it fits."""
+    if isinstance(file, ContactsFile):
+        caption = services.tr(language, "aftermath.vcf_caption", count=len(file.cards))
+        content = vcards(file.cards)
+        if lead is not None and telegram_length(lead) + telegram_length(caption) + 2 <= MAX_CAPTION:
+            return Attachment(None, Html(f"{lead}\n\n{caption}"), file.file_name, content)
+        return Attachment(lead, caption, file.file_name, content)
     if isinstance(file, PlanFile):
         cancel_caption, content, name = "", plan_file(services, language, file), "maillage-plan.ics"
     elif isinstance(file, SessionFile):

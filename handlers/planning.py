@@ -3,7 +3,6 @@ publish it (or plan again, or set it aside)."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import date, datetime
 
@@ -16,11 +15,10 @@ from bot.services.meetings import Meeting
 from bot.services.planning import PLAN_AUDIENCE, Publication, StoredPlan
 from handlers import buttons
 from handlers.common import organiser_only, reply, user_language
-from handlers.notify import outgoing
+from handlers.notify import file_bulk
 
 log = logging.getLogger(__name__)
 
-RENDERED_AT_ONCE = 25  # people's messages rendered between two turns of the event loop
 MAX_TABLE_USE = 1500  # characters of the preview's table use per slot
 
 
@@ -163,18 +161,11 @@ async def _told(update: Update, context: Context, language: Language, publicatio
 
 
 async def file_messages(context: Context, publication: Publication) -> None:
-    """Everyone's message into the outbox in one transaction (all filed, or none: a crash before makes
-    Publish file them again). Rendering a few hundred calendar files takes a while: the loop gets a
-    turn between people, so that the bot keeps answering meanwhile."""
-    services = context.services
-    outs = []
-    for number, notice in enumerate(publication.notices, start=1):
-        if notice.to.reachable:
-            outs += outgoing(services, notice)
-        if number % RENDERED_AT_ONCE == 0:
-            await asyncio.sleep(0)
+    """Everyone's message into the outbox in one transaction: all filed, or none (a crash before makes
+    Publish file them again)."""
     assert publication.plan is not None
-    await services.broadcasts.notify(outs, audience=PLAN_AUDIENCE.format(id=publication.plan.id), bulk=True)
+    audience = PLAN_AUDIENCE.format(id=publication.plan.id)
+    await file_bulk(context.services, publication.notices, audience)
 
 
 async def _resume_interrupted(context: Context) -> None:

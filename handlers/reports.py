@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from babel.numbers import format_decimal
 from telegram import InlineKeyboardMarkup, InputFile, Update
 
 from bot.charts import meetings_per_slot_png
 from bot.event import Language
-from bot.i18n import Html, clip_lines, clip_text, escape
+from bot.i18n import Html, Translator, clip_lines, clip_text, escape
 from bot.notices import cancellation_notices
 from bot.runtime import Context
 from bot.services.reports import EXPORTS, Statistics
@@ -70,11 +71,45 @@ async def stats(update: Update, context: Context) -> None:
     language = await user_language(update, context)
     figures = await services.reports.statistics()
     await reply(update, context, stats_text(context, language, figures))
+    await reply(update, context, ratings_text(context, language, figures))
     labels: dict[str, str] = {s: str(services.tr(language, f"stats.status.{s}")) for s in STATUSES}
     chart = meetings_per_slot_png(figures.per_slot, labels, services.tr(language, "stats.chart_title"))
     chat = update.effective_chat
     assert chat is not None
     await context.bot.send_photo(chat.id, InputFile(chart, filename="meetings-per-slot.png", attach=False))
+
+
+def stars_line(tr: Translator, language: Language, label: str, counts: dict[int, int]) -> str:
+    """ "Économie circulaire : 4,3 ★ (12) — ★5 7 · ★4 3 · ★3 1 · ★2 1 · ★1 0"."""
+    total = sum(counts.values())
+    average = sum(stars * n for stars, n in counts.items()) / total if total else 0.0
+    spread = " · ".join(f"★{stars} {counts.get(stars, 0)}" for stars in range(5, 0, -1))
+    return tr(
+        language,
+        "stats.rating_line",
+        label=label,
+        average=format_decimal(average, "0.0", locale=language),
+        count=total,
+        spread=spread,
+    )
+
+
+def ratings_text(context: Context, language: Language, stats: Statistics) -> Html:
+    """The ratings both sides gave: by the exhibitor's theme, then the exhibitors most rated."""
+    tr, event = context.services.tr, context.services.event
+    themes = [
+        stars_line(tr, language, t.label(language), stats.ratings_by_theme[t.id])
+        for t in event.themes
+        if t.id in stats.ratings_by_theme
+    ]
+    ranked = sorted(stats.ratings_by_exhibitor.items(), key=lambda kv: (-sum(kv[1].values()), kv[0]))
+    exhibitors = [stars_line(tr, language, clip_text(name, 60), counts) for name, counts in ranked]
+    return tr(
+        language,
+        "stats.ratings",
+        themes=Html(clip_lines(tr, language, themes, budget=1200) or "  —"),
+        exhibitors=Html(clip_lines(tr, language, exhibitors, budget=1800) or "  —"),
+    )
 
 
 @organiser_only

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
@@ -103,13 +105,18 @@ class OutboxRepository:
         recipients: list[Outgoing],
         *,
         bulk: bool = False,
-    ) -> Broadcast:
+        claim: tuple[str, Sequence[Any]] | None = None,
+    ) -> Broadcast | None:
         """The broadcast and every delivery, in one transaction: all or nothing. Notices go before
         announcements, and in order within each chat."""
         now = utcnow().isoformat()
         # notices to many people at once (a published plan) wait behind one-off notices, as announcements do
         priority = NOTICE if kind == "notice" and not bulk else ANNOUNCEMENT
         async with self._db.transaction() as tx:
+            # a claim (a statement that changes one row, or none when someone got there first) makes the
+            # whole broadcast happen once, whichever process files it
+            if claim is not None and not await tx.execute(*claim):
+                return None
             row = await tx.fetch_one(
                 f"INSERT INTO broadcasts (author_id, kind, audience, send_at, created_at) VALUES (?, ?, ?, ?, ?)"
                 f" RETURNING {_BROADCAST}",

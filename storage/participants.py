@@ -76,11 +76,17 @@ REDACTED_NAME = "…"
 
 
 async def erase_traces(tx: Transaction, participant_ids: list[int]) -> None:
-    """What these people left in rows that outlive them: their notes on meetings, their name in notices."""
+    """What these people left in rows that outlive them: their notes on meetings, what was said and kept
+    about their meetings, their name in notices."""
     for start in range(0, len(participant_ids), 500):
         chunk = participant_ids[start : start + 500]
         marks = ",".join("?" * len(chunk))
         await tx.execute(f"UPDATE meetings SET note = NULL WHERE attendee_id IN ({marks})", chunk)
+        # after their meetings: the stands' notes about them, the details either side shared, their comments
+        mine = f"meeting_id IN (SELECT id FROM meetings WHERE attendee_id IN ({marks}))"
+        await tx.execute(f"DELETE FROM leads WHERE {mine}", chunk)
+        await tx.execute(f"DELETE FROM contact_shares WHERE {mine}", chunk)
+        await tx.execute(f"UPDATE ratings SET comment = NULL WHERE participant_id IN ({marks})", chunk)
         # a request copy, as sent or as rewritten, holds their whole profile and their note: it goes
         await tx.execute(
             f"DELETE FROM deliveries WHERE about_id IN ({marks}) AND replace(text, about_name, '') <> text"

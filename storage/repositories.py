@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from storage.aftermath import AftermathRepository
 from storage.blocks import BlockRepository
 from storage.bot_profile import BotProfileRepository
 from storage.conversations import ConversationRepository
@@ -42,6 +43,7 @@ class Repositories:
     senders: SenderRepository
     wishes: WishRepository
     plans: PlanRepository
+    aftermath: AftermathRepository
 
     @classmethod
     def on(cls, db: Database) -> Repositories:
@@ -63,4 +65,5 @@ class Repositories:
             senders=SenderRepository(db),
             wishes=WishRepository(db),
             plans=PlanRepository(db),
+            aftermath=AftermathRepository(db),
         )

@@ -115,6 +115,23 @@ class StatsRepository:
         )
         return {key: int(row[key] or 0) for key in ("wishes", "met", "wishers", "served")} if row else {}
 
+    async def rating_distribution(self, by: str) -> dict[str, dict[int, int]]:
+        """Stars given (both sides), per exhibitor name or per exhibitor theme: key -> stars -> count."""
+        if by == "theme":
+            sql = (
+                "SELECT t.theme_id, r.stars, COUNT(*) FROM ratings r JOIN meetings m ON m.id = r.meeting_id"
+                " JOIN exhibitor_themes t ON t.exhibitor_id = m.exhibitor_id GROUP BY 1, 2"
+            )
+        else:
+            sql = (
+                "SELECT e.name, r.stars, COUNT(*) FROM ratings r JOIN meetings m ON m.id = r.meeting_id"
+                " JOIN exhibitors e ON e.id = m.exhibitor_id GROUP BY 1, 2"
+            )
+        found: dict[str, dict[int, int]] = {}
+        for key, stars, count in await self._db.fetch_all(sql):
+            found.setdefault(str(key), {})[int(stars)] = int(count)
+        return found
+
     # ---------------------------------------------------------------- exports
 
     async def export_participants(self) -> list[dict[str, Any]]:

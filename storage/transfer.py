@@ -39,6 +39,11 @@ TABLES = (
     "stand_wishes",
     "plan_meetings",
     "plan_unmet",
+    "contact_cards",
+    "contact_shares",
+    "leads",
+    "ratings",
+    "day_summaries",
 )
 NOT_COPIED = ("schema_migrations", "cache_versions", "senders")
 

@@ -115,6 +115,8 @@ async def test_commands_are_published_in_both_languages(emulator: TelegramEmulat
     expected = [
         "start",
         "agenda",
+        "wishes",
+        "contact",
         "exhibitors",
         "search",
         "programme",

@@ -9,6 +9,7 @@ from playwright.async_api import async_playwright
 
 from bot.emulator import TelegramEmulator
 from bot.event import load_event
+from storage.aftermath import AftermathRepository
 from storage.db import utcnow
 from storage.exhibitors import ExhibitorRepository, NewExhibitor
 from storage.participants import NewParticipant, OrgType, ParticipantRepository, Role
@@ -87,6 +88,13 @@ async def a_day(store: TestStore) -> None:
             )
             await tx.execute("UPDATE meetings SET attendance_exhibitor = 'no_show' WHERE id = ?", (accepted[2],))
         assert pending
+        ratings = AftermathRepository(db)
+        for meeting_id, side, stars in (
+            (accepted[0], "attendee", 5),
+            (accepted[0], "exhibitor", 4),
+            (accepted[2], "attendee", 2),
+        ):
+            assert await ratings.rate(meeting_id, side, ids[0], stars)
         wishes = WishRepository(db)
         await wishes.replace_all({ids[0]: [soupe.id, velo.id], ids[1]: [soupe.id], ids[5]: [velo.id]})
 
@@ -118,6 +126,14 @@ async def expected(store: TestStore) -> dict[str, int]:
                 "SELECT COUNT(*) FROM participants WHERE org_type = 'local_authority'"
             ),
             "wishes.total": await one("SELECT COUNT(*) FROM wishes"),
+            "rating.circular-economy.5": await one(
+                "SELECT COUNT(*) FROM ratings r JOIN meetings m ON m.id = r.meeting_id JOIN exhibitor_themes t"
+                " ON t.exhibitor_id = m.exhibitor_id WHERE t.theme_id = 'circular-economy' AND r.stars = 5"
+            ),
+            "rating.mobility.count": await one(
+                "SELECT COUNT(*) FROM ratings r JOIN meetings m ON m.id = r.meeting_id JOIN exhibitor_themes t"
+                " ON t.exhibitor_id = m.exhibitor_id WHERE t.theme_id = 'mobility'"
+            ),
             "wishes.met": await one(
                 "SELECT COUNT(*) FROM wishes w JOIN meetings m ON m.attendee_id = w.attendee_id"
                 " AND m.exhibitor_id = w.exhibitor_id AND m.status = 'accepted'"
@@ -166,6 +182,7 @@ async def test_the_report_shows_the_databases_figures_in_a_browser(
     await a_day(store)
     figures = await expected(store)
     assert figures["meetings.held"] == 2 and figures["meetings.missed"] == 1  # the day has each case
+    assert figures["rating.circular-economy.5"] == 1 and figures["rating.mobility.count"] == 1
     for language, title in (("fr", "Journée de l'innovation sociale et urbaine — bilan"), ("en", "report")):
         out = tmp_path / f"report-{language}.html"
         status, text = await run_command(tmp_path, emulator, "report", "--out", str(out), "--lang", language)

@@ -6,7 +6,7 @@ import asyncio
 import re
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import ClassVar, NamedTuple
+from typing import Any, ClassVar, NamedTuple
 
 from bot.event import Event
 from bot.i18n import escape
@@ -141,18 +141,24 @@ class BroadcastService:
             author.id,
             [Outgoing(p.id, p.telegram_id, signed(p.language)) for p in recipients],
         )
+        assert broadcast is not None  # filed without a claim: always
         self.queued.set()
         return broadcast
 
     async def notify(
-        self, messages: Sequence[Notice | Outgoing], audience: str = "notice", *, bulk: bool = False
+        self,
+        messages: Sequence[Notice | Outgoing],
+        audience: str = "notice",
+        *,
+        bulk: bool = False,
+        claim: tuple[str, Sequence[Any]] | None = None,
     ) -> Broadcast | None:
         """Notices (a blocked slot, a reconciled event, a request to a stand): delivered by the
         outbox, crash or not, before announcements and in order within each chat."""
         outgoing = [m if isinstance(m, Outgoing) else _plain(m) for m in messages if _reachable(m)]
         if not outgoing:
             return None
-        broadcast = await self._outbox.create("notice", audience, self.clock(), None, outgoing, bulk=bulk)
+        broadcast = await self._outbox.create("notice", audience, self.clock(), None, outgoing, bulk=bulk, claim=claim)
         self.queued.set()
         return broadcast
 

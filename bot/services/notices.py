@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from storage.aftermath import ContactCard
 from storage.meetings import Meeting
 from storage.participants import Participant
 
@@ -92,6 +93,14 @@ class PlanFile:
 
 
 @dataclass(frozen=True)
+class ContactsFile:
+    """Contact cards (a .vcf): each person's name, organisation and the details they chose to share."""
+
+    cards: tuple[tuple[str, str | None, ContactCard], ...]
+    file_name: str
+
+
+@dataclass(frozen=True)
 class SessionFile:
     """A session of the programme as a calendar file; ``cancelled`` takes it out of calendars."""
 
@@ -109,7 +118,8 @@ class Notice:
     to: Participant
     text: Text | None  # None: the calendar file alone, with its usual caption
     buttons: tuple[tuple[Button, ...], ...] = ()
-    calendar: MeetingFile | SessionFile | PlanFile | None = None  # sent with the text as its caption, when it fits
+    # a file sent with the text as its caption, when it fits: a calendar, or contact cards
+    calendar: MeetingFile | SessionFile | PlanFile | ContactsFile | None = None
     # the recipient's copies of this meeting's request, rewritten in place (no buttons left)
     rewrites_request: int | None = None
     request_copy: int | None = None  # a meeting request sent to a representative: its message id is kept

@@ -8,6 +8,7 @@ from typing import Any
 
 from bot.event import Event
 from bot.services.registration import RegistrationService
+from storage.aftermath import ContactCard
 from storage.db import utcnow
 from storage.meetings import Status
 from storage.purge import PurgeFigures
@@ -44,6 +45,7 @@ class PrivacyService:
         self._purges = repos.purges
         self._exhibitors = repos.exhibitors
         self._wishes = repos.wishes
+        self._aftermath = repos.aftermath
         self._clock = clock or utcnow
 
     async def export(self, telegram_id: int) -> dict[str, Any] | None:
@@ -80,6 +82,7 @@ class PrivacyService:
         """Meetings, answers, followed sessions, reminders and messages: everything tied to the person."""
         names = {e.id: e.name for e in await self._exhibitors.all()}
         sessions = await self._programme.followed_by(participant_id)
+        own = [m.id for m in await self._meetings.for_attendee(participant_id, tuple(Status))]
         return {
             "meetings": [
                 {"exhibitor": names.get(m.exhibitor_id), **m.model_dump(mode="json", include=MEETING_FIELDS)}
@@ -103,10 +106,27 @@ class PrivacyService:
                 {"exhibitor": names.get(w.exhibitor_id), "rank": w.rank}
                 for w in await self._wishes.of_attendee(participant_id)
             ],
+            "contact_details": self._card(await self._aftermath.card(participant_id)),
+            "contacts_you_shared": [
+                {"meeting_id": s.meeting_id, "shared_at": s.shared_at.isoformat(), **self._card(s.card)}
+                for s in await self._aftermath.shares_by(participant_id)
+            ],
+            "stands_notes_about_your_meetings": [
+                {"meeting_id": lead.meeting_id, "note": lead.note, "follow_up": lead.state}
+                for lead in (await self._aftermath.leads(own)).values()
+            ],
+            "ratings_you_gave": [
+                {"meeting_id": r.meeting_id, "stars": r.stars, "comment": r.comment}
+                for r in await self._aftermath.ratings_by(participant_id)
+            ],
             "stands_that_wish_to_meet_you": [
                 names.get(exhibitor_id) for exhibitor_id in await self._wishes.stands_wishing(participant_id)
             ],
         }
+
+    @staticmethod
+    def _card(card: ContactCard) -> dict[str, str | None]:
+        return {"email": card.email, "phone": card.phone, "website": card.website}
 
     async def forget(self, telegram_id: int) -> None:
         """Delete the person's data; what referred to them goes with it."""

@@ -127,6 +127,8 @@ class Statistics:
     per_slot: dict[datetime, dict[str, int]] = field(default_factory=dict)  # slot start -> status -> count
     per_theme: dict[str, int] = field(default_factory=dict)
     attendance: dict[str, int] = field(default_factory=dict)
+    ratings_by_theme: dict[str, dict[int, int]] = field(default_factory=dict)  # theme -> stars -> count
+    ratings_by_exhibitor: dict[str, dict[int, int]] = field(default_factory=dict)  # exhibitor name -> ...
 
     @property
     def acceptance_rate(self) -> float | None:
@@ -154,6 +156,8 @@ class EventReport:
     outcomes_by_org_type: dict[str, dict[str, int]]  # by the attendee's organisation type
     wishes: dict[str, int]  # wishes, met, wishers, served
     per_slot: dict[datetime, dict[str, int]]
+    ratings_by_theme: dict[str, dict[int, int]]
+    ratings_by_exhibitor: dict[str, dict[int, int]]
 
 
 class ReportService:
@@ -175,10 +179,13 @@ class ReportService:
             per_slot=dict(sorted(per_slot.items())),
             per_theme=await self._stats.accepted_per_theme(),
             attendance=await self._stats.attendance(),
+            ratings_by_theme=await self._stats.rating_distribution("theme"),
+            ratings_by_exhibitor=await self._stats.rating_distribution("exhibitor"),
         )
 
     async def event_report(self) -> EventReport:
         stats = self._stats
+        statistics = await self.statistics()
         return EventReport(
             generated_at=datetime.now(self.event.tz),
             by_role=await stats.participants_by_role(),
@@ -189,7 +196,9 @@ class ReportService:
             outcomes_by_theme=await stats.meeting_outcomes_by_theme(),
             outcomes_by_org_type=await stats.meeting_outcomes_by_org_type(),
             wishes=await stats.wishes_met(),
-            per_slot=(await self.statistics()).per_slot,
+            per_slot=statistics.per_slot,
+            ratings_by_theme=statistics.ratings_by_theme,
+            ratings_by_exhibitor=statistics.ratings_by_exhibitor,
         )
 
     async def export(self, what: str, *, excel: bool = True, language: Language = "fr", raw: bool = False) -> bytes:

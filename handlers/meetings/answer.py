@@ -6,9 +6,11 @@ from __future__ import annotations
 
 from telegram import InlineKeyboardMarkup, Update
 
+from bot.i18n import Html
 from bot.runtime import Context
 from bot.services.meetings import MeetingError, NotAllowed
 from handlers import buttons
+from handlers.aftermath import after_met_markup
 from handlers.meetings.common import act, language_of, me_of, refuse, say
 from handlers.meetings.request import slot_keyboard
 from handlers.notify import tell
@@ -166,5 +168,14 @@ async def attendance(update: Update, context: Context) -> None:
     done = await act(
         update, context, lambda me, m: services.meeting_actions.record_attendance(me, int(m.group(1)), m.group(2))
     )
-    if done is not None:
-        await say(update, context, services.tr(done[0].language, "meeting.attendance_thanks"))
+    if done is None:
+        return
+    me, outcome = done
+    assert context.match is not None
+    if context.match.group(2) == "met":
+        # it took place: rate it, and share one's contact details if one wishes
+        thanks = services.tr(me.language, "meeting.attendance_thanks")
+        text = Html(f"{thanks}\n\n{services.tr(me.language, 'aftermath.after_met')}")
+        await say(update, context, text, after_met_markup(services, me.language, outcome.meeting.id))
+    else:
+        await say(update, context, services.tr(me.language, "meeting.attendance_thanks"))
