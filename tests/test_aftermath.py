@@ -179,6 +179,16 @@ async def test_the_stands_leads_note_follow_up_and_exports(emulator: TelegramEmu
     await camille.send("/leads")
     await next_with(camille, "pour ses représentants")
 
+    # a colleague at the stand who reads English sees the same leads
+    jo = emulator.user("Jo", language_code="en")
+    exhibitor = await ExhibitorRepository(services.db).by_slug("disco-soupe")
+    assert exhibitor is not None
+    await register_representative(jo, exhibitor.invite_token)
+    await jo.send("/leads")
+    english = await next_with(jo, "2 leads")
+    assert "Follow-up: contacted" in english.content and "Follow-up: to contact" in english.content
+    assert english.button_labels[:3] == ["📝 Note", "↩ To contact", "✖ Not relevant"]
+
     def exported(name: str) -> list[ChatMessage]:
         return [m for m in lucie.bot_messages if m.document and m.document.file_name == name]
 
