@@ -109,6 +109,14 @@ def render_report(tr: Translator, language: Language, event: Event, report: Even
             if th.id in report.ratings_by_theme
         )
         + "</table>"
+        + f"<h3>{_e(t('report.section.ratings_by_org_type'))}</h3>"
+        + f"<table><tr><th></th>{head}<th>{_e(t('report.ratings.count'))}</th>"
+        f"<th>{_e(t('report.ratings.average'))}</th></tr>"
+        + "".join(
+            _ratings_row(f"rating_org.{key}", org_label(key), counts)
+            for key, counts in sorted(report.ratings_by_org_type.items())
+        )
+        + "</table>"
     )
     status_labels = {s: t(f"export.status.{s}") for s in STATUSES}
     per_slot = meetings_per_slot_png(report.per_slot, status_labels, t("report.chart.per_slot"))

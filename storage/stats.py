@@ -116,11 +116,17 @@ class StatsRepository:
         return {key: int(row[key] or 0) for key in ("wishes", "met", "wishers", "served")} if row else {}
 
     async def rating_distribution(self, by: str) -> dict[str, dict[int, int]]:
-        """Stars given (both sides), per exhibitor name or per exhibitor theme: key -> stars -> count."""
+        """Stars given (both sides), per exhibitor name, exhibitor theme or attendee's organisation type:
+        key -> stars -> count."""
         if by == "theme":
             sql = (
                 "SELECT t.theme_id, r.stars, COUNT(*) FROM ratings r JOIN meetings m ON m.id = r.meeting_id"
                 " JOIN exhibitor_themes t ON t.exhibitor_id = m.exhibitor_id GROUP BY 1, 2"
+            )
+        elif by == "org_type":  # the attendee's
+            sql = (
+                "SELECT COALESCE(p.org_type, 'unknown'), r.stars, COUNT(*) FROM ratings r"
+                " JOIN meetings m ON m.id = r.meeting_id LEFT JOIN participants p ON p.id = m.attendee_id GROUP BY 1, 2"
             )
         else:
             sql = (

@@ -15,6 +15,7 @@ import openpyxl
 from bot.emulator import Phone, TelegramEmulator
 from bot.event import Event
 from bot.runtime import Services
+from storage.aftermath import AftermathRepository, ContactCard
 from storage.db import SqliteDatabase
 from storage.exhibitors import ExhibitorRepository, NewExhibitor
 from storage.repositories import Repositories
@@ -188,13 +189,24 @@ async def test_mydata_holds_everything_stored_about_the_person(emulator: Telegra
 
 
 async def test_personal_data_is_purged_after_the_event(emulator: TelegramEmulator, runner: BotRunner) -> None:
-    services, _, _, camille = await setup_day(emulator, runner)
+    services, _, lucie, camille = await setup_day(emulator, runner)
     consent = next(m for m in camille.bot_messages if "Combien de temps" in m.text)
     assert "au plus tard 90 jours après" in consent.text  # what the purge below makes true
     before = (await services.reports.statistics()).by_role
     assert before == {"attendee": 1, "exhibitor": 1, "organiser": 1}
     due = services.event.purge_due()
     assert due.astimezone(services.event.tz).date().isoformat() == "2027-06-15"  # 90 days after 16 March
+    # after the meeting: her details and what she shared, the stand's note, her rating with a comment
+    me, rep = await services.registration.participant(camille.id), await services.registration.participant(lucie.id)
+    assert me is not None and rep is not None
+    [meeting] = await services.meetings.agenda_of_attendee(me)
+    aftermath = AftermathRepository(services.db)
+    card = ContactCard("zyxwvutsr@qwertyville.fr", None, None)
+    await aftermath.set_card(me.id, card)
+    assert await aftermath.share(meeting.id, me.id, "attendee", me.full_name, me.organisation, card)
+    await aftermath.set_lead(meeting.id, rep.id, note="Zyxwvutsr veut des ateliers")
+    assert await aftermath.rate(meeting.id, "attendee", me.id, 5)
+    assert await aftermath.comment(meeting.id, "attendee", "Qwertyville remercie")
     await runner.stop_all()
     # the day before, the bot keeps everything
     services = await runner.start(organiser_ids=str(BOSS), clock=FakeClock(due - timedelta(days=1)))
@@ -211,6 +223,7 @@ async def test_personal_data_is_purged_after_the_event(emulator: TelegramEmulato
     assert rows_mentioning(runner.store, "Zyxwvutsr", "Qwertyville", "très reconnaissable", "Lucie") == []
     after = await services.reports.statistics()
     assert after.by_role == before and after.by_status.get("accepted") == 1
+    assert after.ratings_by_theme == {"circular-economy": {5: 1}}  # the stars stay, anonymous
 
 
 async def test_the_purge_command(store: TestStore, emulator: TelegramEmulator, tmp_path: Path) -> None:

@@ -130,6 +130,10 @@ async def expected(store: TestStore) -> dict[str, int]:
                 "SELECT COUNT(*) FROM ratings r JOIN meetings m ON m.id = r.meeting_id JOIN exhibitor_themes t"
                 " ON t.exhibitor_id = m.exhibitor_id WHERE t.theme_id = 'circular-economy' AND r.stars = 5"
             ),
+            "rating_org.local_authority.count": await one(
+                "SELECT COUNT(*) FROM ratings r JOIN meetings m ON m.id = r.meeting_id JOIN participants p"
+                " ON p.id = m.attendee_id WHERE p.org_type = 'local_authority'"
+            ),
             "rating.mobility.count": await one(
                 "SELECT COUNT(*) FROM ratings r JOIN meetings m ON m.id = r.meeting_id JOIN exhibitor_themes t"
                 " ON t.exhibitor_id = m.exhibitor_id WHERE t.theme_id = 'mobility'"

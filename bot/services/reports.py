@@ -158,6 +158,7 @@ class EventReport:
     per_slot: dict[datetime, dict[str, int]]
     ratings_by_theme: dict[str, dict[int, int]]
     ratings_by_exhibitor: dict[str, dict[int, int]]
+    ratings_by_org_type: dict[str, dict[int, int]]
 
 
 class ReportService:
@@ -199,6 +200,7 @@ class ReportService:
             per_slot=statistics.per_slot,
             ratings_by_theme=statistics.ratings_by_theme,
             ratings_by_exhibitor=statistics.ratings_by_exhibitor,
+            ratings_by_org_type=await stats.rating_distribution("org_type"),
         )
 
     async def export(self, what: str, *, excel: bool = True, language: Language = "fr", raw: bool = False) -> bytes:
