@@ -3,12 +3,16 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Awaitable, Callable
+
 from telegram import InlineKeyboardMarkup, InputFile, Update
 
 from bot.event import Language
 from bot.i18n import Html
 from bot.runtime import Context, Services
 from bot.services.aftermath import FIELDS, AftermathError, CommentDraft, ContactDraft, LeadNoteDraft, LeadView
+from bot.services.flows import DraftT
 from bot.services.registration import Participant
 from bot.spreadsheet import sheet_csv, xlsx_bytes
 from handlers import buttons
@@ -28,8 +32,45 @@ async def _me(update: Update, context: Context) -> Participant | None:
     return me
 
 
+async def _pressed(update: Update, context: Context) -> tuple[re.Match[str], Participant] | None:
+    """A button of these flows: answered first, then who pressed it (None: not registered, told so)."""
+    query = update.callback_query
+    assert query is not None and context.match is not None
+    await query.answer()
+    me = await _me(update, context)
+    return (context.match, me) if me is not None else None
+
+
 async def _refuse(update: Update, context: Context, language: Language, error: AftermathError) -> None:
     await say(update, context, context.services.tr(language, error.key, **error.params))
+
+
+async def _take_text(
+    update: Update,
+    context: Context,
+    draft_type: type[DraftT],
+    save: Callable[[Participant, DraftT, str], Awaitable[None]],
+) -> tuple[Participant, DraftT] | None:
+    """The text a one-question flow waited for, saved by ``save``; the flow ends once it is. A bad
+    answer is told and the question stays open."""
+    services = context.services
+    message = update.effective_message
+    assert message is not None and update.effective_user is not None
+    ongoing = await services.flows.load(update.effective_user.id, draft_type)
+    me = await me_of(update, context)
+    if ongoing is None or me is None:
+        return None  # done or cancelled a moment ago
+    language = ongoing.draft.language
+    if not message.text:
+        await reply(update, context, services.tr(language, "conversation.text_expected"))
+        return None
+    try:
+        await save(me, ongoing.draft, message.text)
+    except AftermathError as error:
+        await reply(update, context, services.tr(language, error.key, **error.params))
+        return None
+    await services.flows.drop(me.telegram_id)
+    return me, ongoing.draft
 
 
 def after_met_markup(services: Services, language: Language, meeting_id: int) -> InlineKeyboardMarkup:
@@ -43,13 +84,11 @@ def after_met_markup(services: Services, language: Language, meeting_id: int) ->
 
 
 async def rate(update: Update, context: Context) -> None:
-    query = update.callback_query
-    assert query is not None and context.match is not None
-    await query.answer()
-    if (me := await _me(update, context)) is None:
+    if (pressed := await _pressed(update, context)) is None:
         return
+    match, me = pressed
     services, language = context.services, me.language
-    meeting_id, stars = int(context.match.group(1)), int(context.match.group(2))
+    meeting_id, stars = int(match.group(1)), int(match.group(2))
     try:
         first = await services.aftermath.rate(me, meeting_id, stars)
     except AftermathError as error:
@@ -64,23 +103,8 @@ async def rate(update: Update, context: Context) -> None:
 
 async def on_comment(update: Update, context: Context) -> None:
     services = context.services
-    message = update.effective_message
-    assert message is not None and update.effective_user is not None
-    ongoing = await services.flows.load(update.effective_user.id, CommentDraft)
-    me = await me_of(update, context)
-    if ongoing is None or me is None:
-        return
-    language = ongoing.draft.language
-    if not message.text:
-        await reply(update, context, services.tr(language, "conversation.text_expected"))
-        return
-    try:
-        await services.aftermath.comment(me, ongoing.draft.meeting_id, message.text)
-    except AftermathError as error:
-        await reply(update, context, services.tr(language, error.key, **error.params))
-        return
-    await services.flows.drop(me.telegram_id)
-    await reply(update, context, services.tr(language, "rating.comment_saved"))
+    if taken := await _take_text(update, context, CommentDraft, services.aftermath.comment_for):
+        await reply(update, context, services.tr(taken[1].language, "rating.comment_saved"))
 
 
 # ---------------------------------------------------------------------------------------------- sharing
@@ -92,13 +116,11 @@ def _mask(chosen: set[str]) -> str:
 
 async def share(update: Update, context: Context) -> None:
     """The share screen: the details they set, each ticked or not (none at first), and Send."""
-    query = update.callback_query
-    assert query is not None and context.match is not None
-    await query.answer()
-    if (me := await _me(update, context)) is None:
+    if (pressed := await _pressed(update, context)) is None:
         return
+    match, me = pressed
     services, language, tr = context.services, me.language, context.services.tr
-    meeting_id, mask = int(context.match.group(1)), context.match.group(2) or ""
+    meeting_id, mask = int(match.group(1)), match.group(2) or ""
     try:
         _, card = await services.aftermath.share_options(me, meeting_id)
     except AftermathError as error:
@@ -120,15 +142,13 @@ async def share(update: Update, context: Context) -> None:
 
 
 async def share_go(update: Update, context: Context) -> None:
-    query = update.callback_query
-    assert query is not None and context.match is not None
-    await query.answer()
-    if (me := await _me(update, context)) is None:
+    if (pressed := await _pressed(update, context)) is None:
         return
+    match, me = pressed
     services, language = context.services, me.language
-    chosen = {f for f in FIELDS if LETTERS[f] in context.match.group(2)}
+    chosen = {f for f in FIELDS if LETTERS[f] in match.group(2)}
     try:
-        shared = await services.aftermath.share(me, int(context.match.group(1)), chosen)
+        shared = await services.aftermath.share(me, int(match.group(1)), chosen)
     except AftermathError as error:
         await _refuse(update, context, language, error)
         return
@@ -166,13 +186,11 @@ async def _show_card(update: Update, context: Context, me: Participant, *, edit:
 
 
 async def contact_button(update: Update, context: Context) -> None:
-    query = update.callback_query
-    assert query is not None and context.match is not None
-    await query.answer()
-    if (me := await _me(update, context)) is None:
+    if (pressed := await _pressed(update, context)) is None:
         return
+    match, me = pressed
     services, language = context.services, me.language
-    name, action = context.match.group(1), context.match.group(2)
+    name, action = match.group(1), match.group(2)
     if action == "clear":
         await services.aftermath.set_detail(me, name, None)
         await _show_card(update, context, me, edit=True)
@@ -182,24 +200,8 @@ async def contact_button(update: Update, context: Context) -> None:
 
 
 async def on_detail(update: Update, context: Context) -> None:
-    services = context.services
-    message = update.effective_message
-    assert message is not None and update.effective_user is not None
-    ongoing = await services.flows.load(update.effective_user.id, ContactDraft)
-    me = await me_of(update, context)
-    if ongoing is None or me is None:
-        return
-    language = ongoing.draft.language
-    if not message.text:
-        await reply(update, context, services.tr(language, "conversation.text_expected"))
-        return
-    try:
-        await services.aftermath.set_detail(me, ongoing.draft.field, message.text)
-    except AftermathError as error:
-        await reply(update, context, services.tr(language, error.key, **error.params))
-        return
-    await services.flows.drop(me.telegram_id)
-    await _show_card(update, context, me, edit=False)
+    if taken := await _take_text(update, context, ContactDraft, context.services.aftermath.detail_for):
+        await _show_card(update, context, taken[0], edit=False)
 
 
 # ---------------------------------------------------------------------------------------------- /leads
@@ -265,13 +267,11 @@ async def _show_leads(update: Update, context: Context, number: int, *, edit: bo
 
 
 async def lead_button(update: Update, context: Context) -> None:
-    query = update.callback_query
-    assert query is not None and context.match is not None
-    await query.answer()
-    if (me := await _me(update, context)) is None:
+    if (pressed := await _pressed(update, context)) is None:
         return
+    match, me = pressed
     services, language = context.services, me.language
-    meeting_id, action, page = int(context.match.group(1)), context.match.group(2), int(context.match.group(3))
+    meeting_id, action, page = int(match.group(1)), match.group(2), int(match.group(3))
     try:
         if action == "note":
             await services.aftermath.lead_meeting(me, meeting_id)
@@ -287,40 +287,23 @@ async def lead_button(update: Update, context: Context) -> None:
 
 async def on_lead_note(update: Update, context: Context) -> None:
     services = context.services
-    message = update.effective_message
-    assert message is not None and update.effective_user is not None
-    ongoing = await services.flows.load(update.effective_user.id, LeadNoteDraft)
-    me = await me_of(update, context)
-    if ongoing is None or me is None:
-        return
-    language = ongoing.draft.language
-    if not message.text:
-        await reply(update, context, services.tr(language, "conversation.text_expected"))
-        return
-    try:
-        await services.aftermath.set_lead_note(me, ongoing.draft.meeting_id, message.text)
-    except AftermathError as error:
-        await reply(update, context, services.tr(language, error.key, **error.params))
-        return
-    await services.flows.drop(me.telegram_id)
-    await reply(update, context, services.tr(language, "leads.note_saved"))
-    await _show_leads(update, context, 0, edit=False)
+    if taken := await _take_text(update, context, LeadNoteDraft, services.aftermath.note_for):
+        await reply(update, context, services.tr(taken[1].language, "leads.note_saved"))
+        await _show_leads(update, context, 0, edit=False)
 
 
 async def leads_export(update: Update, context: Context) -> None:
     """The stand's leads as a file: an Excel workbook, CSV for French Excel, or plain CSV."""
-    query = update.callback_query
-    assert query is not None and context.match is not None
-    await query.answer()
-    if (me := await _me(update, context)) is None:
+    if (pressed := await _pressed(update, context)) is None:
         return
+    match, me = pressed
     services, language = context.services, me.language
     try:
         sheet = await services.aftermath.leads_sheet(me, lambda key: str(services.tr(language, key)))
     except AftermathError as error:
         await _refuse(update, context, language, error)
         return
-    form = context.match.group(1)
+    form = match.group(1)
     content = xlsx_bytes([sheet]) if form == "xlsx" else sheet_csv(sheet, excel=form == "csv")
     name = "maillage-leads." + ("xlsx" if form == "xlsx" else "csv")
     chat = update.effective_chat

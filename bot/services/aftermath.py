@@ -163,6 +163,16 @@ class AftermathService:
             raise AftermathError("rating.comment_too_long", maximum=MAX_COMMENT, length=len(comment))
         await self._repo.comment(meeting.id, side, comment)
 
+    # the flows' answers: what each one-question conversation saves
+    async def comment_for(self, me: Participant, draft: CommentDraft, text: str) -> None:
+        await self.comment(me, draft.meeting_id, text)
+
+    async def detail_for(self, me: Participant, draft: ContactDraft, text: str) -> None:
+        await self.set_detail(me, draft.field, text)
+
+    async def note_for(self, me: Participant, draft: LeadNoteDraft, text: str) -> None:
+        await self.set_lead_note(me, draft.meeting_id, text)
+
     async def rating(self, me: Participant, meeting_id: int) -> Rating | None:
         meeting, side = await self._after(me, meeting_id)
         return await self._repo.rating(meeting.id, side)
