@@ -135,9 +135,10 @@ def test_a_relaxation_that_does_not_fit_the_slots_is_settled_by_the_full_model()
 
 def test_at_the_reference_size_the_plan_is_proven_and_fairer_than_first_come_first_served() -> None:
     instance = generate(1, seed=3)
-    result = plan(instance, time_limit=60)
+    result = plan(instance, time_limit=20)
     assert result.proven and result.gap == 0
-    assert result.seconds < 60
+    assert result.settled_seconds < 20  # proven well within the limit; the rest went to idle gaps
+    assert result.seconds < 20 + 5  # and the limit is kept (the last solver call may overrun it a little)
     ours, baseline = figures(instance, result.meetings), figures(instance, first_come_first_served(instance, seed=3))
     assert ours.no_meeting == 0
     assert ours.wishes_met >= baseline.wishes_met
