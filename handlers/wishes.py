@@ -79,13 +79,21 @@ async def wishes(update: Update, context: Context) -> None:
         await say(update, context, context.services.tr(me.language, "wishes.attendees_only"))
 
 
-async def wishes_button(update: Update, context: Context) -> None:
+async def _attendee_pressed(update: Update, context: Context) -> Participant | None:
+    """A button of an attendee's /wishes: answered first, then the attendee (anyone else is told why not)."""
     query = update.callback_query
-    assert query is not None and context.match is not None
+    assert query is not None
     await query.answer()
     me = await me_of(update, context)
     if me is None or me.role != Role.ATTENDEE:
         await _refuse(update, context, WishError("wishes.attendees_only"))
+        return None
+    return me
+
+
+async def wishes_button(update: Update, context: Context) -> None:
+    assert context.match is not None
+    if (me := await _attendee_pressed(update, context)) is None:
         return
     action, exhibitor_id = context.match.group(1), int(context.match.group(2))
     if action == "del":
@@ -96,14 +104,9 @@ async def wishes_button(update: Update, context: Context) -> None:
 
 
 async def wishes_page(update: Update, context: Context) -> None:
-    query = update.callback_query
-    assert query is not None and context.match is not None
-    await query.answer()
-    me = await me_of(update, context)
-    if me is None or me.role != Role.ATTENDEE:
-        await _refuse(update, context, WishError("wishes.attendees_only"))
-        return
-    await _attendee_wishes(update, context, me, edit=True, number=int(context.match.group(1)))
+    assert context.match is not None
+    if (me := await _attendee_pressed(update, context)) is not None:
+        await _attendee_wishes(update, context, me, edit=True, number=int(context.match.group(1)))
 
 
 def _wish_text(services: Services, me: Participant, line: WishLine) -> Html:
