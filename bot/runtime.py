@@ -60,6 +60,7 @@ class RuntimeState:
     """What the running bot keeps in memory beside the database."""
 
     outbox_task: asyncio.Task[None] | None = None
+    outbox_stopping: asyncio.Event = field(default_factory=asyncio.Event)  # set: claim nothing more
     progress_shown: dict[int, str] = field(default_factory=dict)  # broadcast id: the text last shown
 
 

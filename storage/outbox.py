@@ -231,6 +231,15 @@ class OutboxRepository:
         )
         return datetime.fromisoformat(row[0]) if row and row[0] else None
 
+    async def release(self, owner: str, now: datetime) -> int:
+        """Every delivery ``owner`` still holds, due again at ``now`` (the attempt counts: it may have gone)."""
+        async with self._db.transaction() as tx:
+            return await tx.execute(
+                "UPDATE deliveries SET state = 'pending', not_before = ?, claimed_at = NULL"
+                " WHERE state = 'claimed' AND claimed_by = ?",
+                (now.isoformat(), owner),
+            )
+
     async def sent_request_copy(self, delivery: Delivery, message_id: int) -> None:
         """Sent, and the message remembered: answering the request rewrites it."""
         assert delivery.copy_of is not None and delivery.participant_id is not None

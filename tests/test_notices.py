@@ -4,17 +4,20 @@ announcements, in order within each chat, with their buttons, and never lost to 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from datetime import timedelta
 from pathlib import Path
+
+import pytest
 
 from bot.emulator import TELEGRAM_LIMITS_STRICT, ChatMessage, Phone, TelegramEmulator
 from storage.db import utcnow
 from storage.exhibitors import Exhibitor, ExhibitorRepository, NewExhibitor
 from storage.outbox import OutboxRepository, Outgoing
 from storage.participants import NewParticipant, ParticipantRepository, Role
-from tests.conftest import BotRunner
+from tests.conftest import EXAMPLE_EVENT, BotRunner
 from tests.helpers import register_attendee, register_representative
-from tests.processes import start_bot, wait_until
+from tests.processes import run_command, start_bot, wait_until
 from tests.stores import TestStore
 from tests.test_broadcast_load import TEXT, broadcasts_received, populate
 from tests.test_meetings import parse_ics, request, soupe
@@ -134,3 +137,65 @@ async def test_a_request_reaches_the_stand_while_an_announcement_is_still_going_
     assert behind > 60, f"the announcement was nearly done ({behind} to go): the test proves nothing"
     assert "Camille Martin" in asked.text
     await emulator.wait_for(lambda: all(broadcasts_received(p) == 1 for p in recipients), timeout=30)
+
+
+class HeldAnswer:
+    """Telegram takes the next message to one chat (the phone shows it) and holds its answer for
+    ``seconds``, or until ``release`` (None): the bot does not know yet that it went."""
+
+    def __init__(self, emulator: TelegramEmulator, chat_id: int, seconds: float | None) -> None:
+        self.held = asyncio.Event()
+        self.released = asyncio.Event()
+        self._chat_id, self._seconds = chat_id, seconds
+        emulator.before_answering = self._hold
+
+    async def _hold(self, method: str, params: dict[str, object]) -> None:
+        if self.held.is_set() or params.get("chat_id") != self._chat_id or not method.startswith("send"):
+            return
+        self.held.set()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.released.wait(), self._seconds)
+
+
+@pytest.mark.parametrize("answered", ["before the stop ends", "never"])
+async def test_a_stop_while_telegram_answers_holds_no_chat_after_the_restart(
+    store: TestStore, emulator: TelegramEmulator, tmp_path: Path, answered: str
+) -> None:
+    """The bot is stopped (SIGTERM) after Telegram took a notice to Camille and before the bot wrote
+    that it went. Whether Telegram's answer comes while the bot stops (it is marked sent) or never
+    (the claim is released): her next notice, filed while the bot was down, arrives within 2 s of the
+    restart, not after the old claim's lease."""
+    bot = await start_bot(tmp_path, emulator)
+    try:
+        rep, camille = emulator.user("Lucie"), emulator.user("Camille")
+        async with store.open() as db:
+            exhibitor = await ExhibitorRepository(db).create(
+                NewExhibitor(slug="disco-soupe", name="Disco Soupe", stand="A1")
+            )
+        await register_representative(rep, exhibitor.invite_token)
+        await register_attendee(camille)
+        await request(camille, "15:00")
+        answer = HeldAnswer(emulator, camille.id, 1.0 if answered != "never" else None)
+        await rep.press("✅ Accepter", await rep.next_reply())
+        await camille.wait_for_text("Ajoutez-le à votre agenda")
+        await asyncio.wait_for(answer.held.wait(), 5)
+        assert await bot.stop() == 0, bot.text
+        answer.released.set()
+        emulator.before_answering = None
+        assert store.scalar("SELECT COUNT(*) FROM deliveries WHERE state = 'claimed'") == 0
+
+        morning_only = tmp_path / "event.toml"
+        morning_only.write_text(
+            EXAMPLE_EVENT.read_text(encoding="utf-8").replace("  { start = 14:00:00, end = 17:00:00 },\n", ""),
+            encoding="utf-8",
+        )
+        status, out = await run_command(tmp_path, emulator, "reconcile", EVENT_FILE=str(morning_only))
+        assert status == 0 and "1 meetings cancelled" in out, out
+        bot = await start_bot(tmp_path, emulator, EVENT_FILE=str(morning_only))
+        await camille.wait_for_text("Le programme a changé : votre rendez-vous avec Disco Soupe", timeout=2)
+        confirmations = [m for m in camille.bot_messages if "Ajoutez-le à votre agenda" in m.content]
+        assert len(confirmations) == (1 if answered != "never" else 2)  # unanswered: sent again, once
+        assert await bot.stop() == 0, bot.text
+    finally:
+        if bot.process.returncode is None:
+            await bot.kill()

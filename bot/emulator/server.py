@@ -233,6 +233,9 @@ class TelegramEmulator:
         self._runner: web.AppRunner | None = None
         # called with (phone, "bot" | "user" | "blocked") whenever what a user sees changes
         self.listeners: list[Callable[[Phone, str], None]] = []
+        # awaited after a call succeeded, before the bot hears so: a test holds Telegram's answer there
+        # (the message is on the phone, the bot does not know it yet)
+        self.before_answering: Callable[[str, dict[str, Any]], Awaitable[None]] | None = None
         self._closing = False
         self._methods: dict[str, Callable[[dict[str, Any]], Awaitable[Any]]] = {
             "getMe": self._get_me,
@@ -534,6 +537,8 @@ class TelegramEmulator:
             return web.json_response(body, status=err.code)
         self.calls.append(ApiCall(method, _loggable(params), True, None, None, received))
         await self._notify()
+        if self.before_answering is not None:
+            await self.before_answering(method, coerced)
         return web.json_response({"ok": True, "result": result})
 
     async def _read_params(self, request: web.Request) -> tuple[dict[str, Any], dict[str, UploadedFile]]:

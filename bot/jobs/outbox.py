@@ -26,15 +26,17 @@ PROGRESS_EVERY = 2.0  # seconds between two edits of the organiser's progress me
 LEASE = timedelta(seconds=10)
 MAX_ATTEMPTS = 8
 NOT_SENT_AGAIN = timedelta(seconds=0.2)  # no connection came free: nothing went out, try again soon
+STOP_GRACE = 5.0  # seconds a stopping process gives the deliveries on their way to be sent and marked
 
 
 async def run(application: MaillageApplication) -> None:
-    """Claims due deliveries and sends them within Telegram's limits, until cancelled.
+    """Claims due deliveries and sends them within Telegram's limits, until the process stops.
 
     Only as many are on their way at once as the budget's pace needs (in_flight_for): each
     one sent but not yet marked sent when the process dies goes out again after the restart."""
     services = application.services
     broadcasts = services.broadcasts
+    stopping = application.state.outbox_stopping
     concurrency = in_flight_for(services.settings.telegram_messages_per_second)
     owner = services.reminders.owner
     limit = asyncio.Semaphore(concurrency)
@@ -43,7 +45,7 @@ async def run(application: MaillageApplication) -> None:
         async with limit:
             await _deliver(application, services, delivery)
 
-    while True:
+    while not stopping.is_set():
         broadcasts.queued.clear()
         batch = await broadcasts.claim_due(owner, LEASE, concurrency * 2)
         if batch:
@@ -142,8 +144,22 @@ def start(application: MaillageApplication) -> None:
 
 
 async def stop(application: MaillageApplication) -> None:
-    task, application.state.outbox_task = application.state.outbox_task, None
-    if task is not None:
+    """A graceful stop: nothing more is claimed, what is on its way is sent and marked (within
+    STOP_GRACE), and whatever this process still holds is released at once, not left to its lease:
+    a claim left behind would hold its chat's next notices until the lease lapsed."""
+    state = application.state
+    task, state.outbox_task = state.outbox_task, None
+    if task is None:
+        return
+    state.outbox_stopping.set()
+    broadcasts = application.services.broadcasts
+    broadcasts.queued.set()  # wakes the loop's wait
+    try:
+        await asyncio.wait_for(asyncio.shield(task), STOP_GRACE)
+    except TimeoutError:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+    released = await broadcasts.release(application.services.reminders.owner)
+    if released:
+        log.info("%d deliveries on their way at the stop are released, to go out after the restart", released)

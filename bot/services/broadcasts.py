@@ -171,6 +171,10 @@ class BroadcastService:
     async def next_due(self) -> datetime | None:
         return await self._outbox.next_due()
 
+    async def release(self, owner: str) -> int:
+        """``owner``'s claims back to due now (a stopping process): how many there were."""
+        return await self._outbox.release(owner, self.clock())
+
     async def delivered(self, delivery: Delivery, message_id: int | None = None) -> None:
         """Sent; a request copy's message is remembered with it."""
         if delivery.copy_of is not None and message_id is not None:
