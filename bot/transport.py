@@ -10,7 +10,7 @@ Each timeout applies to its own phase, as in PTB's ``HTTPXRequest``:
 - pool: waiting for one of the ``connection_limit`` connections. A call that waits longer
   raises ``NotSent`` (a ``TimedOut``) before anything leaves: retrying it cannot send twice;
 - connect: opening a connection;
-- write: handing each chunk of the request to the network (a stalled upload);
+- write: handing each chunk of the request's body to the network (a stalled upload or a large call);
 - read: between two chunks of the answer, not for the whole of it: a slow but steady
   download completes.
 
@@ -141,14 +141,15 @@ class AiohttpRequest(BaseRequest):
         headers: dict[str, str] = {}
         try:
             async with asyncio.timeout(None) as writing:
-                body: bytes | AsyncIterator[bytes] | None = None
-                if request_data is not None and request_data.contains_files:
-                    content, content_type = multipart(request_data)
+                body: AsyncIterator[bytes] | None = None
+                if request_data is not None:  # every body, files or not, goes out under the write timeout
+                    content, content_type = (
+                        multipart(request_data)
+                        if request_data.contains_files
+                        else (request_data.json_payload, "application/json")
+                    )
                     headers = {"Content-Type": content_type, "Content-Length": str(len(content))}
                     body = _in_chunks(content, writing, write, read)
-                elif request_data is not None:
-                    body = request_data.json_payload
-                    headers["Content-Type"] = "application/json"
                 async with self._session.request(method, url, data=body, headers=headers, timeout=timeout) as response:
                     writing.reschedule(None)  # the answer has begun: from here, the read timeout only
                     return response.status, await response.read()

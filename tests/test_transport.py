@@ -158,8 +158,12 @@ async def test_a_silent_server_is_a_read_timeout() -> None:
         assert time.monotonic() - started < 2
 
 
-async def test_a_stalled_upload_is_a_write_timeout() -> None:
-    """A server that takes the connection and never reads: a 32 MB upload stalls once the buffers fill."""
+@pytest.mark.parametrize("per_call", [True, False], ids=["the call's write timeout", "the default"])
+@pytest.mark.parametrize("body", ["an upload", "a JSON body"])
+async def test_a_stalled_request_body_is_a_write_timeout(body: str, per_call: bool) -> None:
+    """A server that takes the connection and never reads: a 32 MB upload, or a JSON call as large,
+    stalls once the buffers fill. The write timeout bounds every body, files or not (as PTB's
+    BaseRequest documents it): the one given to the call, or else the transport's own."""
     listener = socket.socket()
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
     listener.bind(("127.0.0.1", 0))
@@ -175,18 +179,31 @@ async def test_a_stalled_upload_is_a_write_timeout() -> None:
 
     acceptor = asyncio.create_task(accept())
     port = listener.getsockname()[1]
-    upload = _with_file(InputFile(b"\0" * (32 * 1024 * 1024), filename="big.bin", attach=True))
+    if body == "an upload":
+        big = InputFile(b"\0" * (32 * 1024 * 1024), filename="big.bin", attach=True)
+        method, data = "sendDocument", _with_file(big)
+    else:
+        method, data = "sendMessage", _json_call(chat_id=1, text="x" * (32 * 1024 * 1024))
+    timeouts = {"write_timeout": 0.5} if per_call else {}
     try:
-        async with transport(read_timeout=5, write_timeout=0.5, connect_timeout=5) as request:
+        async with transport(
+            read_timeout=5, write_timeout=5 if per_call else 0.5, connect_timeout=5, media_write_timeout=0.5
+        ) as request:
             started = time.monotonic()
             with pytest.raises(TimedOut, match="write timeout"):
-                await request.post(f"http://127.0.0.1:{port}/bot{TOKEN}/sendDocument", upload, write_timeout=0.5)
+                await request.post(f"http://127.0.0.1:{port}/bot{TOKEN}/{method}", data, **timeouts)
             assert time.monotonic() - started < 4
     finally:
         acceptor.cancel()
         for connection in accepted:
             connection.close()
         listener.close()
+
+
+def _json_call(**parameters: object) -> RequestData:
+    from telegram.request._requestparameter import RequestParameter  # test-only: PTB's own request data
+
+    return RequestData([RequestParameter.from_input(name, value) for name, value in parameters.items()])
 
 
 def _with_file(file: InputFile) -> RequestData:
