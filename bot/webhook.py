@@ -49,7 +49,8 @@ class WebhookServer:
             self._runner = None
 
     async def _receive(self, request: web.Request) -> web.Response:
-        given = request.headers.get(SECRET_HEADER, "").encode()
+        # the header's bytes as they came: aiohttp keeps bytes that are not UTF-8 as surrogates
+        given = request.headers.get(SECRET_HEADER, "").encode("utf-8", "surrogateescape")
         if not hmac.compare_digest(given, self._secret):
             return _refuse(403, "wrong secret token")
         if request.content_length is not None and request.content_length > MAX_BODY:

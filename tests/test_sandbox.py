@@ -303,6 +303,10 @@ async def test_the_page_api_refuses_bad_requests_politely(sandbox: Sandbox) -> N
         rebound = {**origin, "Host": "evil.example"}
         async with http.post("/api/personas/p7000002/send", json={"text": "/help"}, headers=rebound) as response:
             assert response.status == 403
+        # nor read: a site that points its own name at 127.0.0.1 sees neither the chats nor the files
+        for path in ("/", "/api/state", "/api/personas/p7000002", "/api/events", "/files/nothing"):
+            async with http.get(path, headers={"Host": "evil.example"}) as response:
+                assert response.status == 403, path
         form = {**origin, "Content-Type": "text/plain"}
         async with http.post("/api/personas/p7000002/send", data='{"text": "/help"}', headers=form) as response:
             assert response.status == 415  # what a cross-site form could send

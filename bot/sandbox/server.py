@@ -197,13 +197,14 @@ class Sandbox:
 
     @web.middleware
     async def _same_origin_only(self, request: web.Request, handler: Any) -> web.StreamResponse:
-        """The page's actions come from the page itself: another site open in the same browser (or one
-        that points its own name at 127.0.0.1) cannot drive the phones. A cross-site form cannot send
+        """Only the sandbox's own address is answered (a site that points its own name at 127.0.0.1 can
+        neither read the chats nor download a file), and the page's actions come from the page itself:
+        another site open in the same browser cannot drive the phones. A cross-site form cannot send
         ``application/json`` without a CORS preflight, which this server never grants."""
+        own = {f"{name}:{self.port}" for name in ("127.0.0.1", "localhost", "[::1]", self.host)}
+        if request.host not in own:  # every request: a page reading the chats is as bad as one driving them
+            raise web.HTTPForbidden(text="this page answers on its own address only")
         if request.method != "GET":
-            own = {f"{name}:{self.port}" for name in ("127.0.0.1", "localhost", "[::1]", self.host)}
-            if request.host not in own:
-                raise web.HTTPForbidden(text="this page answers on its own address only")
             if request.headers.get("Origin") not in {f"http://{name}" for name in own}:
                 raise web.HTTPForbidden(text="actions are accepted from the sandbox's own page only")
             if request.content_type != "application/json":
