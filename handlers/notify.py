@@ -16,7 +16,7 @@ from telegram.error import BadRequest, Forbidden
 
 from bot.concurrency import acting_user
 from bot.event import Language
-from bot.i18n import Html, escape, telegram_length
+from bot.i18n import Html, escape, telegram_length, to_plain
 from bot.runtime import Context, Services
 from bot.services.broadcasts import Outgoing
 from bot.services.calendar import CalendarEntry, meeting_ics, meetings_ics
@@ -230,6 +230,7 @@ async def _send_calendar(context: Context, notice: Notice, lead: Html | None) ->
 
 
 def _meeting_entry(services: Services, language: Language, file: MeetingFile) -> CalendarEntry:
+    """The meeting in a calendar: plain text (the catalog's Telegram HTML read as a person reads it)."""
     summary = services.tr(language, "meeting.ics_summary", other=file.other)
     location = services.tr(
         language,
@@ -241,8 +242,8 @@ def _meeting_entry(services: Services, language: Language, file: MeetingFile) ->
     return CalendarEntry(
         meeting_id=file.meeting.id,
         start=file.meeting.slot_start,
-        summary=summary.replace("<b>", "").replace("</b>", ""),
-        location=location,
+        summary=to_plain(summary),
+        location=to_plain(location),
         description=services.event.name(language),
         sequence=file.meeting.sequence,
     )

@@ -14,6 +14,8 @@ from bot import pacing
 from bot.emulator import ChatMessage, Phone, TelegramEmulator
 from bot.event import Limits
 from bot.runtime import Services
+from bot.services.notices import MeetingFile, PlanFile
+from handlers.notify import plan_file
 from storage.exhibitors import Exhibitor, ExhibitorRepository, NewExhibitor
 from storage.meetings import MeetingRepository, Status
 from storage.repositories import Repositories
@@ -534,3 +536,28 @@ async def test_a_busy_stand_holds_up_no_one(
     await lucie.wait_for_text("Demande retirée")
     assert withdrawn.buttons == [] and "Demande retirée" in withdrawn.text
     assert all(m.buttons for m in copies() if m is not withdrawn)
+
+
+async def test_calendar_files_hold_names_as_typed_not_as_html(emulator: TelegramEmulator, bot: Services) -> None:
+    """Text in a file is plain text: an exhibitor called ``Soupe & <Co>`` at stand ``A&1`` reads so in
+    the meeting's .ics and in a published plan's, not as ``&amp;`` and ``&lt;``."""
+    exhibitor = await ExhibitorRepository(bot.db).create(
+        NewExhibitor(slug="soupe-co", name="Soupe & <Co>", stand="A&1", tables=1, themes=["circular-economy"])
+    )
+    lucie = emulator.user("Lucie")
+    await register_representative(lucie, exhibitor.invite_token)
+    camille = emulator.user("Camille")
+    await register_attendee(camille)
+    await request(camille, "10:30", slug="soupe-co")
+    await lucie.press("✅ Accepter", await lucie.next_reply())
+    confirmed = await camille.wait_for_text("Rendez-vous confirmé avec Soupe & <Co>")
+    [vevent] = parse_ics(confirmed).walk("VEVENT")
+    assert str(vevent["summary"]) == "Rendez-vous avec Soupe & <Co>"
+    assert "stand A&1, table 1" in str(vevent["location"])
+
+    meeting = await meeting_of(bot, camille)
+    plan = plan_file(bot, "en", PlanFile((MeetingFile(meeting, "Soupe & <Co>", "A&1"),)))
+    [planned] = icalendar.Calendar.from_ical(plan).walk("VEVENT")
+    assert str(planned["summary"]) == "Meeting with Soupe & <Co>"
+    assert "stand A&1, table 1" in str(planned["location"])
+    assert b"&amp" not in plan and b"&lt" not in plan
