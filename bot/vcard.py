@@ -9,7 +9,9 @@ from storage.aftermath import ContactCard
 
 
 def _escape(value: str) -> str:
-    return value.replace("\\", "\\\\").replace(",", "\\,").replace(";", "\\;").replace("\n", "\\n")
+    """RFC 2426 escapes; any line break a reader may split on (U+2028, U+0085...) is a folded ``\\n``."""
+    value = value.replace("\\", "\\\\").replace(",", "\\,").replace(";", "\\;")
+    return "\\n".join(value.splitlines())
 
 
 def vcards(cards: Iterable[tuple[str, str | None, ContactCard]]) -> bytes:

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from bot.event import Event
-from bot.services.text import normalise, slugify
+from bot.services.text import normalise, slugify, whole_number
 from storage.exhibitors import NewExhibitor
 
 MAX_ROWS = 2000
@@ -175,10 +175,11 @@ def _parse_row(row: list[str], columns: dict[str, int], event: Event) -> tuple[s
     tables_text = cell("tables")
     tables = event.limits.default_tables_per_exhibitor
     if tables_text:
-        if not tables_text.isdigit() or not 1 <= int(tables_text) <= 50:
+        number = whole_number(tables_text)
+        if number is None or not 1 <= number <= 50:
             reasons.append(("import.error.bad_tables", {"value": tables_text}))
         else:
-            tables = int(tables_text)
+            tables = number
     website = cell("website") or None
     if website and not website.lower().startswith(("http://", "https://")):
         website = f"https://{website}"

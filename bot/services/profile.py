@@ -59,12 +59,16 @@ class InvalidAnswer(Exception):
         self.params = params
 
 
+# What str.splitlines() breaks a line on, besides "\n": a reader of a file we write may do the same
+_LINE_BREAKS = frozenset("\r\v\f\x1c\x1d\x1e\x85\u2028\u2029")
+
+
 def _drop_invisible(text: str) -> str:
     kept = []
     for char in text:
         category = unicodedata.category(char)
-        if char == "\n":
-            kept.append(char)
+        if char == "\n" or char in _LINE_BREAKS - {"\r", "\v", "\f"}:
+            kept.append("\n")
         elif char in "\t\r\v\f":
             kept.append(" ")
         elif category == "Cc" or (category in ("Cf", "Cs", "Co", "Cn") and char not in _KEPT_FORMAT):

@@ -5,6 +5,16 @@ from __future__ import annotations
 import re
 import unicodedata
 
+_WHOLE_NUMBER_RE = re.compile(r"[0-9]{1,18}")
+
+
+def whole_number(text: str) -> int | None:
+    """A whole number as people write it in a file or a chat: ASCII digits only, at most 18 of them.
+    ``str.isdigit()`` also says yes to ``²`` or Arabic-Indic digits, and ``int()`` refuses 4,300 digits
+    or more; None for anything that is not such a number, never an exception."""
+    return int(text) if _WHOLE_NUMBER_RE.fullmatch(text) else None
+
+
 _WORD_RE = re.compile(r"[a-z0-9]+")
 # Words too common to say anything about a match
 STOPWORDS = frozenset(

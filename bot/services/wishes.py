@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from bot.event import Event
 from bot.services.exhibitor_import import RowError, decode, open_csv
-from bot.services.text import normalise
+from bot.services.text import normalise, whole_number
 from storage.exhibitors import Exhibitor
 from storage.meetings import OPEN, Meeting, Status
 from storage.participants import OrgType, Participant, Role
@@ -187,13 +187,13 @@ class WishService:
 
             before = len(result.errors)
             who, slug, rank_text = cell("participant"), cell("exhibitor").lower(), cell("rank")
-            participant = int(who) if who.isdigit() and int(who) in attendees else None
+            participant = number if (number := whole_number(who)) in attendees else None
             if participant is None:
                 result.errors.append(RowError(line, "wishes.import.unknown_participant", {"value": who}))
             exhibitor = slugs.get(slug)
             if exhibitor is None:
                 result.errors.append(RowError(line, "wishes.import.unknown_exhibitor", {"value": slug}))
-            rank = int(rank_text) if rank_text.isdigit() else None
+            rank = whole_number(rank_text)
             if rank is None or not 1 <= rank <= self.most:
                 result.errors.append(RowError(line, "wishes.import.bad_rank", {"value": rank_text, "most": self.most}))
             if len(result.errors) > before or participant is None or exhibitor is None or rank is None:
