@@ -377,6 +377,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
 
 async def _import_wishes(settings: Settings, raw: bytes) -> int:
     from bot.i18n import Translator, to_plain
+    from bot.import_report import reason
 
     async with _services(settings) as services:
         result = await services.wishes.import_csv(raw)
@@ -385,7 +386,9 @@ async def _import_wishes(settings: Settings, raw: bytes) -> int:
         count = len(result.errors)
         print(f"nothing imported: {count} problem{'' if count == 1 else 's'} to fix", file=sys.stderr)
         for error in result.errors:
-            print(f"  line {error.line}: {to_plain(tr(CLI_LANGUAGE, error.key, **error.params))}", file=sys.stderr)
+            print(
+                f"  line {error.line}: {to_plain(reason(tr, CLI_LANGUAGE, error.key, error.params))}", file=sys.stderr
+            )
         return EXIT_CONFIG
     wishes = sum(len(w) for w in result.wishes.values())
     print(f"{wishes} wishes imported for {len(result.wishes)} participants")

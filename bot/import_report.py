@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from bot.event import Language
 from bot.i18n import MESSAGE_TEXT, Html, Translator, clip_lines, clip_text
 from bot.services.directory import ImportReport
@@ -18,6 +20,11 @@ def invite_link(username: str, exhibitor: Exhibitor) -> str:
 
 def stand_link(username: str, exhibitor: Exhibitor) -> str:
     return f"https://t.me/{username}?start=e-{exhibitor.slug}"
+
+
+def reason(tr: Translator, language: Language, key: str, params: Mapping[str, object]) -> Html:
+    """Why a line of a file was refused, each value quoted from the file cut to MAX_VALUE_SHOWN."""
+    return tr(language, key, **{k: clip_text(str(v), MAX_VALUE_SHOWN) for k, v in params.items()})
 
 
 def render_report(tr: Translator, language: Language, report: ImportReport) -> Html:
@@ -38,7 +45,7 @@ def render_report(tr: Translator, language: Language, report: ImportReport) -> H
             language,
             "import.error_line",
             line=error.line,
-            reason=tr(language, error.key, **{k: clip_text(str(v), MAX_VALUE_SHOWN) for k, v in error.params.items()}),
+            reason=reason(tr, language, error.key, error.params),
         )
         for error in report.errors
     ]

@@ -8,7 +8,7 @@ from telegram import InlineKeyboardMarkup, InputFile, Update
 
 from bot.event import Language
 from bot.i18n import Html, clip_lines
-from bot.import_report import invite_link, links_workbook, render_report
+from bot.import_report import invite_link, links_workbook, reason, render_report
 from bot.runtime import Context
 from bot.services.registration import Role
 from handlers import buttons
@@ -215,7 +215,7 @@ async def _import_wishes(update: Update, context: Context, language: Language, r
         await reply(update, context, tr(language, "wishes.import.done", count=total, participants=len(result.wishes)))
         return
     lines = [
-        tr(language, "wishes.import.error_line", line=e.line, problem=tr(language, e.key, **e.params))
+        tr(language, "wishes.import.error_line", line=e.line, problem=reason(tr, language, e.key, e.params))
         for e in result.errors
     ]
     header = tr(language, "wishes.import.failed", count=len(result.errors))

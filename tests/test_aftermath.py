@@ -11,10 +11,12 @@ import json
 from datetime import UTC, datetime
 
 import openpyxl
+import vobject
 
 from bot.emulator import ChatMessage, Phone, TelegramEmulator
 from bot.runtime import Services
-from storage.aftermath import AftermathRepository
+from bot.vcard import vcards
+from storage.aftermath import AftermathRepository, ContactCard
 from storage.exhibitors import ExhibitorRepository, NewExhibitor
 from tests.conftest import BotRunner, FakeClock
 from tests.helpers import next_with, register_attendee, register_organiser, register_representative
@@ -265,3 +267,18 @@ async def test_the_end_of_the_day_privacy_and_forgetting(emulator: TelegramEmula
         "SELECT participant_id, comment FROM ratings WHERE meeting_id = ?", (camille_meeting.id,)
     )
     assert row is not None and row[0] is None and row[1] is None  # the stars stay for the figures, anonymous
+
+
+def test_a_vcard_keeps_one_line_per_field_whatever_a_name_holds() -> None:
+    """A name or an organisation saved before separators were folded (or an exhibitor's, from a CSV)
+    holding U+2028, U+2029 or NEL: each stays one field for a reader that splits on Unicode line
+    breaks, and an address book (vobject) reads the card back whole."""
+    content = vcards(
+        [("Camille\u2028Martin", "Ville\u2029de\x85Roubaix; Nord", ContactCard(email="c@roubaix.fr", phone="+33 6"))]
+    ).decode()
+    assert [line.split(":", 1)[0] for line in content.splitlines()] == [
+        "BEGIN", "VERSION", "FN", "N", "ORG", "EMAIL;TYPE=INTERNET", "TEL;TYPE=WORK,VOICE", "END",
+    ]  # fmt: skip
+    card = vobject.readOne(content)
+    assert card.fn.value == "Camille\nMartin"
+    assert card.email.value == "c@roubaix.fr" and card.tel.value == "+33 6"

@@ -118,6 +118,8 @@ async def test_a_file_with_bad_rows_imports_nothing_and_reports_each(store: Test
         "Doublon;bonne;health;1\n"  # line 6: duplicate slug
         "\n"
         "Trop De Tables;trop;mobility;99\n"  # line 8 (after a blank line)
+        "Tables En Exposant;exposant;health;²\n"  # line 9: a digit for isdigit(), not for int()
+        f"Tables Sans Fin;sans-fin;health;{'9' * 5000}\n"  # line 10: more digits than int() reads
     )
     async with store.open() as db:
         directory = services_on(db, event).directory
@@ -129,6 +131,8 @@ async def test_a_file_with_bad_rows_imports_nothing_and_reports_each(store: Test
             (5, "import.error.bad_tables"),
             (6, "import.error.duplicate_slug"),
             (8, "import.error.bad_tables"),
+            (9, "import.error.bad_tables"),
+            (10, "import.error.bad_tables"),
         ]
         assert report.errors[3].params == {"slug": "bonne", "first": 2}
         assert await directory.count() == 0  # not even the good row

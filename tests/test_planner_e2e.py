@@ -177,10 +177,15 @@ async def test_the_organisers_import_wishes_all_or_nothing(emulator: TelegramEmu
     c, s = await participant_id(services, camille), await participant_id(services, sam)
 
     # French Excel: semicolons, cp1252; two bad rows, reported with their line numbers: nothing imported
-    bad = f"Participant;Exposant;Rang\n{c};disco-soupe;1\n{c};nulle-part;2\n999;ferme-du-toit;1\n{s};ferme-du-toit;x\n"
-    await boss.upload("voeux.csv", bad.encode("cp1252"), "text/csv")
+    bad = (
+        f"Participant;Exposant;Rang\n{c};disco-soupe;1\n{c};nulle-part;2\n999;ferme-du-toit;1\n{s};ferme-du-toit;x\n"
+        f"{s};disco-soupe;²\n{'7' * 5000};disco-soupe;3\n"  # a digit for isdigit() only; more digits than int() reads
+    )
+    await boss.upload("voeux.csv", bad.encode("utf-8"), "text/csv")
     report = await next_with(boss, "Rien n'a été importé")
-    assert "3 problèmes" in report.content
+    assert "5 problèmes" in report.content
+    assert "ligne 6 : rang « ² » : un nombre de 1 à 10" in report.content
+    assert "ligne 7 : participant « 7777" in report.content and "7" * 100 not in report.content  # cut short
     assert "ligne 3 : exposant « nulle-part » inconnu" in report.content
     assert "ligne 4 : participant « 999 » inconnu" in report.content
     assert "ligne 5 : rang « x » : un nombre de 1 à 10" in report.content
@@ -445,10 +450,16 @@ async def test_import_and_plan_from_the_command_line(store: TestStore, tmp_path:
         c, s = people["Camille"], people["Sam"]
 
         bad = tmp_path / "bad.csv"
-        bad.write_text(f"participant;exposant;rang\n{c};disco-soupe;1\n{s};disco-soupe;0\n", encoding="cp1252")
+        bad.write_text(
+            f"participant;exposant;rang\n{c};disco-soupe;1\n{s};disco-soupe;0\n{s};recyclerie;²\n"
+            f"{'7' * 5000};disco-soupe;3\n",
+            encoding="utf-8",
+        )
         status, out = await run_command(tmp_path, emulator, "import-wishes", str(bad))
-        assert status == 2 and "nothing imported: 1 problem to fix" in out
+        assert status == 2 and "nothing imported: 3 problems to fix" in out, out
         assert "line 3: rank “0”: a number from 1 to 10" in out
+        assert "line 4: rank “²”: a number from 1 to 10" in out
+        assert "line 5: unknown participant “7777" in out and "7" * 100 not in out and "Traceback" not in out
         good = tmp_path / "wishes.csv"
         good.write_text(f"participant;exposant;rang\n{c};disco-soupe;1\n{c};recyclerie;2\n{s};disco-soupe;1\n")
         status, out = await run_command(tmp_path, emulator, "import-wishes", str(good))

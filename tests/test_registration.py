@@ -231,6 +231,24 @@ async def test_every_validation_rule(emulator: TelegramEmulator, bot: Services) 
     assert participant.looking_for == "Ligne 1\n\nLigne 2 🌱"
 
 
+async def test_line_and_paragraph_separators_are_folded_as_line_breaks(
+    emulator: TelegramEmulator, bot: Services
+) -> None:
+    """U+2028, U+2029 and NEL are line breaks to many readers (str.splitlines(), vCard and CSV
+    readers): a one-line field keeps none, a text keeps them as ordinary line breaks."""
+    camille = emulator.user("Camille")
+    await register_attendee(
+        camille,
+        name="Camille\u2028Martin\u2029",
+        organisation="Ville\u0085de Roubaix",
+        looking_for="Ligne 1\u2028Ligne 2\u2029Ligne 3",
+    )
+    participant = await bot.registration.participant(camille.id)
+    assert participant is not None
+    assert participant.full_name == "Camille Martin" and participant.organisation == "Ville de Roubaix"
+    assert participant.looking_for == "Ligne 1\nLigne 2\nLigne 3"
+
+
 # ---------------------------------------------------------------------- moving around
 
 
