@@ -174,12 +174,27 @@ async def _export(settings: Settings, args: argparse.Namespace) -> bytes:
         return await services.reports.export(args.what, excel=args.csv, language=args.lang, raw=args.raw)
 
 
+def _export_format(args: argparse.Namespace) -> str | None:
+    """The file's extension chooses the format (.csv: French Excel's CSV, or commas with --plain;
+    .xlsx: the workbook), so that no file is named for another format; None when it is settled,
+    else why not. Another extension takes the flags as they are (the workbook by default)."""
+    suffix = Path(args.out).suffix.lower()
+    if suffix == ".csv" and not args.plain:
+        args.csv = True
+    elif suffix == ".xlsx" and (args.csv or args.plain):
+        flag = "--csv" if args.csv else "--plain"
+        return f"{args.out} is named as a workbook (.xlsx) but {flag} asks for CSV: name it .csv"
+    if args.what == "all" and (args.csv or args.plain):
+        return "export all makes one workbook: for CSV, export participants, exhibitors and meetings one by one"
+    return None
+
+
 def cmd_export(args: argparse.Namespace) -> int:
     settings = load_settings(require_token=False)
+    if (mismatch := _export_format(args)) is not None:
+        return _fail(mismatch)
     if (missing := _no_database(settings)) is not None:
         return missing
-    if args.what == "all" and (args.csv or args.plain):
-        return _fail("export all makes one workbook: for CSV, export participants, exhibitors and meetings one by one")
     content = asyncio.run(_export(settings, args))
     out = Path(args.out)
     try:
@@ -252,7 +267,8 @@ def _no_database(settings: Settings) -> int | None:
 
 
 async def _invite(settings: Settings, args: argparse.Namespace) -> int:
-    if (missing := _no_database(settings)) is not None:
+    # the first organiser is invited on a fresh setup, before anything else: that creates the database
+    if args.kind != "organiser" and (missing := _no_database(settings)) is not None:
         return missing
     async with _services(settings) as services:
         username = await _bot_username(settings, services)
@@ -537,7 +553,9 @@ def build_parser() -> argparse.ArgumentParser:
         "export", help="write participants, exhibitors, meetings (or all three) as an Excel workbook, or CSV"
     )
     exporter.add_argument("what", choices=["participants", "exhibitors", "meetings", "all"])
-    exporter.add_argument("--out", required=True, help="the file to write (.xlsx, or .csv with --csv or --plain)")
+    exporter.add_argument(
+        "--out", required=True, help="the file to write: .xlsx a workbook, .csv French Excel's CSV (--plain: commas)"
+    )
     form = exporter.add_mutually_exclusive_group()
     form.add_argument("--csv", action="store_true", help="CSV for French Excel (UTF-8 with BOM, ;) instead of .xlsx")
     form.add_argument("--plain", action="store_true", help="CSV, comma-separated UTF-8, instead of .xlsx")

@@ -224,6 +224,18 @@ async def test_exports_from_the_command_line(store: TestStore, tmp_path: Path, e
     assert [c.value for c in list(sheet.iter_rows())[1]][:2] == ["Repair Café ; Quartiers", "A3"]
     status, out = await run_command(tmp_path, emulator, "export", "all", "--csv", "--out", str(tmp_path / "x.csv"))
     assert status == 2 and "export all makes one workbook" in out
+    # the file's name chooses the format: .csv is French Excel's CSV, never a workbook under a .csv name
+    status, out = await run_command(tmp_path, emulator, "export", "exhibitors", "--out", str(tmp_path / "named.csv"))
+    assert status == 0 and "(CSV for French Excel: UTF-8 with BOM, ;, French)" in out, out
+    named = (tmp_path / "named.csv").read_bytes()
+    assert not named.startswith(b"PK")  # not a zip
+    [row] = list(csv.DictReader(io.StringIO(named.decode("utf-8-sig")), delimiter=";"))
+    assert row["Exposant"] == "Repair Café ; Quartiers"
+    status, out = await run_command(
+        tmp_path, emulator, "export", "exhibitors", "--plain", "--out", str(tmp_path / "wrong.xlsx")
+    )
+    assert status == 2 and "named as a workbook (.xlsx) but --plain asks for CSV" in out, out
+    assert len(out.strip().splitlines()) == 1 and not (tmp_path / "wrong.xlsx").exists()
 
 
 # ---------------------------------------------------------------------- preparing the event offline
@@ -248,6 +260,11 @@ def test_preparing_the_event_needs_no_token_and_no_network(tmp_path: Path) -> No
         assert result.returncode == 2 and "no database at data/maillage.db" in result.stderr, result.stderr
         assert not (tmp_path / "data").exists()
     assert run_cli(tmp_path, "check", **OFFLINE).returncode == 0
+    # the first organiser's invitation comes first of all: it creates the database
+    organiser = run_cli(tmp_path, "invite", "organiser", **OFFLINE)
+    assert organiser.returncode == 0, organiser.stderr
+    assert "Organiser invitation (single use)" in organiser.stdout and "?start=o-" in organiser.stdout
+    assert (tmp_path / "data" / "maillage.db").exists()
 
     imported = run_cli(tmp_path, "import-exhibitors", str(EXHIBITORS_CSV), **OFFLINE)
     assert imported.returncode == 0, imported.stderr
