@@ -6,6 +6,7 @@ from bot.event import Event
 from bot.i18n import Translator
 from bot.services.broadcasts import Notice
 from bot.services.meetings import MeetingService
+from bot.services.notices import naming
 from storage.meetings import Meeting
 from storage.participants import Role
 
@@ -22,5 +23,5 @@ async def cancellation_notices(
             about = view.attendee if person.role == Role.EXHIBITOR else None
             other = (about.full_name if about else "—") if person.role == Role.EXHIBITOR else view.exhibitor.name
             when = tr.format_slot(person.language, meeting.slot_start.astimezone(event.tz))
-            notices.append(Notice(person, tr(person.language, key, other=other, when=when), about))
+            notices.append(Notice(person, tr(person.language, key, other=other, when=when), naming(about)))
     return notices

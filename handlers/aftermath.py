@@ -11,7 +11,15 @@ from telegram import InlineKeyboardMarkup, InputFile, Update
 from bot.event import Language
 from bot.i18n import Html
 from bot.runtime import Context, Services
-from bot.services.aftermath import FIELDS, AftermathError, CommentDraft, ContactDraft, LeadNoteDraft, LeadView
+from bot.services.aftermath import (
+    FIELDS,
+    AftermathError,
+    CommentDraft,
+    ContactDraft,
+    LeadNoteDraft,
+    LeadView,
+    MeetingGone,
+)
 from bot.services.flows import DraftT
 from bot.services.registration import Participant
 from bot.spreadsheet import sheet_csv, xlsx_bytes
@@ -67,6 +75,8 @@ async def _take_text(
     try:
         await save(me, ongoing.draft, message.text)
     except AftermathError as error:
+        if isinstance(error, MeetingGone):  # nothing left to answer about: the question closes
+            await services.flows.drop(me.telegram_id)
         await reply(update, context, services.tr(language, error.key, **error.params))
         return None
     await services.flows.drop(me.telegram_id)

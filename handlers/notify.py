@@ -16,9 +16,9 @@ from telegram.error import BadRequest, Forbidden
 
 from bot.concurrency import acting_user
 from bot.event import Language
-from bot.i18n import Html, escape, telegram_length, to_plain
+from bot.i18n import Html, telegram_length, to_plain
 from bot.runtime import Context, Services
-from bot.services.broadcasts import Outgoing
+from bot.services.broadcasts import Outgoing, mentioned
 from bot.services.calendar import CalendarEntry, meeting_ics, meetings_ics
 from bot.services.notices import (
     Button,
@@ -123,7 +123,7 @@ def outgoing(services: Services, notice: Notice) -> list[Outgoing]:
     person = notice.to
     language = person.language
     text = render(services, language, notice.text) if notice.text is not None else None
-    about = (notice.about.id, escape(notice.about.full_name)) if notice.about is not None else None
+    about = mentioned(notice.about)
     markup = keyboard(services, language, notice.buttons)
     # the labels as the phone shows them: MaillageBot turns catalog HTML into plain text only when it sends
     plain = plain_labels(markup) if markup is not None else None

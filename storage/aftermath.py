@@ -145,15 +145,22 @@ class AftermathRepository:
                 found[int(r[0])] = Lead(int(r[0]), r[1], r[2], datetime.fromisoformat(r[3]))
         return found
 
-    async def set_lead(self, meeting_id: int, by: int, *, note: str | None = None, state: str | None = None) -> None:
+    async def set_lead(self, meeting_id: int, by: int, *, note: str | None = None, state: str | None = None) -> bool:
+        """False when the meeting is no longer an accepted one with its attendee (cancelled, or the
+        attendee asked to be forgotten): nothing is kept about a person who is gone."""
         now = utcnow().isoformat()
         async with self._db.transaction() as tx:
-            await tx.execute(
-                "INSERT INTO leads (meeting_id, note, state, updated_by, updated_at)"
-                " VALUES (?, ?, COALESCE(?, 'to_contact'), ?, ?)"
-                " ON CONFLICT (meeting_id) DO UPDATE SET note = COALESCE(?, leads.note),"
-                " state = COALESCE(?, leads.state), updated_by = excluded.updated_by, updated_at = excluded.updated_at",
-                (meeting_id, note, state, by, now, note, state),
+            return (
+                await tx.execute(
+                    "INSERT INTO leads (meeting_id, note, state, updated_by, updated_at)"
+                    " SELECT ?, ?, COALESCE(?, 'to_contact'), ?, ? WHERE EXISTS (SELECT 1 FROM meetings"
+                    " WHERE id = ? AND status = 'accepted' AND attendee_id IS NOT NULL)"
+                    " ON CONFLICT (meeting_id) DO UPDATE SET note = COALESCE(?, leads.note),"
+                    " state = COALESCE(?, leads.state), updated_by = excluded.updated_by,"
+                    " updated_at = excluded.updated_at",
+                    (meeting_id, note, state, by, now, meeting_id, note, state),
+                )
+                > 0
             )
 
     # ------------------------------------------------------------------ ratings

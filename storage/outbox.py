@@ -58,7 +58,9 @@ class Outgoing:
     participant_id: int | None
     chat_id: int
     text: str
-    about: tuple[int, str] | None = None  # who the text names, and how: /forget takes the name out
+    # each person the text (or its file) names, with each phrase of theirs as it stands in the text:
+    # /forget takes the phrases out and drops the file
+    about: tuple[tuple[int, str], ...] = ()
     buttons: str | None = None  # the inline keyboard, as Telegram's JSON
     document: str | None = None  # a calendar file, sent with ``text`` as its caption
     document_name: str | None = None
@@ -81,6 +83,12 @@ _BROADCAST = "id, author_id, kind, audience, send_at, created_at, progress_chat_
 _DELIVERY = (
     "id, broadcast_id, participant_id, chat_id, text, state, attempts, priority, buttons, document, document_name,"
     " copy_of, rewrites_copies_of"
+)
+
+
+_INSERT_DELIVERY = (
+    "INSERT INTO deliveries (broadcast_id, participant_id, chat_id, text, not_before, priority, buttons, document,"
+    " document_name, copy_of, rewrites_copies_of) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 
 
@@ -123,28 +131,33 @@ class OutboxRepository:
                 (author_id, kind, audience, send_at.isoformat(), now),
             )
             assert row is not None
-            await tx.executemany(
-                "INSERT INTO deliveries (broadcast_id, participant_id, chat_id, text, not_before, about_id, about_name,"
-                " priority, buttons, document, document_name, copy_of, rewrites_copies_of)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    (
-                        row["id"],
-                        out.participant_id,
-                        out.chat_id,
-                        out.text,
-                        send_at.isoformat(),
-                        *(out.about or (None, None)),
-                        priority,
-                        out.buttons,
-                        out.document,
-                        out.document_name,
-                        out.copy_of,
-                        out.rewrites_copies_of,
+            values = [
+                (
+                    row["id"],
+                    out.participant_id,
+                    out.chat_id,
+                    out.text,
+                    send_at.isoformat(),
+                    priority,
+                    out.buttons,
+                    out.document,
+                    out.document_name,
+                    out.copy_of,
+                    out.rewrites_copies_of,
+                )
+                for out in recipients
+            ]
+            if not any(out.about for out in recipients):  # an announcement to everyone: one statement
+                await tx.executemany(_INSERT_DELIVERY, values)
+            else:  # in order, each with whom it names
+                for out, delivery in zip(recipients, values, strict=True):
+                    inserted = await tx.fetch_one(_INSERT_DELIVERY + " RETURNING id", delivery)
+                    assert inserted is not None
+                    await tx.executemany(
+                        "INSERT INTO delivery_mentions (delivery_id, participant_id, phrase) VALUES (?, ?, ?)"
+                        " ON CONFLICT DO NOTHING",
+                        [(inserted["id"], who, phrase) for who, phrase in dict.fromkeys(out.about)],
                     )
-                    for out in recipients
-                ],
-            )
         return _broadcast(row)
 
     async def set_progress_message(self, broadcast_id: int, chat_id: int, message_id: int) -> None:
@@ -171,6 +184,13 @@ class OutboxRepository:
             "SELECT text, state, sent_at FROM deliveries WHERE participant_id = ? ORDER BY id", (participant_id,)
         )
         return [{"text": r["text"], "state": r["state"], "sent_at": r["sent_at"]} for r in rows]
+
+    async def count_naming(self, participant_id: int) -> int:
+        """Messages to others that name this person (/forget takes them out of each)."""
+        row = await self._db.fetch_one(
+            "SELECT COUNT(DISTINCT delivery_id) FROM delivery_mentions WHERE participant_id = ?", (participant_id,)
+        )
+        return int(row[0]) if row else 0
 
     async def count_announcements(self) -> int:
         row = await self._db.fetch_one("SELECT COUNT(*) FROM broadcasts WHERE kind = 'announcement'")

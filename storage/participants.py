@@ -77,28 +77,60 @@ REDACTED_NAME = "…"
 
 async def erase_traces(tx: Transaction, participant_ids: list[int]) -> None:
     """What these people left in rows that outlive them: their notes on meetings, what was said and kept
-    about their meetings, their name in notices."""
+    about their meetings (by either side), the chat where they watched an announcement go out, and
+    every phrase of theirs in messages to others."""
     for start in range(0, len(participant_ids), 500):
         chunk = participant_ids[start : start + 500]
         marks = ",".join("?" * len(chunk))
+        theirs = f"SELECT id FROM meetings WHERE attendee_id IN ({marks})"
         await tx.execute(f"UPDATE meetings SET note = NULL WHERE attendee_id IN ({marks})", chunk)
-        # after their meetings: the stands' notes about them, the details either side shared, their comments
-        mine = f"meeting_id IN (SELECT id FROM meetings WHERE attendee_id IN ({marks}))"
-        await tx.execute(f"DELETE FROM leads WHERE {mine}", chunk)
-        await tx.execute(f"DELETE FROM contact_shares WHERE {mine}", chunk)
-        await tx.execute(f"UPDATE ratings SET comment = NULL WHERE participant_id IN ({marks})", chunk)
-        # a request copy, as sent or as rewritten, holds their whole profile and their note: it goes
+        # after their meetings: the stands' notes about them, the details either side shared, the comments
+        await tx.execute(f"DELETE FROM leads WHERE meeting_id IN ({theirs})", chunk)
+        await tx.execute(f"DELETE FROM contact_shares WHERE meeting_id IN ({theirs})", chunk)
         await tx.execute(
-            f"DELETE FROM deliveries WHERE about_id IN ({marks}) AND replace(text, about_name, '') <> text"
-            f" AND (copy_of IS NOT NULL OR rewrites_copies_of IS NOT NULL)",
+            f"UPDATE ratings SET comment = NULL WHERE participant_id IN ({marks}) OR meeting_id IN ({theirs})",
+            [*chunk, *chunk],
+        )
+        await tx.execute(
+            "UPDATE broadcasts SET progress_chat_id = NULL, progress_message_id = NULL WHERE progress_chat_id IN"
+            f" (SELECT telegram_id FROM participants WHERE id IN ({marks}))",
             chunk,
         )
+        await _redact_mentions(tx, chunk, marks)
+
+
+async def _redact_mentions(tx: Transaction, chunk: list[int], marks: str) -> None:
+    """Messages to others that name these people: a request copy (their whole profile and note) goes;
+    any other keeps its text without their phrases, and loses its file (a calendar or contact cards
+    holding them; one still waiting is not sent)."""
+    rows = await tx.fetch_all(
+        "SELECT m.delivery_id, m.phrase, d.text, d.document_name,"
+        # a copy of a request this person made (not one a representative answered): their profile is in it
+        " (SELECT a.attendee_id FROM meetings a WHERE a.id = COALESCE(d.copy_of, d.rewrites_copies_of))"
+        " = m.participant_id AS their_request"
+        f" FROM delivery_mentions m JOIN deliveries d ON d.id = m.delivery_id WHERE m.participant_id IN ({marks})",
+        chunk,
+    )
+    phrases: dict[int, set[str]] = {}
+    deliveries = {}
+    for row in rows:
+        phrases.setdefault(row["delivery_id"], set()).add(row["phrase"])
+        if row["delivery_id"] not in deliveries or row["their_request"]:
+            deliveries[row["delivery_id"]] = row
+    for delivery_id, theirs in phrases.items():
+        row = deliveries[delivery_id]
+        named = [p for p in sorted(theirs, key=len, reverse=True) if p]  # "Ana" after "ana@x.fr"
+        if row["their_request"] and any(p in row["text"] for p in named):
+            await tx.execute("DELETE FROM deliveries WHERE id = ?", (delivery_id,))
+            continue
+        text, name = row["text"], row["document_name"]
+        for phrase in named:
+            text = text.replace(phrase, REDACTED_NAME)
+            name = name.replace(phrase, REDACTED_NAME) if name is not None else None
         await tx.execute(
-            # a calendar file names them in its own escaping: it goes (one still waiting is not sent)
-            f"UPDATE deliveries SET text = replace(text, about_name, ?), about_id = NULL, about_name = NULL,"
-            f" document = NULL WHERE about_id IN ({marks})",
-            [REDACTED_NAME, *chunk],
+            "UPDATE deliveries SET text = ?, document_name = ?, document = NULL WHERE id = ?", (text, name, delivery_id)
         )
+    await tx.execute(f"DELETE FROM delivery_mentions WHERE participant_id IN ({marks})", chunk)
 
 
 def _participant(row: Row) -> Participant:
@@ -274,6 +306,12 @@ class ParticipantRepository:
         """The purge after the event: every participant and all they left; returns how many there were."""
         ids = [int(r[0]) for r in await tx.fetch_all("SELECT id FROM participants")]
         await erase_traces(tx, ids)
+        # and what outlived people forgotten earlier: nothing personal stays, whatever the order of events
+        await tx.execute("DELETE FROM leads")
+        await tx.execute("DELETE FROM contact_shares")
+        await tx.execute("UPDATE ratings SET comment = NULL")
+        await tx.execute("UPDATE meetings SET note = NULL WHERE note IS NOT NULL")
+        await tx.execute("UPDATE broadcasts SET progress_chat_id = NULL, progress_message_id = NULL")
         await tx.execute("DELETE FROM conversations")
         await tx.execute("DELETE FROM deliveries")  # chat ids are personal data; the texts are sent
         await tx.execute("DELETE FROM organiser_invites")

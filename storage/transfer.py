@@ -27,6 +27,7 @@ TABLES = (
     "reminders",
     "broadcasts",
     "deliveries",
+    "delivery_mentions",
     "blocked_slots",
     "session_followers",
     "session_changes",

@@ -277,3 +277,145 @@ async def test_debug_logs_hold_no_message_texts_nor_names(tmp_path: Path, emulat
     assert "DEBUG" in log  # the level is on
     for secret in ("Plantagenet", "Zorglub", "très confidentiel", "Mot de passe"):
         assert secret not in log, secret
+
+
+class Person:
+    """Someone with distinctive details, and every way a stored row could still name them."""
+
+    def __init__(self, phone: Phone, name: str, *, organisation: str | None, card: ContactCard) -> None:
+        self.phone, self.name, self.organisation, self.card = phone, name, organisation, card
+
+    @property
+    def needles(self) -> tuple[str | int, ...]:
+        texts = (self.name, self.name.lower(), self.organisation, self.card.email, self.card.phone, self.card.website)
+        return (*(t for t in texts if t), self.phone.id)
+
+
+async def test_forget_and_the_purge_leave_nothing_of_anyone_anywhere(
+    emulator: TelegramEmulator, runner: BotRunner
+) -> None:
+    """A day with everything that keeps something about a person: a meeting confirmed by Lucie, contact
+    details shared both ways, the stand's note and its rating comment about Camille, the end-of-day
+    message naming Lucie with her details, an announcement whose progress Hélène watched. Every table
+    found from the schema is scanned for each person's name, organisation, e-mail, phone, website and
+    Telegram id: after Lucie's /forget, Camille's, Hélène's, and after the purge."""
+    from tests.test_aftermath import AFTER_TEN, EVENING
+    from tests.test_organisers import broadcast
+
+    clock = FakeClock(BEFORE_THE_DAY)
+    services = await runner.start(organiser_ids=str(BOSS), clock=clock, sweep_seconds=0.05)
+    boss = Person(
+        emulator.user("Hélène", last_name="Brontesque", user_id=BOSS),
+        "Brontesque",
+        organisation=None,
+        card=ContactCard(),
+    )
+    await register_organiser(boss.phone)
+    exhibitor = await ExhibitorRepository(services.db).create(
+        NewExhibitor(slug="disco-soupe", name="Disco Soupe", stand="A1", tables=2, website="https://discosoupe.org")
+    )
+    lucie = Person(
+        emulator.user("Lucie", last_name="Kestrelmoor"),
+        "Kestrelmoor",
+        organisation=None,
+        card=ContactCard("lucie@kestrelmoor.org", "+33 7 55 66 77 88", "https://kestrelmoor.org"),
+    )
+    karim = emulator.user("Karim", last_name="Vantablack")
+    for rep in (lucie.phone, karim):
+        await register_representative(rep, exhibitor.invite_token)
+    camille = Person(
+        emulator.user("Camille", last_name="Zyxwvutsr"),
+        "Zyxwvutsr",
+        organisation="Mairie de Qwertyville",
+        card=ContactCard("camille@qwertyville.fr", "+33 6 11 22 33 44", "https://qwertyville.fr"),
+    )
+    await register_attendee(camille.phone, organisation="Mairie de Qwertyville")
+    await request(camille.phone, "10:00")
+    await lucie.phone.press("✅ Accepter", await next_with(lucie.phone, "Demande de rendez-vous"))
+    confirmed = await camille.phone.wait_for_text("Ajoutez-le à votre agenda")
+    assert "Lucie Kestrelmoor" in confirmed.content  # the confirmation names her
+    me, lucie_me = (
+        await services.registration.participant(camille.phone.id),
+        await services.registration.participant(lucie.phone.id),
+    )
+    assert me is not None and lucie_me is not None
+    [meeting] = await services.meetings.agenda_of_attendee(me)
+
+    clock.now = AFTER_TEN
+    await camille.phone.press("✅ Oui", await camille.phone.wait_for_text("eu lieu"))
+    for person, who in ((camille, me), (lucie, lucie_me)):
+        for field in ("email", "phone", "website"):
+            await services.aftermath.set_detail(who, field, getattr(person.card, field))
+        await person.phone.press_raw(f"af:go:{meeting.id}:epw")
+    vcf = await lucie.phone.wait_for_text("partage ses coordonnées avec vous")
+    assert vcf.document is not None and "zyxwvutsr" in (vcf.document.file_name or "")  # a file named after her
+    await camille.phone.wait_for_text("partage ses coordonnées avec vous")
+    await services.aftermath.set_lead_note(lucie_me, meeting.id, "Zyxwvutsr : rappeler au +33 6 11 22 33 44")
+    assert await services.aftermath.rate(lucie_me, meeting.id, 3)
+    await services.aftermath.comment(
+        lucie_me, meeting.id, "Mme Zyxwvutsr arrivée en retard, rappeler le +33 6 11 22 33 44"
+    )
+    await broadcast(boss.phone, "Le déjeuner est servi en salle B.", "Tout le monde")
+    await camille.phone.wait_for_text("déjeuner est servi")
+    clock.now = EVENING
+    summary = await camille.phone.wait_for_text("Votre journée à", timeout=10)
+    assert "Lucie Kestrelmoor : lucie@kestrelmoor.org" in summary.content
+    assert summary.document is not None and b"kestrelmoor" in summary.document.content
+
+    camille.phone.skip_unread()
+    await camille.phone.send("/mydata")
+    data = json.loads((await next_with(camille.phone, "")).document.content)  # type: ignore[union-attr]
+    assert data["stands_ratings_of_your_meetings"] == [
+        {
+            "meeting_id": meeting.id,
+            "stars": 3,
+            "comment": "Mme Zyxwvutsr arrivée en retard, rappeler le +33 6 11 22 33 44",
+        }
+    ]
+    assert data["stands_notes_about_your_meetings"][0]["note"].startswith("Zyxwvutsr")
+    assert data["messages_to_others_naming_you"] >= 2  # the request copies, the contact card
+    for person in (boss, lucie, camille):
+        assert rows_mentioning(runner.store, *person.needles), person.name
+
+    async def forget(phone: Phone) -> None:
+        phone.skip_unread()
+        await phone.send("/forget")
+        await phone.press("🗑 Oui, tout supprimer", await next_with(phone, "Supprimer toutes vos données"))
+        await phone.wait_for_text("vos données ont été supprimées")
+
+    # Lucie: out of the confirmation, the end-of-day message and its contact cards sent to Camille
+    await forget(lucie.phone)
+    assert rows_mentioning(runner.store, *lucie.needles) == []
+    [kept] = await services.db.fetch_all("SELECT text, document FROM deliveries WHERE text LIKE '%Votre journée%'")
+    assert "Disco Soupe — https://discosoupe.org" in kept["text"] and kept["document"] is None
+
+    # Camille, while Karim has the stand's leads on screen
+    karim.skip_unread()
+    await karim.send("/leads")
+    leads = await next_with(karim, "1 piste")
+    await forget(camille.phone)
+    assert rows_mentioning(runner.store, *camille.needles) == []
+    # a note on the lead still on screen: refused, nothing kept
+    await karim.press("📝 Note", leads)
+    gone = await next_with(karim, "rien n'est gardé à son sujet")
+    assert "annulé" in gone.content
+    await karim.send("Camille Zyxwvutsr, camille@qwertyville.fr, +33 6 11 22 33 44")  # typed anyway
+    await karim.next_reply()
+    assert rows_mentioning(runner.store, *camille.needles) == []
+    assert await services.db.fetch_all("SELECT * FROM leads") == []
+
+    # Hélène: the chat where she watched her announcement go out
+    await forget(boss.phone)
+    assert rows_mentioning(runner.store, *boss.needles) == []
+
+    # the purge: nobody left, Karim included
+    karim_needles = ("Vantablack", karim.id)
+    assert rows_mentioning(runner.store, *karim_needles)
+    await runner.stop_all()
+    services = await runner.start(clock=FakeClock(services.event.purge_due() + timedelta(minutes=1)))
+    for _ in range(200):
+        if await Repositories.on(services.db).participants.count() == 0:
+            break
+        await asyncio.sleep(0.025)
+    for needles in (karim_needles, camille.needles, lucie.needles, boss.needles):
+        assert rows_mentioning(runner.store, *needles) == []

@@ -12,7 +12,7 @@ from typing import ClassVar
 
 from bot.event import Event
 from bot.services.flows import FlowDraft
-from bot.services.notices import ContactsFile, Joined, Msg, Notice, msg
+from bot.services.notices import ContactsFile, Joined, Mention, Msg, Notice, msg, naming
 from bot.services.profile import clean
 from bot.spreadsheet import Column, Sheet
 from storage.aftermath import LEAD_STATES, ContactCard, Lead, Rating
@@ -34,6 +34,13 @@ class AftermathError(Exception):
         super().__init__(key)
         self.key = key
         self.params = params
+
+
+class MeetingGone(AftermathError):
+    """The meeting was cancelled, or its attendee asked to be forgotten: nothing more is kept about it."""
+
+    def __init__(self) -> None:
+        super().__init__("leads.meeting_gone")
 
 
 class ContactDraft(FlowDraft):
@@ -141,9 +148,11 @@ class AftermathService:
         else:
             attendee = await self._participants.by_id(meeting.attendee_id) if meeting.attendee_id else None
             others = [attendee] if attendee else []
-        contact = ContactsFile(((me.full_name, organisation, card),), f"maillage-{_file_name(me.full_name)}.vcf")
+        file_name = _file_name(me.full_name)
+        contact = ContactsFile(((me.full_name, organisation, card),), f"maillage-{file_name}.vcf")
         text = msg("aftermath.shared_with_you", name=me.full_name, organisation=organisation or "—")
-        return Shared([Notice(p, text, calendar=contact, about=me) for p in others])
+        about = naming(me, details=(card.email, card.phone, card.website, file_name))
+        return Shared([Notice(p, text, calendar=contact, about=about) for p in others])
 
     # ------------------------------------------------------------------ ratings
 
@@ -204,17 +213,21 @@ class AftermathService:
         return views
 
     async def lead_meeting(self, rep: Participant, meeting_id: int) -> Meeting:
+        """A meeting of the stand's that a lead may be kept about: accepted, its attendee still here."""
         exhibitor_id = self._stand_of(rep)
         meeting = await self._meetings.get(meeting_id)
         if meeting is None or meeting.exhibitor_id != exhibitor_id:
             raise AftermathError("aftermath.not_yours")
+        if meeting.status != Status.ACCEPTED or meeting.attendee_id is None:
+            raise MeetingGone
         return meeting
 
     async def set_lead_state(self, rep: Participant, meeting_id: int, state: str) -> None:
         if state not in LEAD_STATES:
             raise AftermathError("aftermath.not_yours")
         meeting = await self.lead_meeting(rep, meeting_id)
-        await self._repo.set_lead(meeting.id, rep.id, state=state)
+        if not await self._repo.set_lead(meeting.id, rep.id, state=state):
+            raise MeetingGone
 
     async def set_lead_note(self, rep: Participant, meeting_id: int, text: str) -> None:
         meeting = await self.lead_meeting(rep, meeting_id)
@@ -223,7 +236,8 @@ class AftermathService:
             raise AftermathError("leads.note_empty")
         if len(note) > MAX_NOTE:
             raise AftermathError("leads.note_too_long", maximum=MAX_NOTE, length=len(note))
-        await self._repo.set_lead(meeting.id, rep.id, note=note)
+        if not await self._repo.set_lead(meeting.id, rep.id, note=note):  # gone since it was read
+            raise MeetingGone
 
     async def leads_sheet(self, rep: Participant, labels: Callable[[str], str]) -> Sheet:
         """The stand's leads as a sheet: ``labels(key)`` names the columns and states in the reader's language."""
@@ -295,9 +309,13 @@ class AftermathService:
                 continue
             lines: list[Msg | Joined] = []
             cards = []
+            named: list[Mention] = []  # the representatives whose details it shows
             for m in by_attendee.get(person_id, []):
                 stand = exhibitors[m.exhibitor_id]
                 share = from_stands.get(m.id)
+                if share is not None:
+                    shown = (share.full_name, share.card.email, share.card.phone, share.card.website)
+                    named.append(Mention(share.participant_id, tuple(x for x in shown if x)))
                 lines.append(
                     msg("summary.met", exhibitor=stand.name, website=stand.website or "—")
                     if share is None
@@ -324,7 +342,11 @@ class AftermathService:
                 event=self.event.name(person.language),
             )
             attachment = ContactsFile(tuple(cards), f"maillage-{day.isoformat()}.vcf") if cards else None
-            notices.append(Notice(person, text, calendar=attachment, outbox=f"day:{day.isoformat()}", bulk=True))
+            notices.append(
+                Notice(
+                    person, text, calendar=attachment, outbox=f"day:{day.isoformat()}", about=tuple(named), bulk=True
+                )
+            )
         return notices
 
 

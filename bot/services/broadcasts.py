@@ -11,6 +11,7 @@ from typing import Any, ClassVar, NamedTuple
 from bot.event import Event
 from bot.i18n import escape
 from bot.services.flows import FlowDraft
+from bot.services.notices import Mention
 from bot.telegram_html import EntityParseError, parse_html, utf16_len
 from storage.outbox import Broadcast, Delivery, Outgoing, Progress
 from storage.participants import Participant, Role
@@ -61,7 +62,7 @@ def check_text(text: str, reserve: int = 0) -> str:
 class Notice(NamedTuple):
     recipient: Participant
     text: str
-    about: Participant | None = None  # someone the text names: /forget takes their name out of it
+    about: tuple[Mention, ...] = ()  # whom the text names: /forget takes them out of it
 
 
 class BroadcastService:
@@ -204,5 +205,9 @@ def _reachable(message: Notice | Outgoing) -> bool:
 
 
 def _plain(notice: Notice) -> Outgoing:
-    about = (notice.about.id, escape(notice.about.full_name)) if notice.about else None
-    return Outgoing(notice.recipient.id, notice.recipient.telegram_id, notice.text, about)
+    return Outgoing(notice.recipient.id, notice.recipient.telegram_id, notice.text, mentioned(notice.about))
+
+
+def mentioned(about: Sequence[Mention]) -> tuple[tuple[int, str], ...]:
+    """Each person's phrases as they stand in an HTML text (escaped), for the outbox to keep."""
+    return tuple((m.person_id, escape(phrase)) for m in about for phrase in m.phrases)

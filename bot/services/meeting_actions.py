@@ -8,7 +8,19 @@ from dataclasses import dataclass, replace
 
 from bot.event import LANGUAGES, Event, Slot
 from bot.services.meetings import MeetingService, MeetingView
-from bot.services.notices import Button, Clock, Joined, Localized, MeetingFile, Moment, Msg, Notice, Text, msg
+from bot.services.notices import (
+    Button,
+    Clock,
+    Joined,
+    Localized,
+    MeetingFile,
+    Moment,
+    Msg,
+    Notice,
+    Text,
+    msg,
+    naming,
+)
 from storage.meetings import Meeting, Status
 from storage.participants import Participant, Role
 
@@ -92,7 +104,7 @@ class MeetingActions:
                 self.request_text(view),
                 self.request_buttons(view.meeting.id),
                 request_copy=view.meeting.id,
-                about=view.attendee,
+                about=naming(view.attendee),
             )
             for rep in await self._reps(view)
         ]
@@ -106,18 +118,17 @@ class MeetingActions:
                 rep,
                 Joined((self.request_text(view), outcome)) if details else outcome,
                 rewrites_request=view.meeting.id,
-                about=view.attendee,
+                about=naming(view.attendee),
             )
             for rep in await self._reps(view)
         ]
 
     @staticmethod
-    def _naming_attendee(view: MeetingView, notices: list[Notice]) -> list[Notice]:
-        """The representatives' notices name the attendee: /forget takes the name out of those kept."""
-        return [
-            replace(n, about=view.attendee) if view.attendee is not None and n.to.id != view.attendee.id else n
-            for n in notices
-        ]
+    def _naming(view: MeetingView, notices: list[Notice], *actors: Participant | None) -> list[Notice]:
+        """Each notice may name the meeting's attendee and whoever acted (a representative who answered,
+        proposed or cancelled): /forget takes them out of those kept, whoever they went to."""
+        people = [p for p in (view.attendee, *actors) if p is not None]
+        return [replace(n, about=naming(*(p for p in people if p.id != n.to.id))) for n in notices]
 
     async def _accepted(self, meeting: Meeting, rep: Participant | None) -> list[Notice]:
         """Both sides learn the meeting is on, with time, stand, table, each other and a calendar file."""
@@ -139,7 +150,7 @@ class MeetingActions:
         notices += [
             Notice(other, None, calendar=self._file(view, other, cancelled=False)) for other in await self._reps(view)
         ]
-        return self._naming_attendee(view, notices)
+        return self._naming(view, notices, rep)
 
     # ------------------------------------------------------------------ the use cases
 
@@ -172,13 +183,14 @@ class MeetingActions:
                 reason=msg(f"meeting.reason.{meeting.decline_reason or 'other'}"),
             )
             notices.append(Notice(view.attendee, text))
-        return Outcome(meeting, tuple(notices))
+        return Outcome(meeting, tuple(self._naming(view, notices, me)))
 
     async def withdraw(self, me: Participant, meeting_id: int) -> Outcome:
         meeting = await self._meetings.withdraw(me, meeting_id)
         view = await self._meetings.view(meeting)
         mine = Notice(me, msg("meeting.withdrawn_you", exhibitor=view.exhibitor.name), reply=True)
-        return Outcome(meeting, (mine, *await self._close_copies(view, msg("meeting.outcome_withdrawn"))))
+        notices = [mine, *await self._close_copies(view, msg("meeting.outcome_withdrawn"))]
+        return Outcome(meeting, tuple(self._naming(view, notices)))
 
     async def cancel(self, me: Participant, meeting_id: int, reason: str) -> Outcome:
         meeting = await self._meetings.cancel(me, meeting_id, reason)
@@ -200,14 +212,14 @@ class MeetingActions:
                 )
                 text = msg("meeting.cancelled_other", other=other, when=when(view), reason=reason)
             notices += [Notice(person, text), Notice(person, None, calendar=self._file(view, person, cancelled=True))]
-        return self._naming_attendee(view, notices)
+        return self._naming(view, notices, by)
 
     async def propose(self, me: Participant, meeting_id: int, slot: Slot) -> Outcome:
         """Another time for a request, or a new time for an accepted meeting."""
         meeting = await self._meetings.propose(me, meeting_id, slot)
         view = await self._meetings.view(meeting)
         if meeting.status == Status.ACCEPTED:  # moving a confirmed meeting, not answering a request
-            return Outcome(meeting, tuple(self._move_proposed(view, me, slot)))
+            return Outcome(meeting, tuple(self._naming(view, self._move_proposed(view, me, slot), me)))
         notices = await self._close_copies(view, msg("meeting.outcome_proposed", name=me.full_name, when=at(slot)))
         if view.attendee is not None:
             buttons = (
@@ -220,7 +232,7 @@ class MeetingActions:
             )
             text = msg("meeting.proposal", exhibitor=view.exhibitor.name, when=at(slot))
             notices.append(Notice(view.attendee, text, buttons))
-        return Outcome(meeting, tuple(notices))
+        return Outcome(meeting, tuple(self._naming(view, notices, me)))
 
     def _move_proposed(self, view: MeetingView, rep: Participant, slot: Slot) -> list[Notice]:
         notices = [Notice(rep, msg("meeting.move_proposed_you", when=at(slot)))]
@@ -247,7 +259,7 @@ class MeetingActions:
             Notice(rep, msg("meeting.proposal_declined", name=me.full_name, when=when(view)))
             for rep in await self._reps(view)
         ]
-        return Outcome(meeting, tuple(self._naming_attendee(view, notices)))
+        return Outcome(meeting, tuple(self._naming(view, notices)))
 
     async def answer_move(self, me: Participant, meeting_id: int, yes: bool) -> Outcome:
         """The attendee takes the new time of an accepted meeting (or keeps the old one)."""
@@ -257,7 +269,7 @@ class MeetingActions:
         if not yes:
             notices = [Notice(me, msg("meeting.move_kept_you"), reply=True)]
             notices += [Notice(rep, msg("meeting.move_declined", name=me.full_name)) for rep in reps]
-            return Outcome(meeting, tuple(self._naming_attendee(view, notices)))
+            return Outcome(meeting, tuple(self._naming(view, notices)))
         notices = []
         for person in [me, *reps]:
             text = msg(
@@ -270,7 +282,7 @@ class MeetingActions:
             )
             # same UID, higher SEQUENCE: calendars update
             notices += [Notice(person, text), Notice(person, None, calendar=self._file(view, person, cancelled=False))]
-        return Outcome(meeting, tuple(self._naming_attendee(view, notices)))
+        return Outcome(meeting, tuple(self._naming(view, notices)))
 
     async def record_attendance(self, me: Participant, meeting_id: int, answer: str) -> Outcome:
         return Outcome(await self._meetings.record_attendance(me, meeting_id, answer))
@@ -298,7 +310,8 @@ class MeetingActions:
         times = Clock(tuple(s.start for s in others[:3]))
         text = msg(key, exhibitor=view.exhibitor.name, when=when(view), times=times)
         again = ((Button(msg("meeting.request_again"), "meeting.request", (view.exhibitor.id,)),),) if others else ()
-        return [Notice(view.attendee, text, again), *await self._close_copies(view, msg("meeting.outcome_expired"))]
+        notices = [Notice(view.attendee, text, again), *await self._close_copies(view, msg("meeting.outcome_expired"))]
+        return self._naming(view, notices)
 
     async def _attendance_questions(self, meeting: Meeting) -> list[Notice]:
         view = await self._meetings.view(meeting)
@@ -314,7 +327,7 @@ class MeetingActions:
                 (Button(msg("meeting.attendance_no_show"), "meeting.attendance", (meeting.id, "no_show")),),
             )
             notices.append(Notice(person, msg("meeting.attendance_question", other=other, when=when(view)), buttons))
-        return self._naming_attendee(view, notices)
+        return self._naming(view, notices)
 
     async def forget(self, participant: Participant) -> list[Notice]:
         """/forget: the attendee's meetings are cancelled and the stands told."""

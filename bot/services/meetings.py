@@ -13,7 +13,7 @@ from typing import ClassVar
 
 from bot.event import Event, Slot
 from bot.services.flows import FlowDraft
-from bot.services.notices import Clock, Notice, msg
+from bot.services.notices import Clock, Notice, msg, naming
 from bot.services.profile import clean
 from bot.services.programme import ProgrammeService
 from bot.services.reminders import ReminderService
@@ -108,7 +108,7 @@ class MeetingService:
             attendee = await self._participants.by_id(meeting.attendee_id) if meeting.attendee_id else None
             others = [attendee] if attendee else []
         text = msg("reminder.late_notice", name=me.full_name, time=Clock((meeting.slot_start,)))
-        return Lateness("told", meeting, [Notice(other, text) for other in others])
+        return Lateness("told", meeting, [Notice(other, text, about=naming(me)) for other in others])
 
     # ------------------------------------------------------------------ slots
 

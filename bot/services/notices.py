@@ -11,7 +11,7 @@ from typing import Any
 
 from storage.aftermath import ContactCard
 from storage.meetings import Meeting
-from storage.participants import Participant
+from storage.participants import Participant, Role
 
 
 @dataclass(frozen=True)
@@ -62,6 +62,29 @@ class Localized:
     """A value already written in each language (theme labels, a session's title)."""
 
     texts: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class Mention:
+    """Someone a message names, and each phrase of theirs it shows (name, organisation, the details
+    they shared, a file named after them): /forget takes them out of the stored message, and its file."""
+
+    person_id: int
+    phrases: tuple[str, ...]
+
+
+def naming(*people: Participant | None, details: tuple[str | None, ...] = ()) -> tuple[Mention, ...]:
+    """The people a message names, each with their name and their organisation (a representative's is
+    their stand's, which is no secret), and ``details`` of theirs it shows as well."""
+    return tuple(
+        Mention(p.id, tuple(dict.fromkeys(x for x in (p.full_name, _organisation(p), *details) if x)))
+        for p in people
+        if p is not None
+    )
+
+
+def _organisation(person: Participant) -> str | None:
+    return person.organisation if person.role != Role.EXHIBITOR else None
 
 
 @dataclass(frozen=True)
@@ -125,7 +148,7 @@ class Notice:
     request_copy: int | None = None  # a meeting request sent to a representative: its message id is kept
     reply: bool = False  # to the person who just pressed: sent even if they were marked unreachable
     outbox: str | None = None  # the outbox audience it is filed under (default: "notice")
-    about: Participant | None = None  # someone the text names: /forget takes their name out of it
+    about: tuple[Mention, ...] = ()  # whom the text or its file names: /forget takes them out of it
     bulk: bool = False  # one of many (a published plan): sent after other notices, as announcements are
 
 

@@ -115,6 +115,12 @@ class PrivacyService:
                 {"meeting_id": lead.meeting_id, "note": lead.note, "follow_up": lead.state}
                 for lead in (await self._aftermath.leads(own)).values()
             ],
+            "stands_ratings_of_your_meetings": [
+                {"meeting_id": r.meeting_id, "stars": r.stars, "comment": r.comment}
+                for r in [await self._aftermath.rating(meeting_id, "exhibitor") for meeting_id in own]
+                if r is not None
+            ],
+            "messages_to_others_naming_you": await self._outbox.count_naming(participant_id),
             "ratings_you_gave": [
                 {"meeting_id": r.meeting_id, "stars": r.stars, "comment": r.comment}
                 for r in await self._aftermath.ratings_by(participant_id)
