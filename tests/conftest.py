@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import random
 import re
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
@@ -25,6 +27,78 @@ from tests.stores import BACKENDS, TestStore, create_store, drop_store
 ROOT = Path(__file__).resolve().parent.parent
 HTML_ESCAPE = re.compile(r"&(?:amp|lt|gt|quot|#\d+|#x[0-9a-f]+);", re.IGNORECASE)
 EXAMPLE_EVENT = ROOT / "examples" / "event.toml"
+
+
+# Tests that take ten seconds or more on 2 cores (``--durations``): ``-m "not slow"`` leaves them out
+# for a quick run while working (they are 49 of 682, three fifths of a serial run); the README's command runs all.
+SLOW = (
+    "test_benchmarks.py",
+    "test_broadcast_load.py",
+    "test_reminders_crash.py",
+    "test_workers.py",
+    "test_burst.py::test_a_crowd_under_the_strict_reading_is_answered_at_telegrams_pace",
+    "test_inbox.py::test_repeated_kills_lose_nothing_and_duplicates_are_counted",
+    "test_inbox.py::test_updates_taken_from_telegram_survive_a_sigkill",
+    "test_meetings_property.py::test_random_sequences_keep_the_invariants",
+    "test_notices.py::test_requests_made_just_before_a_crash_reach_the_stand_after_the_restart",
+    "test_notices.py::test_a_stop_while_telegram_answers_holds_no_chat_after_the_restart",
+    "test_organisers.py::test_each_audience_gets_exactly_its_people",
+    "test_planner.py::test_at_the_reference_size_the_plan_is_proven_and_fairer_than_first_come_first_served",
+    "test_planner_e2e.py::test_plan_preview_publish_agenda_and_why",
+    "test_planner_e2e.py::test_a_full_stand_is_explained_reminders_come_and_planning_again_fills_a_freed_place",
+    "test_planner_e2e.py::test_import_and_plan_from_the_command_line",
+    "test_registration.py::test_a_crowd_registering_at_once_is_confirmed_and_keeps_one_live_prompt",
+    "test_registration_processes.py::test_a_registration_resumes_where_it_was_after_sigkill",
+    "test_transport.py::test_a_silent_server_is_a_read_timeout",
+)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--backend", choices=BACKENDS, help="run the tests that reach a database on this backend only (default: both)"
+    )
+    parser.addoption(
+        "--shuffle",
+        type=int,
+        metavar="SEED",
+        help="run the tests in an order shuffled by SEED (the same on every worker), to find order dependence",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "slow: ten seconds or more on 2 cores; -m 'not slow' for a quick run")
+
+
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """``-n auto``: two workers a core. The suite mostly waits (bot processes, sockets, timers: 7 CPU
+    minutes in 21 minutes of a serial run), so on 2 cores 4 workers overlap the waits."""
+    return 2 * (os.cpu_count() or 1)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        name = item.nodeid.removeprefix("tests/").split("[", 1)[0]
+        if any(name == slow or name.startswith(slow + "::") for slow in SLOW):
+            item.add_marker(pytest.mark.slow)
+    backend = config.getoption("--backend")
+    if backend is not None:
+        other = [i for i in items if _backend_of(i) not in (None, backend)]
+        if other:
+            config.hook.pytest_deselected(items=other)
+            items[:] = [i for i in items if i not in other]
+    seed = config.getoption("--shuffle")
+    if seed is not None:
+        random.Random(seed).shuffle(items)
+
+
+def _backend_of(item: pytest.Item) -> str | None:
+    callspec = getattr(item, "callspec", None)
+    return callspec.params.get("store") if callspec is not None else None
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    seed = config.getoption("--shuffle")
+    return f"tests shuffled with seed {seed}" if seed is not None else None
 
 
 @pytest.fixture
