@@ -14,8 +14,8 @@ from telegram import Update
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, MessageHandler, filters
 from telegram.request import HTTPXRequest
 
-from bot.concurrency import PerUserUpdateProcessor
-from bot.transport import AiohttpRequest
+from bot.telegram.concurrency import PerUserUpdateProcessor
+from bot.telegram.transport import AiohttpRequest
 
 VARIANTS = {
     "ptb-defaults": "PTB defaults: one update at a time, httpx pool",

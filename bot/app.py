@@ -21,14 +21,11 @@ from telegram.ext import (
     filters,
 )
 
-from bot.concurrency import PerUserUpdateProcessor
 from bot.event import LANGUAGES, Event
 from bot.i18n import Translator
-from bot.inbox import InboxQueue
 from bot.jobs import conversations, outbox, purge
 from bot.jobs import meetings as meeting_sweep
 from bot.jobs import reminders as reminder_jobs
-from bot.pacing import PacedRateLimiter
 from bot.runtime import Context, MaillageApplication, RuntimeState, Services
 from bot.services.aftermath import AftermathService, CommentDraft, ContactDraft, LeadNoteDraft
 from bot.services.broadcasts import BroadcastDraft, BroadcastService
@@ -46,8 +43,12 @@ from bot.services.reminders import ReminderService
 from bot.services.reports import ReportService
 from bot.services.wishes import WishService
 from bot.settings import Settings
-from bot.telegram_bot import MaillageBot
-from bot.transport import AiohttpRequest
+from bot.telegram.bot import MaillageBot
+from bot.telegram.concurrency import PerUserUpdateProcessor
+from bot.telegram.html import TelegramHtml
+from bot.telegram.inbox import InboxQueue
+from bot.telegram.pacing import PacedRateLimiter
+from bot.telegram.transport import AiohttpRequest
 from handlers import (
     aftermath,
     broadcasts,
@@ -129,7 +130,7 @@ def build_services(
         meetings=meetings,
         meeting_actions=MeetingActions(meetings, event),
         reminders=reminders,
-        broadcasts=BroadcastService(repos, event, clock),
+        broadcasts=BroadcastService(repos, event, TelegramHtml(), clock),
         reports=ReportService(repos, event, translator),
         programme=programme,
         inbox=InboxService(repos, name, timedelta(seconds=settings.inbox_lease_seconds)),
@@ -162,7 +163,7 @@ def build_application(services: Services, *, handle_here: bool = True) -> Mailla
         Application.builder()
         .application_class(MaillageApplication)
         .bot(bot)
-        # every update is in the database before Telegram is told it arrived (bot/inbox.py)
+        # every update is in the database before Telegram is told it arrived (bot/telegram/inbox.py)
         .update_queue(inbox)
         .concurrent_updates(PerUserUpdateProcessor(handled=inbox.handled))
         .context_types(ContextTypes(context=Context))

@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 from telegram.error import InvalidToken, NetworkError
 
+from bot.documents.files import write_private
 from bot.event import Event, EventError, Language, load_event
-from bot.files import write_private
 from bot.logs import setup_logging
 from bot.settings import ConfigError, Settings, load_settings
 from storage.backends import check_url, is_postgres, open_database, sqlite_path
@@ -147,7 +147,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 async def _reconcile(settings: Settings) -> int:
-    from bot.notices import cancellation_notices
+    from bot.services.cancellations import cancellation_notices
 
     async with _services(settings) as services:
         cancelled = await services.meetings.reconcile()
@@ -296,8 +296,8 @@ async def _invite(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def _import_exhibitors(settings: Settings, raw: bytes) -> int:
+    from bot.documents.import_report import invite_link, render_report
     from bot.i18n import Translator, to_plain
-    from bot.import_report import invite_link, render_report
 
     async with _services(settings) as services:
         report = await services.directory.import_csv(raw)
@@ -392,8 +392,8 @@ def cmd_plan(args: argparse.Namespace) -> int:
 
 
 async def _import_wishes(settings: Settings, raw: bytes) -> int:
+    from bot.documents.import_report import reason
     from bot.i18n import Translator, to_plain
-    from bot.import_report import reason
 
     async with _services(settings) as services:
         result = await services.wishes.import_csv(raw)
@@ -423,7 +423,7 @@ def cmd_import_wishes(args: argparse.Namespace) -> int:
 
 
 async def _report(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.event_report import render_report
+    from bot.documents.event_report import render_report
 
     async with _services(settings) as services:
         figures = await services.reports.event_report()
@@ -446,8 +446,8 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 async def _qr(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.import_report import stand_link
-    from bot.qr import write_sheet
+    from bot.documents.import_report import stand_link
+    from bot.documents.qr import write_sheet
 
     event = load_event(settings.event_file)
     if (missing := _no_database(settings)) is not None:

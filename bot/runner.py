@@ -9,12 +9,12 @@ from typing import Literal
 from urllib.parse import urlsplit
 
 from bot.app import ALLOWED_UPDATES, build_application, build_services, on_shutdown, on_startup
-from bot.cluster import BudgetShare, Claimer
 from bot.event import load_event
-from bot.inbox import InboxQueue
 from bot.runtime import MaillageApplication, Services
 from bot.settings import ConfigError, Settings
-from bot.webhook import WebhookServer
+from bot.telegram.cluster import BudgetShare, Claimer
+from bot.telegram.inbox import InboxQueue
+from bot.telegram.webhook import WebhookServer
 from storage.backends import open_database
 
 log = logging.getLogger(__name__)

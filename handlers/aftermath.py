@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 
 from telegram import InlineKeyboardMarkup, InputFile, Update
 
+from bot.documents.spreadsheet import sheet_csv, xlsx_bytes
 from bot.event import Language
 from bot.i18n import Html
 from bot.runtime import Context, Services
@@ -22,7 +23,6 @@ from bot.services.aftermath import (
 )
 from bot.services.flows import DraftT
 from bot.services.registration import Participant
-from bot.spreadsheet import sheet_csv, xlsx_bytes
 from handlers import buttons
 from handlers.common import edit_or_send, reply, user_language
 from handlers.meetings.common import me_of, say

@@ -12,7 +12,7 @@ from telegram import InlineKeyboardMarkup, Update
 from bot.event import LANGUAGES, Language
 from bot.i18n import Html
 from bot.runtime import Context, Services
-from bot.services.broadcasts import BroadcastDraft, BroadcastError, check_text, signature_reserve
+from bot.services.broadcasts import BroadcastDraft, BroadcastError
 from bot.services.flows import Ongoing
 from handlers import buttons
 from handlers.common import edit_or_send, is_organiser, keep_choice, organiser_only, reply, user_language
@@ -53,7 +53,7 @@ async def on_text(update: Update, context: Context) -> None:
         return
     text = message.text_html if message.entities else message.text  # formatting typed in the app is kept
     try:
-        check_text(text, reserve=signature_reserve(signatures(services)))
+        services.broadcasts.check(text, signatures(services))
     except BroadcastError as err:
         await reply(update, context, services.tr(language, err.key, **err.params))
         return

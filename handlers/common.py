@@ -12,10 +12,10 @@ from telegram.error import Forbidden
 
 from bot.event import Language
 from bot.i18n import MESSAGE_TEXT, escape, to_plain
-from bot.pacing import PacedRateLimiter
 from bot.runtime import Context
 from bot.services.registration import Participant
-from bot.telegram_bot import plain_labels
+from bot.telegram.bot import plain_labels
+from bot.telegram.pacing import PacedRateLimiter
 
 log = logging.getLogger(__name__)
 

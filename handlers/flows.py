@@ -10,8 +10,8 @@ from typing import Any
 
 from telegram import Update
 
-from bot import inbox
 from bot.runtime import Context
+from bot.telegram import inbox
 from handlers.common import Callback, reply, user_language
 
 log = logging.getLogger(__name__)
@@ -37,7 +37,7 @@ def dropping(cancelled_key: str) -> Callback:
 
 
 async def _taken_already(update: Update, context: Context) -> bool:
-    """A message the bot was handling when it crashed, handed on again at the restart (bot/inbox.py),
+    """A message the bot was handling when it crashed, handed on again at the restart (bot/telegram/inbox.py),
     that its conversation already took: the step it answered was saved after it arrived. (If the
     next question had not gone out yet, the start-up asks it again: bot/jobs/conversations.py.)"""
     arrived = inbox.replayed_messages.pop(update.update_id, None)

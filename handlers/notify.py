@@ -14,7 +14,7 @@ from typing import Any, NamedTuple
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile
 from telegram.error import BadRequest, Forbidden
 
-from bot.concurrency import acting_user
+from bot.documents.vcard import vcards
 from bot.event import Language
 from bot.i18n import Html, telegram_length, to_plain
 from bot.runtime import Context, Services
@@ -35,8 +35,8 @@ from bot.services.notices import (
     SessionFile,
     Text,
 )
-from bot.telegram_bot import plain_labels
-from bot.vcard import vcards
+from bot.telegram.bot import plain_labels
+from bot.telegram.concurrency import acting_user
 from handlers.buttons import ACTIONS
 
 log = logging.getLogger(__name__)

@@ -6,9 +6,9 @@ import logging
 
 from telegram import InlineKeyboardMarkup, InputFile, Update
 
+from bot.documents.import_report import invite_link, links_workbook, reason, render_report
 from bot.event import Language
 from bot.i18n import Html, clip_lines
-from bot.import_report import invite_link, links_workbook, reason, render_report
 from bot.runtime import Context
 from bot.services.registration import Role
 from handlers import buttons

@@ -5,11 +5,11 @@ from __future__ import annotations
 from babel.numbers import format_decimal
 from telegram import InlineKeyboardMarkup, InputFile, Update
 
-from bot.charts import meetings_per_slot_png
+from bot.documents.charts import meetings_per_slot_png
 from bot.event import Language
 from bot.i18n import Html, Translator, clip_lines, clip_text, escape
-from bot.notices import cancellation_notices
 from bot.runtime import Context
+from bot.services.cancellations import cancellation_notices
 from bot.services.reports import EXPORTS, Statistics
 from handlers import buttons
 from handlers.common import organiser_only, reply, user_language

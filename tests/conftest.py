@@ -20,7 +20,7 @@ from bot.event import Event, load_event
 from bot.runner import serve
 from bot.runtime import Services
 from bot.settings import Settings, load_settings
-from bot.telegram_bot import NOT_MODIFIED
+from bot.telegram.bot import NOT_MODIFIED
 from storage.db import Database
 from tests.stores import BACKENDS, TestStore, create_store, drop_store
 

@@ -13,9 +13,9 @@ from datetime import UTC, datetime
 import openpyxl
 import vobject
 
+from bot.documents.vcard import vcards
 from bot.emulator import ChatMessage, Phone, TelegramEmulator
 from bot.runtime import Services
-from bot.vcard import vcards
 from storage.aftermath import AftermathRepository, ContactCard
 from storage.exhibitors import ExhibitorRepository, NewExhibitor
 from tests.conftest import BotRunner, FakeClock

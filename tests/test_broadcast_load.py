@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 from bot.emulator import TELEGRAM_LIMITS_STRICT, Phone, TelegramEmulator
-from bot.pacing import in_flight_for
+from bot.telegram.pacing import in_flight_for
 from storage.db import Database, utcnow
 from storage.participants import NewParticipant, ParticipantRepository, Role
 from tests.conftest import EXAMPLE_EVENT, ROOT, BotRunner

@@ -14,10 +14,10 @@ import openpyxl
 import pytest
 from openpyxl.utils import column_index_from_string
 
+from bot.documents.spreadsheet import csv_bytes
 from bot.event import load_event
 from bot.runtime import Services
 from bot.services.reports import EXPORTS
-from bot.spreadsheet import csv_bytes
 from storage.db import utcnow
 from storage.exhibitors import ExhibitorRepository, NewExhibitor
 from storage.participants import NewParticipant, ParticipantRepository, Role

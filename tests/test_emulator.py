@@ -13,7 +13,7 @@ import pytest
 from aiohttp import web
 
 from bot.emulator import FloodLimits, TelegramEmulator
-from bot.telegram_html import parse_html
+from bot.telegram.html import parse_html
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import pytest
 
 from bot.event import LANGUAGES
 from bot.i18n import Html, Translator, forms, load_catalog, placeholders
-from bot.telegram_html import parse_html
+from bot.telegram.html import parse_html
 
 ROOT = Path(__file__).resolve().parent.parent
 CATALOGS = {language: load_catalog(language) for language in LANGUAGES}

@@ -1,5 +1,5 @@
 """No update is lost to a crash: each is in the database before Telegram is told it arrived, and a
-restart handles what the crash interrupted (bot/inbox.py). Handled updates leave the inbox."""
+restart handles what the crash interrupted (bot/telegram/inbox.py). Handled updates leave the inbox."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from telegram import Update
 
-from bot.concurrency import PerUserUpdateProcessor
 from bot.emulator import Phone, TelegramEmulator
+from bot.telegram.concurrency import PerUserUpdateProcessor
 from tests.conftest import BotRunner
 from tests.helpers import accept_consent
 from tests.processes import start_bot, wait_until

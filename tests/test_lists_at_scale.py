@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from bot.documents.import_report import render_report
 from bot.emulator import ChatMessage, Phone, TelegramEmulator
 from bot.event import Event, load_event
-from bot.import_report import render_report
 from bot.jobs.reminders import render
 from bot.runtime import Services
 from bot.services.directory import ImportReport

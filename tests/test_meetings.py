@@ -10,11 +10,11 @@ from typing import Any
 import icalendar
 import pytest
 
-from bot import pacing
 from bot.emulator import ChatMessage, Phone, TelegramEmulator
 from bot.event import Limits
 from bot.runtime import Services
 from bot.services.notices import MeetingFile, PlanFile
+from bot.telegram import pacing
 from handlers.notify import plan_file
 from storage.exhibitors import Exhibitor, ExhibitorRepository, NewExhibitor
 from storage.meetings import MeetingRepository, Status

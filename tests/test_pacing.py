@@ -6,7 +6,7 @@ import asyncio
 import random
 import time
 
-from bot.pacing import BROADCAST, PacedRateLimiter
+from bot.telegram.pacing import BROADCAST, PacedRateLimiter
 
 
 async def test_a_stalled_loop_never_bunches_broadcast_messages_on_telegrams_side() -> None:
@@ -95,7 +95,7 @@ async def test_replies_first_then_the_bots_own_messages_then_broadcasts() -> Non
 
 
 async def test_a_share_of_the_budget_is_kept_and_no_share_sends_nothing() -> None:
-    """Beside other processes (bot/cluster.py) a process sends at its share; with none it waits."""
+    """Beside other processes (bot/telegram/cluster.py) a process sends at its share; with none it waits."""
     limiter = PacedRateLimiter(per_second=30)
     limiter.set_share(0)
     arrivals: list[float] = []

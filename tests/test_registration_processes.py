@@ -7,7 +7,7 @@ from pathlib import Path
 
 from bot.emulator import TelegramEmulator
 from bot.services.registration import Invitation
-from bot.telegram_bot import NOT_MODIFIED
+from bot.telegram.bot import NOT_MODIFIED
 from storage.exhibitors import ExhibitorRepository, NewExhibitor
 from storage.participants import ParticipantRepository, Role
 from tests.conftest import BotRunner
@@ -17,7 +17,7 @@ from tests.stores import TestStore, store_of
 
 
 async def handled_what_the_crash_left(tmp_path: Path) -> None:
-    """Wait until the restarted bot has handled the updates the crash interrupted (bot/inbox.py):
+    """Wait until the restarted bot has handled the updates the crash interrupted (bot/telegram/inbox.py):
     the one in flight is handed on again, before what comes next."""
 
     def left() -> int:
@@ -70,7 +70,7 @@ async def test_a_registration_resumes_where_it_was_after_sigkill(tmp_path: Path,
     assert await bot.stop() == 0
     # An answer the crash interrupted is handed on again at the restart, and not taken twice
     assert not [m for m in camille.bot_messages if "répondez avec les boutons" in m.text]
-    # A press the crash interrupted is handled again after the restart (bot/inbox.py): its edit may
+    # A press the crash interrupted is handled again after the restart (bot/telegram/inbox.py): its edit may
     # show what the message already shows, which Telegram refuses and the bot absorbs, as after a
     # double tap. Nothing else is refused.
     assert not [c for c in emulator.errors() if NOT_MODIFIED not in (c.description or "")]

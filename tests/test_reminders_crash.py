@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bot.emulator import TelegramEmulator
-from bot.pacing import WINDOW
+from bot.telegram.pacing import WINDOW
 from storage.exhibitors import ExhibitorRepository, NewExhibitor
 from storage.participants import NewParticipant, ParticipantRepository, Role
 from tests.conftest import ROOT

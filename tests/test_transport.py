@@ -1,4 +1,4 @@
-"""bot/transport.py against servers on loopback: each status code's exception, each timeout on its own
+"""bot/telegram/transport.py against servers on loopback: each status code's exception, each timeout on its own
 (pool, connect, write, read), a slow but steady download, and error texts with their cause and
 without the token."""
 
@@ -29,7 +29,7 @@ from telegram.error import (
 from telegram.request import RequestData
 
 from bot.emulator import TelegramEmulator
-from bot.transport import AiohttpRequest, NotSent, without_token
+from bot.telegram.transport import AiohttpRequest, NotSent, without_token
 from tests.conftest import ROOT, BotRunner
 from tests.test_broadcast_load import TEXT, broadcasts_received, populate
 
@@ -259,7 +259,7 @@ def test_an_error_text_that_quotes_the_url_loses_the_token() -> None:
 
 
 def test_the_transport_imports_nothing_private_from_ptb_at_run_time() -> None:
-    tree = ast.parse((ROOT / "bot" / "transport.py").read_text())
+    tree = ast.parse((ROOT / "bot" / "telegram" / "transport.py").read_text())
     guarded = {
         id(node)
         for block in ast.walk(tree)

@@ -1,4 +1,4 @@
-"""One ingress and two workers on PostgreSQL (bot/cluster.py): each user's messages handled in order
+"""One ingress and two workers on PostgreSQL (bot/telegram/cluster.py): each user's messages handled in order
 across processes, none lost when a worker is killed, and Telegram's budget shared."""
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import pytest
 
 from bot.emulator import TELEGRAM_LIMITS_STRICT, Phone, TelegramEmulator
 from bot.event import load_event
-from bot.pacing import in_flight_for
+from bot.telegram.pacing import in_flight_for
 from tests.conftest import EXAMPLE_EVENT
 from tests.helpers import services_on
 from tests.processes import BotProcess, run_command, start_bot, wait_until

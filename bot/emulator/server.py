@@ -28,7 +28,7 @@ from aiohttp import BodyPartReader, ClientSession, ClientTimeout, web
 
 from bot.emulator.phone import ChatMessage, Phone
 from bot.emulator.spec import BotApiSpec, SpecError, UploadedFile, load_spec
-from bot.telegram_html import EntityParseError, parse_html, utf16_len
+from bot.telegram.html import EntityParseError, parse_html, utf16_len
 
 log = logging.getLogger(__name__)
 _current_request: contextvars.ContextVar[web.Request] = contextvars.ContextVar("emulator_request")

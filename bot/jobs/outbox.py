@@ -14,10 +14,10 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Time
 
 from bot.event import Language
 from bot.jobs import every
-from bot.pacing import BROADCAST, in_flight_for, retry_seconds
 from bot.runtime import Context, MaillageApplication, Services
 from bot.services.broadcasts import Delivery
-from bot.transport import NotSent
+from bot.telegram.pacing import BROADCAST, in_flight_for, retry_seconds
+from bot.telegram.transport import NotSent
 from handlers.notify import rewrite_copies
 
 log = logging.getLogger(__name__)
@@ -91,7 +91,7 @@ class Withdrawn(Exception):
 
 async def _send(application: MaillageApplication, services: Services, delivery: Delivery) -> int | None:
     """The delivery sent: a message, a calendar file with its caption, or the rewrite of request copies.
-    Announcements take what the budget leaves; notices come before them (bot/pacing.py)."""
+    Announcements take what the budget leaves; notices come before them (bot/telegram/pacing.py)."""
     bot = application.bot
     pace = BROADCAST if delivery.announcement else None
     markup = InlineKeyboardMarkup.de_json(json.loads(delivery.buttons), bot) if delivery.buttons else None

@@ -10,11 +10,11 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import Forbidden, NetworkError, RetryAfter, TimedOut
 
 from bot.i18n import MESSAGE_TEXT, Html, clip_lines
-from bot.pacing import retry_seconds
 from bot.runtime import Context, MaillageApplication, Services
 from bot.services.registration import Role
 from bot.services.reminders import DueReminder, Reminder, ReminderState
-from bot.transport import NotSent
+from bot.telegram.pacing import retry_seconds
+from bot.telegram.transport import NotSent
 from handlers import buttons
 
 log = logging.getLogger(__name__)

@@ -10,11 +10,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import ClassVar
 
+from bot.documents.spreadsheet import Column, Sheet
 from bot.event import Event
 from bot.services.flows import FlowDraft
 from bot.services.notices import ContactsFile, Joined, Mention, Msg, Notice, msg, naming
 from bot.services.profile import clean
-from bot.spreadsheet import Column, Sheet
 from storage.aftermath import LEAD_STATES, ContactCard, Lead, Rating
 from storage.meetings import Meeting, Status
 from storage.participants import Participant, Role

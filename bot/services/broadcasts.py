@@ -6,13 +6,12 @@ import asyncio
 import re
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any, ClassVar, NamedTuple
+from typing import Any, ClassVar, NamedTuple, Protocol
 
 from bot.event import Event
 from bot.i18n import escape
 from bot.services.flows import FlowDraft
 from bot.services.notices import Mention
-from bot.telegram_html import EntityParseError, parse_html, utf16_len
 from storage.outbox import Broadcast, Delivery, Outgoing, Progress
 from storage.participants import Participant, Role
 from storage.repositories import Repositories
@@ -38,24 +37,37 @@ class BroadcastError(Exception):
         self.params = params
 
 
-def signature_reserve(signatures: Mapping[str, str]) -> int:
+class Markup(Protocol):
+    """The chat's formatting rules, as an announcement needs them: Telegram's HTML in the bot
+    (bot/telegram/html.py, given by the composition root); the domain knows no Telegram."""
+
+    def length(self, text: str) -> int:
+        """The length of plain text as the chat counts it."""
+        ...
+
+    def visible_text(self, text: str) -> str:
+        """What a reader sees of formatted ``text``; ValueError (its reason) when the chat would refuse it."""
+        ...
+
+
+def signature_reserve(markup: Markup, signatures: Mapping[str, str]) -> int:
     """Characters an announcement must leave for the longest signature and the blank line before it."""
-    return max((utf16_len(s) + 2 for s in signatures.values()), default=0)
+    return max((markup.length(s) + 2 for s in signatures.values()), default=0)
 
 
-def check_text(text: str, reserve: int = 0) -> str:
-    """The announcement as Telegram will take it (HTML parse mode), or the reason it would refuse it;
-    ``reserve``: characters kept for what is added to it (the organisers' signature)."""
+def check_text(markup: Markup, text: str, reserve: int = 0) -> str:
+    """The announcement as the chat will take it, or the reason it would refuse it (a BroadcastError
+    the handler renders); ``reserve``: characters kept for what is added to it (the organisers' signature)."""
     try:
-        parsed = parse_html(text)
-    except EntityParseError as err:
+        visible = markup.visible_text(text).strip()
+    except ValueError as err:
         raise BroadcastError(
             "broadcast.bad_html", detail=str(err).removeprefix("Bad Request: can't parse entities: ")
         ) from None
-    if not parsed.text.strip():
+    if not visible:
         raise BroadcastError("broadcast.empty")
-    if utf16_len(parsed.text.strip()) > MAX_TEXT - reserve:
-        raise BroadcastError("broadcast.too_long", maximum=MAX_TEXT - reserve, length=utf16_len(parsed.text.strip()))
+    if markup.length(visible) > MAX_TEXT - reserve:
+        raise BroadcastError("broadcast.too_long", maximum=MAX_TEXT - reserve, length=markup.length(visible))
     return text
 
 
@@ -66,8 +78,11 @@ class Notice(NamedTuple):
 
 
 class BroadcastService:
-    def __init__(self, repos: Repositories, event: Event, clock: Callable[[], datetime] | None = None) -> None:
+    def __init__(
+        self, repos: Repositories, event: Event, markup: Markup, clock: Callable[[], datetime] | None = None
+    ) -> None:
         self.event = event
+        self.markup = markup
         self._outbox = repos.outbox
         self._participants = repos.participants
         self._meetings = repos.meetings
@@ -115,6 +130,10 @@ class BroadcastService:
             people.update(r.id for r in await self._participants.representatives(exhibitor_id))
         return [p for p in everyone if p.id in people]
 
+    def check(self, text: str, signatures: Mapping[str, str]) -> str:
+        """The announcement's text as the chat will take it with the longest signature under it."""
+        return check_text(self.markup, text, reserve=signature_reserve(self.markup, signatures))
+
     async def announce(
         self,
         author: Participant,
@@ -125,7 +144,7 @@ class BroadcastService:
     ) -> Broadcast:
         """``signatures``: per language, who the announcement is from, added under it for each recipient."""
         signatures = signatures or {}
-        check_text(text, reserve=signature_reserve(signatures))
+        self.check(text, signatures)
         recipients = await self.audience(audience)
         if not recipients:
             raise BroadcastError("broadcast.nobody")

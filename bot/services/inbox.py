@@ -72,7 +72,7 @@ class InboxService:
 
 class SenderService:
     """Telegram's budget is the bot's, whichever process sends: each sending process takes an equal
-    share of it, by how many say they are alive (bot/cluster.py)."""
+    share of it, by how many say they are alive (bot/telegram/cluster.py)."""
 
     def __init__(self, repos: Repositories, name: str) -> None:
         self._senders = repos.senders

@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from bot.documents.spreadsheet import Column, Sheet, csv_bytes, sheet_csv, xlsx_bytes
 from bot.event import Event, Language
 from bot.i18n import Translator
-from bot.spreadsheet import Column, Sheet, csv_bytes, sheet_csv, xlsx_bytes
 from storage.repositories import Repositories
 
 EXPORTS = ("participants", "exhibitors", "meetings")

@@ -8,7 +8,7 @@ import base64
 import html
 from collections.abc import Iterable
 
-from bot.charts import grouped_bars_png, meetings_per_slot_png
+from bot.documents.charts import grouped_bars_png, meetings_per_slot_png
 from bot.event import Event, Language
 from bot.i18n import Translator, to_plain
 from bot.services.reports import EventReport

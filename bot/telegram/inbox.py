@@ -1,14 +1,14 @@
 """The update queue that keeps every update in the database first (bot/services/inbox.py).
 
 PTB's updater puts the updates of one getUpdates into the application's update queue, then moves
-the offset past them with its next getUpdates; the webhook server (bot/webhook.py) puts each one
+the offset past them with its next getUpdates; the webhook server (bot/telegram/webhook.py) puts each one
 before it answers 200. ``put`` gathers what arrives and one transaction keeps it all (a hundred
 updates of a crowd in one write, not a hundred writes one after the other); the bot's next
 getUpdates (``MaillageBot.get_updates``) and the webhook's answer first wait until what was put is
 kept (``kept``): so every update is in the database before Telegram is told it arrived.
 An update Telegram sends again (fetched, not yet acknowledged, when the process died) is already
 in the inbox: it is not queued twice. An ingress (``handle_here=False``) only keeps updates, for
-the workers to claim (bot/cluster.py)."""
+the workers to claim (bot/telegram/cluster.py)."""
 
 from __future__ import annotations
 
@@ -21,8 +21,8 @@ from typing import Any
 
 from telegram import Bot, Update
 
-from bot.concurrency import ordering_key
 from bot.services.inbox import Arrival, InboxService
+from bot.telegram.concurrency import ordering_key
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ class InboxQueue(asyncio.Queue[object]):
         self._inbox = inbox
         self.handle_here = handle_here  # False: an ingress, which only keeps updates for the workers
         self.shared = shared  # other processes handle updates too (PostgreSQL)
-        self.when_handled: Callable[[int], None] | None = None  # told each update handled (bot/cluster.py)
+        self.when_handled: Callable[[int], None] | None = None  # told each update handled (bot/telegram/cluster.py)
         self._arriving: list[Update] = []  # put, not yet kept
         self._keeping: asyncio.Task[None] | None = None
 
@@ -84,7 +84,7 @@ class InboxQueue(asyncio.Queue[object]):
                     log.info("update %d arrived again: already kept, not queued twice", update.update_id)
                 elif kept[update.update_id]:
                     super().put_nowait(update)
-                # else kept for a worker to claim in its turn (bot/cluster.py)
+                # else kept for a worker to claim in its turn (bot/telegram/cluster.py)
 
     def hand_on(self, arrivals: Iterable[Arrival], bot: Bot) -> int:
         """Queue these updates, taken from the inbox, for this process's handlers; returns how many."""

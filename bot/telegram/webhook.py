@@ -17,7 +17,7 @@ from aiohttp import web
 from telegram import Update
 from telegram.ext import Application
 
-from bot.inbox import InboxQueue
+from bot.telegram.inbox import InboxQueue
 
 log = logging.getLogger(__name__)
 

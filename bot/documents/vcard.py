@@ -4,8 +4,20 @@ per card, each value escaped."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Protocol
 
-from storage.aftermath import ContactCard
+
+class Details(Protocol):
+    """The details a person chose to share, as the services hand them over (their ContactCard)."""
+
+    @property
+    def email(self) -> str | None: ...
+
+    @property
+    def phone(self) -> str | None: ...
+
+    @property
+    def website(self) -> str | None: ...
 
 
 def _escape(value: str) -> str:
@@ -14,7 +26,7 @@ def _escape(value: str) -> str:
     return "\\n".join(value.splitlines())
 
 
-def vcards(cards: Iterable[tuple[str, str | None, ContactCard]]) -> bytes:
+def vcards(cards: Iterable[tuple[str, str | None, Details]]) -> bytes:
     lines: list[str] = []
     for name, organisation, card in cards:
         lines += ["BEGIN:VCARD", "VERSION:3.0", f"FN:{_escape(name)}", f"N:{_escape(name)};;;;"]

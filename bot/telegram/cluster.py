@@ -23,10 +23,10 @@ import logging
 import time
 from datetime import timedelta
 
-from bot.inbox import InboxQueue
-from bot.pacing import WINDOW, PacedRateLimiter
 from bot.runtime import MaillageApplication
 from bot.services.inbox import Arrival
+from bot.telegram.inbox import InboxQueue
+from bot.telegram.pacing import WINDOW, PacedRateLimiter
 
 log = logging.getLogger(__name__)
 

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from bot.documents.spreadsheet import Column, Sheet, xlsx_bytes
 from bot.event import Language
 from bot.i18n import MESSAGE_TEXT, Html, Translator, clip_lines, clip_text
-from bot.services.directory import ImportReport
-from bot.spreadsheet import Column, Sheet, xlsx_bytes
-from storage.exhibitors import Exhibitor
+from bot.services.directory import Exhibitor, ImportReport
 
 MAX_VALUE_SHOWN = 80  # characters of a cell quoted in an error
 MAX_COLUMN_SHOWN = 40

@@ -175,3 +175,13 @@ def parse_html(source: str) -> ParsedText:
         raise EntityParseError(f'Can\'t find end tag corresponding to start tag "{stack[-1].tag}"')
     entities.sort(key=lambda e: (e["offset"], -int(e["length"])))  # type: ignore[call-overload]
     return ParsedText("".join(out), entities)
+
+
+class TelegramHtml:
+    """Telegram's HTML rules as the domain asks for them (bot.services.broadcasts.Markup)."""
+
+    def length(self, text: str) -> int:
+        return utf16_len(text)
+
+    def visible_text(self, text: str) -> str:
+        return parse_html(text).text

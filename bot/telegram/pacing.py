@@ -82,7 +82,7 @@ class PacedRateLimiter(BaseRateLimiter[dict[str, Any]]):
         pass
 
     def set_share(self, per_second: int) -> None:
-        """This process's share of the budget when several send (bot/cluster.py); 0: send nothing."""
+        """This process's share of the budget when several send (bot/telegram/cluster.py); 0: send nothing."""
         self.per_second = max(0, min(per_second, self.budget))
         self.interval = WINDOW / max(1, self.per_second)
 

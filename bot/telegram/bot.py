@@ -20,8 +20,8 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest
 from telegram.ext import ExtBot
 
-from bot import inbox
 from bot.i18n import Html, to_plain
+from bot.telegram import inbox
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +63,7 @@ class MaillageBot(ExtBot[Any]):
         self, *args: Any, before_get_updates: Callable[[], Awaitable[None]] | None = None, **kwargs: Any
     ) -> None:
         super().__init__(*args, **kwargs)
-        # awaited before each getUpdates: the updates fetched before are kept (bot/inbox.py)
+        # awaited before each getUpdates: the updates fetched before are kept (bot/telegram/inbox.py)
         self._before_get_updates = before_get_updates
 
     async def get_updates(self, *args: Any, **kwargs: Any) -> tuple[Update, ...]:
@@ -79,7 +79,7 @@ class MaillageBot(ExtBot[Any]):
         return await super()._do_post(endpoint, data, **kwargs)
 
     async def answer_callback_query(self, callback_query_id: str, *args: Any, **kwargs: Any) -> bool:
-        if callback_query_id in inbox.replayed_queries:  # handed on after a restart: see bot/inbox.py
+        if callback_query_id in inbox.replayed_queries:  # handed on after a restart: see bot/telegram/inbox.py
             inbox.replayed_queries.discard(callback_query_id)
             return True
         return await super().answer_callback_query(callback_query_id, *args, **kwargs)
