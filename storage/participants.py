@@ -305,6 +305,9 @@ class ParticipantRepository:
     async def purge_all(self, tx: Transaction) -> int:
         """The purge after the event: every participant and all they left; returns how many there were."""
         ids = [int(r[0]) for r in await tx.fetch_all("SELECT id FROM participants")]
+        # every stored message goes (chat ids are personal data; the texts are sent): first, so that
+        # there is nothing left to redact message by message
+        await tx.execute("DELETE FROM deliveries")
         await erase_traces(tx, ids)
         # and what outlived people forgotten earlier: nothing personal stays, whatever the order of events
         await tx.execute("DELETE FROM leads")
@@ -313,7 +316,6 @@ class ParticipantRepository:
         await tx.execute("UPDATE meetings SET note = NULL WHERE note IS NOT NULL")
         await tx.execute("UPDATE broadcasts SET progress_chat_id = NULL, progress_message_id = NULL")
         await tx.execute("DELETE FROM conversations")
-        await tx.execute("DELETE FROM deliveries")  # chat ids are personal data; the texts are sent
         await tx.execute("DELETE FROM organiser_invites")
         await tx.execute("DELETE FROM participants")
         return len(ids)
