@@ -33,7 +33,15 @@ LEASE = 15.0  # bot.services.reminders.DEFAULT_LEASE
 
 async def prepare(store: TestStore, emulator: TelegramEmulator, start: datetime) -> dict[int, datetime]:
     """People, exhibitors, accepted meetings on the event day, and one reminder row per person due soon."""
-    due_by_user: dict[int, datetime] = {}
+    return await add_reminders(store, await make_meetings(store, emulator, start), start)
+
+
+Pair = list[tuple[int, int]]  # (participant id, Telegram id): the attendee, then the representative
+
+
+async def make_meetings(store: TestStore, emulator: TelegramEmulator, now: datetime) -> list[tuple[int, Pair]]:
+    """MEETINGS accepted meetings on the event day, each between an attendee and a stand's representative."""
+    made: list[tuple[int, Pair]] = []
     slot = datetime(2027, 3, 16, 9, 30, tzinfo=UTC)  # the meetings themselves are ahead
     async with store.open() as db:
         people = ParticipantRepository(db)
@@ -41,7 +49,7 @@ async def prepare(store: TestStore, emulator: TelegramEmulator, start: datetime)
             exhibitor = await ExhibitorRepository(db).create(
                 NewExhibitor(slug=f"stand-{n}", name=f"Stand {n}", stand=f"S{n}")
             )
-            ids = []
+            pair: Pair = []
             for telegram_id, role in ((500_000 + n, Role.ATTENDEE), (600_000 + n, Role.EXHIBITOR)):
                 emulator.user(f"User {telegram_id}", user_id=telegram_id, started=True)
                 new = NewParticipant(
@@ -51,35 +59,48 @@ async def prepare(store: TestStore, emulator: TelegramEmulator, start: datetime)
                     language="fr",
                     full_name=f"Personne {telegram_id}",
                     organisation="Ville test",
-                    consent_at=start,
+                    consent_at=now,
                 )
                 async with db.transaction() as tx:
-                    ids.append(await people.create(new, tx))
+                    pair.append((await people.create(new, tx), telegram_id))
             async with db.transaction() as tx:
                 meeting = await tx.fetch_one(
                     "INSERT INTO meetings (attendee_id, exhibitor_id, slot_start, status, table_no, created_at,"
                     " updated_at) VALUES (?, ?, ?, 'accepted', 1, ?, ?) RETURNING id",
-                    (ids[0], exhibitor.id, slot.isoformat(), start.isoformat(), start.isoformat()),
+                    (pair[0][0], exhibitor.id, slot.isoformat(), now.isoformat(), now.isoformat()),
                 )
                 assert meeting is not None
-                for k, (participant_id, telegram_id) in enumerate(zip(ids, (500_000 + n, 600_000 + n), strict=True)):
-                    due = start + timedelta(seconds=FIRST_DUE + SPREAD * (2 * n + k) / (2 * MEETINGS))
-                    due_by_user[telegram_id] = due
-                    await tx.execute(
-                        "INSERT INTO reminders (kind, meeting_id, participant_id, lead_seconds, due_at)"
-                        " VALUES ('meeting', ?, ?, 1, ?)",
-                        (meeting[0], participant_id, due.isoformat()),
-                    )
+            made.append((int(meeting[0]), pair))
+    return made
+
+
+async def add_reminders(store: TestStore, meetings: list[tuple[int, Pair]], start: datetime) -> dict[int, datetime]:
+    """One reminder per person, falling due one after the other from FIRST_DUE to FIRST_DUE + SPREAD
+    seconds after ``start``, in one transaction; returns each Telegram id's due time."""
+    due_by_user: dict[int, datetime] = {}
+    async with store.open() as db, db.transaction() as tx:
+        for n, (meeting_id, pair) in enumerate(meetings):
+            for k, (participant_id, telegram_id) in enumerate(pair):
+                due = start + timedelta(seconds=FIRST_DUE + SPREAD * (2 * n + k) / (2 * MEETINGS))
+                due_by_user[telegram_id] = due
+                await tx.execute(
+                    "INSERT INTO reminders (kind, meeting_id, participant_id, lead_seconds, due_at)"
+                    " VALUES ('meeting', ?, ?, 1, ?)",
+                    (meeting_id, participant_id, due.isoformat()),
+                )
     return due_by_user
 
 
 async def test_no_reminder_is_lost_when_the_bot_is_killed(store: TestStore, tmp_path: Path) -> None:
     rng = random.Random(20261125)
     async with TelegramEmulator() as emulator:
+        (tmp_path / "data").mkdir()
+        meetings = await make_meetings(store, emulator, datetime.now(UTC))
+        # the clock of the schedule (dues, kills) starts once the people exist: making 200 of them takes
+        # seconds on a busy machine, and reminders due meanwhile would be late before any bot ran
         wall0, mono0 = time.time(), time.monotonic()
         start = datetime.fromtimestamp(wall0, UTC)
-        (tmp_path / "data").mkdir()
-        due_by_user = await prepare(store, emulator, start)
+        due_by_user = await add_reminders(store, meetings, start)
         kill_at = sorted(rng.uniform(FIRST_DUE + 1, FIRST_DUE + SPREAD - 1) for _ in range(KILLS))
         gaps: list[tuple[float, float]] = []  # (killed, polling again), seconds since start
         bot = await start_bot(tmp_path, emulator, LOG_LEVEL="WARNING")
