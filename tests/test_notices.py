@@ -15,12 +15,13 @@ from storage.db import utcnow
 from storage.exhibitors import Exhibitor, ExhibitorRepository, NewExhibitor
 from storage.outbox import OutboxRepository, Outgoing
 from storage.participants import NewParticipant, ParticipantRepository, Role
-from tests.conftest import EXAMPLE_EVENT, BotRunner
+from tests.conftest import BotRunner
 from tests.helpers import register_attendee, register_representative
 from tests.processes import run_command, start_bot, wait_until
 from tests.stores import TestStore
 from tests.test_broadcast_load import TEXT, broadcasts_received, populate
 from tests.test_meetings import parse_ics, request, soupe
+from tests.test_organisers import afternoon_request, morning_only_event
 
 LEASE = timedelta(seconds=10)
 TIMES = ("09:30", "09:45", "10:00", "10:15", "10:30", "10:45", "11:30", "11:45")
@@ -167,14 +168,7 @@ async def test_a_stop_while_telegram_answers_holds_no_chat_after_the_restart(
     restart, not after the old claim's lease."""
     bot = await start_bot(tmp_path, emulator)
     try:
-        rep, camille = emulator.user("Lucie"), emulator.user("Camille")
-        async with store.open() as db:
-            exhibitor = await ExhibitorRepository(db).create(
-                NewExhibitor(slug="disco-soupe", name="Disco Soupe", stand="A1")
-            )
-        await register_representative(rep, exhibitor.invite_token)
-        await register_attendee(camille)
-        await request(camille, "15:00")
+        rep, camille = await afternoon_request(store, emulator)
         answer = HeldAnswer(emulator, camille.id, 1.0 if answered != "never" else None)
         await rep.press("✅ Accepter", await rep.next_reply())
         await camille.wait_for_text("Ajoutez-le à votre agenda")
@@ -184,11 +178,7 @@ async def test_a_stop_while_telegram_answers_holds_no_chat_after_the_restart(
         emulator.before_answering = None
         assert store.scalar("SELECT COUNT(*) FROM deliveries WHERE state = 'claimed'") == 0
 
-        morning_only = tmp_path / "event.toml"
-        morning_only.write_text(
-            EXAMPLE_EVENT.read_text(encoding="utf-8").replace("  { start = 14:00:00, end = 17:00:00 },\n", ""),
-            encoding="utf-8",
-        )
+        morning_only = morning_only_event(tmp_path)
         status, out = await run_command(tmp_path, emulator, "reconcile", EVENT_FILE=str(morning_only))
         assert status == 0 and "1 meetings cancelled" in out, out
         bot = await start_bot(tmp_path, emulator, EVENT_FILE=str(morning_only))

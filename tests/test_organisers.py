@@ -249,27 +249,38 @@ async def test_every_organiser_command_is_refused_to_others(emulator: TelegramEm
         assert "réservée" in (await camille.callback_answer(query))["text"]
 
 
+async def afternoon_request(store: TestStore, emulator: TelegramEmulator) -> tuple[Phone, Phone]:
+    """Lucie represents Disco Soupe; Camille has asked it for a meeting at 15:00, not answered yet."""
+    rep, camille = emulator.user("Lucie"), emulator.user("Camille")
+    async with store.open() as db:
+        exhibitor = await ExhibitorRepository(db).create(
+            NewExhibitor(slug="disco-soupe", name="Disco Soupe", stand="A1")
+        )
+    await register_representative(rep, exhibitor.invite_token)
+    await register_attendee(camille)
+    await request(camille, "15:00")
+    return rep, camille
+
+
+def morning_only_event(tmp_path: Path) -> Path:
+    """The sample event without its afternoon: a 15:00 meeting falls outside its slots."""
+    path = tmp_path / "event.toml"
+    path.write_text(
+        EXAMPLE_EVENT.read_text(encoding="utf-8").replace("  { start = 14:00:00, end = 17:00:00 },\n", ""),
+        encoding="utf-8",
+    )
+    return path
+
+
 async def test_reconcile_after_the_event_file_changed(store: TestStore, tmp_path: Path) -> None:
     async with TelegramEmulator() as emulator:
         bot = await start_bot(tmp_path, emulator)
-        rep, camille = emulator.user("Lucie"), emulator.user("Camille")
-
-        async with store.open() as db:
-            exhibitor = await ExhibitorRepository(db).create(
-                NewExhibitor(slug="disco-soupe", name="Disco Soupe", stand="A1")
-            )
-        await register_representative(rep, exhibitor.invite_token)
-        await register_attendee(camille)
-        await request(camille, "15:00")
+        rep, camille = await afternoon_request(store, emulator)
         await rep.press("✅ Accepter", await rep.next_reply())
         await camille.wait_for_text("Ajoutez-le à votre agenda")
         assert await bot.stop() == 0
 
-        morning_only = tmp_path / "event.toml"
-        morning_only.write_text(
-            EXAMPLE_EVENT.read_text(encoding="utf-8").replace("  { start = 14:00:00, end = 17:00:00 },\n", ""),
-            encoding="utf-8",
-        )
+        morning_only = morning_only_event(tmp_path)
         status, out = await run_command(tmp_path, emulator, "check")  # the default event: still fine
         assert status == 0, out
         import asyncio
