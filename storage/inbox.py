@@ -92,8 +92,8 @@ class InboxRepository:
         oldest, and only while no one else holds it (its claim unexpired), so that one user's updates
         run one after the other, in order, whichever processes handle them. Also returns how many are
         left unclaimed (waiting for their user's older update, or beyond ``limit``)."""
-        now = utcnow()
         async with self._db.transaction(durable=False) as tx:
+            now = utcnow()  # once the write lock is held: waiting for it does not shorten the lease
             rows = await tx.fetch_all(
                 f"""
                 UPDATE inbox SET claimed_by = ?, claimed_until = ?, claims = claims + 1

@@ -23,6 +23,7 @@ from tests.helpers import services_on
 from tests.processes import BotProcess, run_command, start_bot, wait_until
 from tests.stores import TestStore, create_store, drop_store
 from tests.test_broadcast_load import TEXT, broadcasts_received, populate, write_result
+from tests.test_notices import HeldAnswer
 from tests.test_reminders_crash import prepare
 
 USERS = 12
@@ -209,5 +210,29 @@ async def test_an_ingress_on_the_webhook_hands_updates_to_a_worker(pg_store: Tes
             await sam.send(f"/search m{n}")
         await wait_until(lambda: len(seen(sam)) == 5)
         assert seen(sam) == [1, 2, 3, 4, 5]
+        for process in (worker, ingress):
+            assert await process.stop() == 0, process.text
+
+
+async def test_a_worker_whose_lease_ran_out_handles_what_it_holds_once(pg_store: TestStore, tmp_path: Path) -> None:
+    """A worker's claim may run out while it is still at work on the update (a machine so busy that its
+    renewal came late): when it next claims, it takes that claim back without handling the update twice."""
+    async with TelegramEmulator() as emulator:
+        ingress = await start_role(tmp_path, emulator, pg_store.url, "ingress", "ingress")
+        worker = await start_role(tmp_path, emulator, pg_store.url, "worker", "worker")
+        sam = emulator.user("Sam", language_code="fr", started=True)
+        lea = emulator.user("Léa", language_code="fr", started=True)
+        answer = HeldAnswer(emulator, sam.id, None)
+        await sam.send("/search m1")
+        await asyncio.wait_for(answer.held.wait(), 10)  # the worker is at work on it, awaiting Telegram
+        pg_store.execute("UPDATE inbox SET claimed_until = '2000-01-01T00:00:00+00:00'")  # its renewal is late
+        await lea.send("/search m7")  # the ingress tells the worker, which claims at once
+        await wait_until(lambda: len(seen(lea)) == 1)
+        answer.released.set()
+        await sam.send("/search m2")
+        await wait_until(lambda: 2 in seen(sam))
+        await asyncio.sleep(1.0)  # a second handling of m1 would have shown by now
+        assert seen(sam) == [1, 2]
+        assert pg_store.scalar("SELECT COUNT(*) FROM inbox") == 0
         for process in (worker, ingress):
             assert await process.stop() == 0, process.text

@@ -90,9 +90,12 @@ class Claimer:
                     self._others_wait = left > 0 or heard != self._heard
                 except Exception:
                     log.exception("could not claim updates; trying again")
-            if claimed:
-                self._in_hand.update(a.update_id for a in claimed)
-                self._queue.hand_on(claimed, bot)
+            # a claim of its own that ran out while this process was starved is renewed by the claim,
+            # not handed on a second time: the handlers have it already
+            fresh = [a for a in claimed if a.update_id not in self._in_hand]
+            if fresh:
+                self._in_hand.update(a.update_id for a in fresh)
+                self._queue.hand_on(fresh, bot)
                 continue
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), IDLE_CLAIM_SECONDS)
