@@ -113,7 +113,7 @@ def main() -> None:
     seeds = 1 if args.quick else args.seeds
     runs = []
     for scale in scales:
-        limit = args.time_limit or (10.0 if args.quick else 60.0 if scale == 1 else 300.0)
+        limit = args.time_limit or (25.0 if args.quick else 60.0 if scale == 1 else 300.0)
         for seed in range(seeds):
             runs.append(measure(scale, seed, limit))
             print(f"scale {scale} seed {seed}: {runs[-1]['solve_s']} s, gap {runs[-1]['gap_pct']} %", flush=True)

@@ -47,14 +47,16 @@ async def test_a_crowd_under_the_strict_reading_is_answered_at_telegrams_pace(ru
     emulator.flood = TELEGRAM_LIMITS_STRICT
     await runner.start()
     phones = [emulator.user(f"Participant {i}", language_code="fr") for i in range(USERS)]
-    started = time.monotonic()
     for phone in phones:
         await phone.send("/start")
         await asyncio.sleep(1.0 / USERS)
     await emulator.wait_for(lambda: all(p.bot_messages for p in phones), timeout=40)
-    elapsed = max(p.bot_messages[0].received_at for p in phones) - started
+    answered = sorted(p.bot_messages[0].received_at for p in phones)
+    # the bot's pace, from its first answer to its last: the 400 messages themselves take a second or
+    # more to send on a busy machine, and the bot cannot answer before they arrive
+    elapsed = answered[-1] - answered[0]
     refused = [c for c in emulator.calls if c.error_code == 429]
-    floor = USERS / 30
+    floor = (USERS - 1) / 30
     print(f"strict burst: {USERS} answered in {elapsed:.2f} s, floor {floor:.2f} s, {len(refused)} × 429")
     assert refused == []
     assert floor * 0.95 < elapsed < floor * 1.15

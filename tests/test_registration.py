@@ -591,6 +591,7 @@ async def test_language_before_and_during_registration(
     assert "nom complet" in (await lea.next_reply()).text  # the same question, now in French
 
 
+@pytest.mark.timeout(360)  # correctness, not speed: beside a second copy of the suite it took 2 min
 async def test_a_crowd_registering_at_once_is_confirmed_and_keeps_one_live_prompt(
     emulator: TelegramEmulator, runner: BotRunner
 ) -> None:
