@@ -25,6 +25,7 @@ import contextlib
 import functools
 import os
 import random
+import re
 import sys
 import tempfile
 import time
@@ -275,8 +276,9 @@ async def _saturate(
         }
         # The emulator enforces no flood limit here and the echo bots pace nothing: Maillage's own
         # pacing is lifted too, so that the three are measured on their work alone
+        logging = {"LOG_LEVEL": "INFO"} if database else {}  # what the processes say of the write lock
         processes = await start_maillage(
-            contender, emulator, workdir, workers, TELEGRAM_MESSAGES_PER_SECOND="100000", **database
+            contender, emulator, workdir, workers, TELEGRAM_MESSAGES_PER_SECOND="100000", **logging, **database
         )
         bot = processes[-1]
         rng = random.Random(seed)
@@ -303,6 +305,7 @@ async def _saturate(
         cpu = {k: round(v - cpu_before.get(k, 0.0), 2) for k, v in _cpu(processes).items()}
         for process in processes:
             await process.stop()
+        said = [p.log.read_text(errors="replace") for p in processes]
         refused = emulator.errors(expected=())
         calls = Counter(c.method for c in emulator.calls)
     updates = len(rec.latencies)
@@ -322,7 +325,26 @@ async def _saturate(
         "refused_calls": len(refused),
         "mix": {k: round(v / updates, 3) for k, v in sorted(rec.mix.items())},
         "bot_api_calls_per_update": per_update(calls, updates),
+        **({"write_lock": write_lock(said), "handled_by_worker": handled_by_worker(said[1:])} if database else {}),
     }
+
+
+LOCK_LINE = re.compile(r"write lock: (\d+) transactions, waited ([\d.]+) s, held ([\d.]+) s")
+HANDLED_LINE = re.compile(r"this worker handled (\d+) updates")
+
+
+def write_lock(logs: list[str]) -> dict[str, float]:
+    """Every process's write transactions, from the line each logs when it stops (storage/postgres.py)."""
+    found = [m.groups() for text in logs for m in LOCK_LINE.finditer(text)]
+    return {
+        "transactions": sum(int(n) for n, _, _ in found),
+        "waited_s": round(sum(float(w) for _, w, _ in found), 4),
+        "held_s": round(sum(float(h) for _, _, h in found), 4),
+    }
+
+
+def handled_by_worker(logs: list[str]) -> list[int]:
+    return [int(m.group(1)) for text in logs if (m := HANDLED_LINE.search(text))]
 
 
 def _cpu(processes: list[BotProcess]) -> dict[str, float]:

@@ -26,6 +26,7 @@ import asyncio
 import contextlib
 import logging
 import re
+import time
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from functools import lru_cache
@@ -99,6 +100,32 @@ def _changed(status: str) -> int:
     return int(last) if last.isdigit() else -1
 
 
+class LockTimes:
+    """How long this process's write transactions waited for ``WRITE_LOCK`` (from asking for it: the
+    process's own queue, then the database's) and held it (from having it to COMMIT's end). Every
+    process's held time adds up, one after the other: 1 / (held per update) is the cluster's ceiling."""
+
+    def __init__(self) -> None:
+        self.transactions = 0
+        self.waited = 0.0  # seconds
+        self.held = 0.0
+        self.longest = 0.0
+
+    def add(self, asked: float, got: float, done: float) -> None:
+        self.transactions += 1
+        self.waited += got - asked
+        self.held += done - got
+        self.longest = max(self.longest, done - got)
+
+    def summary(self) -> str:
+        """One log line, read back by benchmarks/write_lock.py."""
+        n = max(1, self.transactions)
+        return (
+            f"write lock: {self.transactions} transactions, waited {self.waited:.4f} s,"
+            f" held {self.held:.4f} s ({1000 * self.held / n:.3f} ms each, longest {1000 * self.longest:.1f} ms)"
+        )
+
+
 class PostgresTransaction:
     """The writer connection inside a transaction that holds ``WRITE_LOCK``."""
 
@@ -145,6 +172,7 @@ class PostgresDatabase:
         self._versions: dict[str, int] = {}
         self._listener: asyncpg.Connection | None = None
         self._schema = ""
+        self.lock_times = LockTimes()
 
     def __repr__(self) -> str:
         return f"PostgresDatabase({describe_url(self.url)!r})"
@@ -170,6 +198,8 @@ class PostgresDatabase:
             raise
 
     async def close(self) -> None:
+        if self.lock_times.transactions:
+            log.info(self.lock_times.summary())
         await self._stop_listening()
         if self._pool is not None:
             pool, self._pool = self._pool, None
@@ -196,19 +226,24 @@ class PostgresDatabase:
     async def transaction(self, *, durable: bool = True) -> AsyncIterator[PostgresTransaction]:
         """A write transaction, alone among every process's (``WRITE_LOCK``). ``durable=False`` does not
         wait for the commit to reach the disk (``synchronous_commit = off``): for what can be done again."""
+        asked = time.perf_counter()
         async with self._write_lock:
             writer = await self._connected_writer()
             begin = f"BEGIN; SELECT pg_advisory_xact_lock({WRITE_LOCK})"
             if not durable:
                 begin += "; SET LOCAL synchronous_commit = off"
+            got = asked
             try:
                 await writer.execute(begin)  # one round trip
+                got = time.perf_counter()
                 yield PostgresTransaction(writer)
                 versions = await writer.fetch("SELECT name, version FROM cache_versions") if self._listener else []
             except BaseException:
                 await self._roll_back(writer)
+                self.lock_times.add(asked, got, time.perf_counter())
                 raise
             await self._commit(writer)
+            self.lock_times.add(asked, got, time.perf_counter())
             for name, version in versions:
                 self._saw(name, version)
 

@@ -51,6 +51,7 @@ class Claimer:
         # the inbox may hold updates waiting for one in hand: claim again whenever one is done
         self._others_wait = True
         self._heard = 0  # arrivals the database told of
+        self.handled = 0  # updates this worker's handlers finished: its share of the work
         self._tasks: list[asyncio.Task[None]] = []
 
     async def start(self) -> None:
@@ -65,6 +66,7 @@ class Claimer:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._queue.when_handled = None
+        log.info("this worker handled %d updates", self.handled)
 
     def _arrived(self) -> None:
         self._heard += 1
@@ -73,6 +75,7 @@ class Claimer:
 
     def _done(self, update_id: int) -> None:
         self._in_hand.discard(update_id)
+        self.handled += 1
         if self._others_wait:
             self._wake.set()  # that user's next update, if any, may be claimed now
 
