@@ -22,6 +22,7 @@ from bot.runtime import Services
 from bot.settings import Settings, load_settings
 from bot.telegram.bot import NOT_MODIFIED
 from storage.db import Database
+from tests import pg_budget
 from tests.stores import BACKENDS, TestStore, create_store, drop_store
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -101,6 +102,14 @@ def pytest_report_header(config: pytest.Config) -> str | None:
     return f"tests shuffled with seed {seed}" if seed is not None else None
 
 
+@pytest.fixture(autouse=True)
+def _no_bot_process_outlives_its_test() -> Iterator[None]:
+    yield
+    from tests.processes import kill_leftovers  # tests/processes.py imports this module
+
+    kill_leftovers()
+
+
 @pytest.fixture
 def event() -> Event:
     return load_event(EXAMPLE_EVENT)
@@ -109,9 +118,10 @@ def event() -> Event:
 @pytest.fixture(params=BACKENDS)
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[TestStore]:
     """This test's database, on each backend in turn (tests/stores.py)."""
-    store = create_store(request.param, tmp_path)
-    yield store
-    drop_store(store, tmp_path)
+    with pg_budget.connections(pg_budget.PER_TEST if request.param == "postgresql" else 0):
+        store = create_store(request.param, tmp_path)
+        yield store
+        drop_store(store, tmp_path)
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import sys
@@ -11,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bot.emulator import TelegramEmulator
+from tests import pg_budget
 from tests.conftest import EXAMPLE_EVENT
 from tests.stores import database_url_for
 
@@ -34,21 +36,44 @@ def environment(**values: str) -> dict[str, str]:
 class BotProcess:
     """``python -m bot run``; its output goes to a file so that a chatty log never blocks it."""
 
-    def __init__(self, process: asyncio.subprocess.Process, log: Path) -> None:
+    def __init__(self, process: asyncio.subprocess.Process, log: Path, slots: pg_budget.Slots | None = None) -> None:
         self.process = process
         self.log = log
+        self._slots = slots  # its PostgreSQL connections (tests/pg_budget.py), given back once it exits
+        started.append(self)
 
     async def stop(self, sig: int = signal.SIGTERM) -> int:
         self.process.send_signal(sig)
-        return await asyncio.wait_for(self.process.wait(), 15)
+        status = await asyncio.wait_for(self.process.wait(), 15)
+        self._exited()
+        return status
 
     async def kill(self) -> None:
         self.process.kill()  # SIGKILL: no clean-up of any kind
         await self.process.wait()
+        self._exited()
+
+    def _exited(self) -> None:
+        if self._slots is not None:
+            self._slots.release()
 
     @property
     def text(self) -> str:
         return self.log.read_text(errors="replace")
+
+
+# every bot process a test started: whatever is still running when the test ends (it failed before
+# stopping them) is killed then, so that it holds no port, database connection or CPU for the next tests
+started: list[BotProcess] = []
+
+
+def kill_leftovers() -> None:
+    for bot in started:
+        if bot.process.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(bot.process.pid, signal.SIGKILL)
+        bot._exited()
+    started.clear()
 
 
 def bot_environment(tmp_path: Path, emulator: TelegramEmulator, **extra: str) -> dict[str, str]:
@@ -66,6 +91,9 @@ async def start_bot(tmp_path: Path, emulator: TelegramEmulator, command: str = "
     """Start the bot process (``run``, or ``ingress``, ``worker``) and wait until it polls the emulator
     (a worker: until it says it is up)."""
     log = tmp_path / "bot.log"
+    env = bot_environment(tmp_path, emulator, **extra)
+    postgres = env["DATABASE_URL"].startswith("postgresql")
+    slots = await pg_budget.take(pg_budget.PER_PROCESS) if postgres else None
     with log.open("ab") as out:
         process = await asyncio.create_subprocess_exec(
             sys.executable,
@@ -73,11 +101,11 @@ async def start_bot(tmp_path: Path, emulator: TelegramEmulator, command: str = "
             "bot",
             command,
             cwd=tmp_path,
-            env=bot_environment(tmp_path, emulator, **extra),
+            env=env,
             stdout=out,
             stderr=asyncio.subprocess.STDOUT,
         )
-    bot = BotProcess(process, log)
+    bot = BotProcess(process, log, slots)
     if command == "worker":
         await wait_until(lambda: ("worker" in bot.text and "is up" in bot.text) or process.returncode is not None)
         assert process.returncode is None, bot.text

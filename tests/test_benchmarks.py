@@ -14,10 +14,24 @@ from typing import Any
 
 import pytest
 
+from tests import pg_budget
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
+# the PostgreSQL connections a benchmark's quick mode holds at most (tests/pg_budget.py): the workers'
+# benchmarks run an ingress and four workers; the others one process on PostgreSQL
+ON_POSTGRESQL = {"workers": 5 * pg_budget.PER_PROCESS + 4, "write_lock": 5 * pg_budget.PER_PROCESS + 4}
+ON_POSTGRESQL_ONE_PROCESS = ("broadcast", "burst")
+
+
 def run_quick(name: str) -> dict[str, Any]:
+    needed = ON_POSTGRESQL.get(name, pg_budget.PER_PROCESS + 4 if name in ON_POSTGRESQL_ONE_PROCESS else 0)
+    with pg_budget.connections(needed):
+        return _run_quick(name)
+
+
+def _run_quick(name: str) -> dict[str, Any]:
     result = subprocess.run(
         [sys.executable, "-m", f"benchmarks.{name}", "--quick"],
         cwd=ROOT,

@@ -18,6 +18,7 @@ import pytest
 from bot.emulator import TELEGRAM_LIMITS_STRICT, Phone, TelegramEmulator
 from bot.event import load_event
 from bot.telegram.pacing import in_flight_for
+from tests import pg_budget
 from tests.conftest import EXAMPLE_EVENT
 from tests.helpers import services_on
 from tests.processes import BotProcess, run_command, start_bot, wait_until
@@ -34,9 +35,10 @@ ASKED = re.compile(r"« m(\d+) »")
 @pytest.fixture
 def pg_store(tmp_path: Path) -> Iterator[TestStore]:
     """Several workers need PostgreSQL: this test's schema on the test server."""
-    store = create_store("postgresql", tmp_path)
-    yield store
-    drop_store(store, tmp_path)
+    with pg_budget.connections(pg_budget.PER_TEST):
+        store = create_store("postgresql", tmp_path)
+        yield store
+        drop_store(store, tmp_path)
 
 
 def seen(phone: Phone) -> list[int]:
