@@ -59,7 +59,10 @@ async def test_a_crowd_under_the_strict_reading_is_answered_at_telegrams_pace(ru
     floor = (USERS - 1) / 30
     print(f"strict burst: {USERS} answered in {elapsed:.2f} s, floor {floor:.2f} s, {len(refused)} × 429")
     assert refused == []
-    assert floor * 0.95 < elapsed < floor * 1.15
+    # never faster than the budget; and not far slower: a pacer that kept a third of the budget unused
+    # would take 1.5 × the floor. Between those, the pace is the machine's: 1.05 × alone, up to 1.23 ×
+    # beside a second copy of the suite on 2 cores
+    assert floor * 0.95 < elapsed < floor * 1.5
 
 
 async def test_one_users_quick_messages_are_answered_in_the_order_sent(runner: BotRunner, bot: Services) -> None:

@@ -161,6 +161,7 @@ async def test_no_reminder_is_lost_when_the_bot_is_killed(store: TestStore, tmp_
     # Away from the restarts reminders are on time (the reminders benchmark measures p99 < 1 s at the
     # event's pace). Here, between four kills, a start-up still slows a few: a p99 of 1.9 s was seen
     # once with nothing else running. What must never happen outside a restart is a wait for a
-    # crashed process's lease (15 s).
-    assert report["outside_gaps_p50_s"] < 0.5
+    # crashed process's lease (15 s). The median was 0.1-0.3 s alone, 0.8 s beside a second copy of the
+    # suite on 2 cores: 1.2 s still tells a reminder sent on time from one that waited for anything.
+    assert report["outside_gaps_p50_s"] < 1.2
     assert report["outside_gaps_p99_s"] < LEASE / 3
