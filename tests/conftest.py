@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import random
 import re
@@ -68,6 +69,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "slow: ten seconds or more on 2 cores; -m 'not slow' for a quick run")
+    config.addinivalue_line("markers", "bot_processes(n): how many bot processes on PostgreSQL the test runs at a time")
 
 
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
@@ -118,10 +120,16 @@ def event() -> Event:
 @pytest.fixture(params=BACKENDS)
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[TestStore]:
     """This test's database, on each backend in turn (tests/stores.py)."""
-    with pg_budget.connections(pg_budget.PER_TEST if request.param == "postgresql" else 0):
+    with pg_budget.reserve(bot_processes(request)) if request.param == "postgresql" else contextlib.nullcontext():
         store = create_store(request.param, tmp_path)
         yield store
         drop_store(store, tmp_path)
+
+
+def bot_processes(request: pytest.FixtureRequest, default: int = 1) -> int:
+    """How many bot processes the test runs at a time (``pytest.mark.bot_processes``)."""
+    marker = request.node.get_closest_marker("bot_processes")
+    return int(marker.args[0]) if marker else default
 
 
 @pytest.fixture

@@ -5,23 +5,24 @@ up to six (its writer, its listener and a pool of four readers). One run of the 
 workers, stays under that; two runs side by side, each with tests that start an ingress and four
 workers, do not, and PostgreSQL refuses the rest ("too many clients already").
 
-So a test takes, before it opens them, as many of ``BUDGET`` connection slots as it will hold, and
-gives them back after. A slot is a file locked with ``flock`` in the system's temporary folder: every
-run on the machine sees the same ones, and a process that dies lets go of its slots. A test that
-needs more slots than are free waits its turn: one at a time through a turnstile (a lock of its
-own), so a test that asks for many is not overtaken forever by tests that ask for few.
+So a test takes, before it opens any, every connection slot it will hold, all at once (a test that
+held some while waiting for more could wait forever for tests doing the same), and gives them back
+after: its own connections, and six for each bot process it runs at a time, as many as it declares
+(``pytest.mark.bot_processes(n)``; one by default). A slot is a file locked with ``flock`` in the
+system's temporary folder: every run on the machine sees the same ones, and a process that dies lets
+go of its slots. Tests wait their turn through a turnstile (a lock of its own), so that one asking
+for many slots is not overtaken forever by tests asking for few.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import fcntl
 import hashlib
 import os
 import tempfile
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 from tests.stores import POSTGRES_SERVER
@@ -29,6 +30,43 @@ from tests.stores import POSTGRES_SERVER
 BUDGET = 84  # of the server's 100: the rest for psql, scripts/start-postgres and short admin queries
 PER_PROCESS = 6  # a Maillage process: writer, listener, four readers
 PER_TEST = 2 * PER_PROCESS + 2  # the test's own: the bot in its process, one more database, a query or two
+
+
+class Reservation:
+    """The slots of the test running in this process, and the bot processes they allow at a time."""
+
+    def __init__(self, slots: Slots, processes: int) -> None:
+        self.slots = slots
+        self.processes = processes
+        self.running = 0
+
+    def start_process(self) -> None:
+        if self.running >= self.processes:
+            raise AssertionError(
+                f"this test runs more than {self.processes} bot processes on PostgreSQL at a time:"
+                " say how many with @pytest.mark.bot_processes(n)"
+            )
+        self.running += 1
+
+    def process_exited(self) -> None:
+        self.running -= 1
+
+
+current: Reservation | None = None  # set while a test that reaches PostgreSQL runs in this process
+
+
+@contextlib.contextmanager
+def reserve(processes: int) -> Iterator[Reservation]:
+    """Everything a test on PostgreSQL will hold: its own connections and ``processes`` bot processes."""
+    global current
+    with connections(PER_TEST + processes * PER_PROCESS) as slots:
+        current = Reservation(slots, processes)
+        try:
+            yield current
+        finally:
+            current = None
+
+
 _FOLDER = Path(tempfile.gettempdir()) / f"maillage-pg-slots-{hashlib.sha1(POSTGRES_SERVER.encode()).hexdigest()[:8]}"
 
 
@@ -84,20 +122,6 @@ def _take_blocking(count: int) -> Slots:
 @contextlib.contextmanager
 def connections(count: int) -> Iterator[Slots]:
     slots = _take_blocking(count)
-    try:
-        yield slots
-    finally:
-        slots.release()
-
-
-async def take(count: int) -> Slots:
-    """From async code: waits on a thread, not on the event loop (the emulator keeps answering)."""
-    return await asyncio.to_thread(_take_blocking, count)
-
-
-@contextlib.asynccontextmanager
-async def connections_async(count: int) -> AsyncIterator[Slots]:
-    slots = await take(count)
     try:
         yield slots
     finally:

@@ -36,10 +36,10 @@ def environment(**values: str) -> dict[str, str]:
 class BotProcess:
     """``python -m bot run``; its output goes to a file so that a chatty log never blocks it."""
 
-    def __init__(self, process: asyncio.subprocess.Process, log: Path, slots: pg_budget.Slots | None = None) -> None:
+    def __init__(self, process: asyncio.subprocess.Process, log: Path, budget: pg_budget.Reservation | None) -> None:
         self.process = process
         self.log = log
-        self._slots = slots  # its PostgreSQL connections (tests/pg_budget.py), given back once it exits
+        self._budget = budget  # its PostgreSQL connections are in the test's (tests/pg_budget.py)
         started.append(self)
 
     async def stop(self, sig: int = signal.SIGTERM) -> int:
@@ -54,8 +54,9 @@ class BotProcess:
         self._exited()
 
     def _exited(self) -> None:
-        if self._slots is not None:
-            self._slots.release()
+        if self._budget is not None:
+            self._budget.process_exited()
+            self._budget = None
 
     @property
     def text(self) -> str:
@@ -93,7 +94,9 @@ async def start_bot(tmp_path: Path, emulator: TelegramEmulator, command: str = "
     log = tmp_path / "bot.log"
     env = bot_environment(tmp_path, emulator, **extra)
     postgres = env["DATABASE_URL"].startswith("postgresql")
-    slots = await pg_budget.take(pg_budget.PER_PROCESS) if postgres else None
+    budget = pg_budget.current if postgres else None
+    if budget is not None:
+        budget.start_process()
     with log.open("ab") as out:
         process = await asyncio.create_subprocess_exec(
             sys.executable,
@@ -105,7 +108,7 @@ async def start_bot(tmp_path: Path, emulator: TelegramEmulator, command: str = "
             stdout=out,
             stderr=asyncio.subprocess.STDOUT,
         )
-    bot = BotProcess(process, log, slots)
+    bot = BotProcess(process, log, budget)
     if command == "worker":
         await wait_until(lambda: ("worker" in bot.text and "is up" in bot.text) or process.returncode is not None)
         assert process.returncode is None, bot.text

@@ -19,7 +19,7 @@ from bot.emulator import TELEGRAM_LIMITS_STRICT, Phone, TelegramEmulator
 from bot.event import load_event
 from bot.telegram.pacing import in_flight_for
 from tests import pg_budget
-from tests.conftest import EXAMPLE_EVENT
+from tests.conftest import EXAMPLE_EVENT, bot_processes
 from tests.helpers import services_on
 from tests.processes import BotProcess, run_command, start_bot, wait_until
 from tests.stores import TestStore, create_store, drop_store
@@ -33,9 +33,9 @@ ASKED = re.compile(r"« m(\d+) »")
 
 
 @pytest.fixture
-def pg_store(tmp_path: Path) -> Iterator[TestStore]:
+def pg_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[TestStore]:
     """Several workers need PostgreSQL: this test's schema on the test server."""
-    with pg_budget.connections(pg_budget.PER_TEST):
+    with pg_budget.reserve(bot_processes(request, default=3)):
         store = create_store("postgresql", tmp_path)
         yield store
         drop_store(store, tmp_path)
