@@ -33,8 +33,8 @@ async def serve(services: Services, stop: asyncio.Event, role: Role = "all") -> 
         raise ConfigError(f"a separate {role} needs PostgreSQL (DATABASE_URL=postgresql://...): use python -m bot run")
     application = build_application(services, handle_here=role != "ingress")
     webhook: WebhookServer | None = None
-    claimer = Claimer(application) if shared and role != "ingress" else None
     budget = BudgetShare(application) if shared and role != "ingress" else None
+    claimer = Claimer(application, sharers=lambda: budget.alive if budget else 1) if budget is not None else None
     async with application:  # initialize (getMe) ... shutdown
         await application.start()
         if budget is not None:

@@ -126,7 +126,16 @@ class Database(Protocol):
 
     backend: str
 
-    def transaction(self, *, durable: bool = True) -> AbstractAsyncContextManager[Transaction]: ...
+    def transaction(self, *, durable: bool = True, exclusive: bool = True) -> AbstractAsyncContextManager[Transaction]:
+        """``exclusive=False``: for writes whose rows no other transaction reads then writes (the inbox,
+        heartbeats): on PostgreSQL they skip the cluster's write lock, the rows' own locks and the
+        statements' conditions keep them right."""
+        ...
+
+    async def catch_up(self) -> None:
+        """Bring this process's versions of the cached tables up to what is committed now (read your
+        writes: called once another process's transaction is known to have committed)."""
+        ...
 
     async def fetch_one(self, sql: str, params: Sequence[Any] = ()) -> Row | None: ...
 
@@ -338,14 +347,15 @@ class SqliteDatabase:
         await self.close()
 
     @asynccontextmanager
-    async def transaction(self, *, durable: bool = True) -> AsyncIterator[SqliteTransaction]:
+    async def transaction(self, *, durable: bool = True, exclusive: bool = True) -> AsyncIterator[SqliteTransaction]:
         """A write transaction; keep it short and never call Telegram inside it.
 
         ``BEGIN IMMEDIATE`` runs on the event loop when SQLite's write lock is free (it is, unless
         another process is writing: then it waits on the writer's thread), the statements run on the
         event loop (``Transaction``), and ``COMMIT``, which waits for the disk, wherever ``_commit``
         finds best. ``durable=False`` skips the fsync (``synchronous=NORMAL`` in WAL
-        mode): the commit survives the process dying, not a power cut; for what can be done again."""
+        mode): the commit survives the process dying, not a power cut; for what can be done again.
+        ``exclusive`` changes nothing here: SQLite's writes are one at a time anyway."""
         writer = self._writer
         if writer is None:
             raise RuntimeError("database is not connected")
@@ -382,6 +392,9 @@ class SqliteDatabase:
 
     async def fetch_all(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         return await self._read_pool().fetch_all(sql, params)
+
+    async def catch_up(self) -> None:
+        """Nothing to do: ``version`` reads the database every time."""
 
     def version(self, group: str) -> int | None:
         """The version of a group of cached tables; None when this schema has none (no caching then)."""

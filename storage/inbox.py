@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from storage.db import Database, Row, utcnow
-from storage.postgres import PostgresDatabase
+from storage.postgres import PostgresDatabase, skip_locked
 
 # Told on PostgreSQL when updates arrive, so that idle workers claim them at once
 ARRIVALS_CHANNEL = "maillage_inbox"
@@ -22,6 +22,12 @@ class Arrival:
     payload: str
     received_at: datetime | None = None  # set when read back
     claims: int = 0  # how many times it was claimed: more than once, a crash interrupted it
+
+
+def stamp(moment: datetime) -> str:
+    """A time the claims compare as text: always with its microseconds, so that text order is time
+    order (``isoformat`` leaves them out when they are 0)."""
+    return moment.isoformat(timespec="microseconds")
 
 
 def _arrival(row: Row) -> Arrival:
@@ -52,10 +58,15 @@ class InboxRepository:
         if not arrivals:
             return {}
         now = utcnow()
-        until = (now + lease).isoformat() if owner is not None else None
+        until = stamp(now + lease) if owner is not None else None
         new: dict[int, bool] = {}
-        async with self._db.transaction(durable=False) as tx:
-            row = await tx.fetch_one("SELECT update_id FROM inbox_newest WHERE id = 1")
+        async with self._db.transaction(durable=False, exclusive=False) as tx:
+            # the newest update kept, its row locked (an update that changes nothing) until COMMIT: two
+            # processes receiving at once keep their updates one after the other
+            row = await tx.fetch_one(
+                "INSERT INTO inbox_newest (id, update_id) VALUES (1, -1)"
+                " ON CONFLICT (id) DO UPDATE SET update_id = inbox_newest.update_id RETURNING update_id"
+            )
             newest = int(row[0]) if row else -1
             for arrival in sorted(arrivals, key=lambda a: a.update_id):
                 if arrival.update_id <= newest:
@@ -87,52 +98,76 @@ class InboxRepository:
                 await tx.execute("SELECT pg_notify(?, current_schema())", (ARRIVALS_CHANNEL,))
         return new
 
-    async def claim(self, owner: str, lease: timedelta, limit: int) -> tuple[list[Arrival], int]:
+    async def claim(self, owner: str, lease: timedelta, limit: int, sharers: int = 1) -> tuple[list[Arrival], int]:
         """Up to ``limit`` updates for ``owner`` to handle, oldest first: of each user's updates only the
         oldest, and only while no one else holds it (its claim unexpired), so that one user's updates
-        run one after the other, in order, whichever processes handle them. Also returns how many are
-        left unclaimed (waiting for their user's older update, or beyond ``limit``)."""
-        async with self._db.transaction(durable=False) as tx:
-            now = utcnow()  # once the write lock is held: waiting for it does not shorten the lease
+        run one after the other, in order, whichever processes handle them; and no more than its share
+        of those ready (one ``sharers``-th, rounded up), so that the processes claiming side by side
+        share the work. Also returns how many are left unclaimed (waiting for their user's older
+        update, or beyond ``limit``).
+
+        Beside other claims, without the cluster's write lock: the lapse is checked again on the row
+        itself, once any claim of it by another process has committed (PostgreSQL re-reads a row that
+        changed under an UPDATE), so no two processes hold one update."""
+        async with self._db.transaction(durable=False, exclusive=False) as tx:
+            now = utcnow()
+            if sharers > 1:
+                ready = await tx.fetch_one(
+                    """
+                    SELECT COUNT(*) FROM inbox i
+                    WHERE (claimed_until IS NULL OR claimed_until < ?)
+                      AND NOT EXISTS (
+                          SELECT 1 FROM inbox earlier WHERE earlier.user_key = i.user_key
+                          AND earlier.update_id < i.update_id)
+                    """,
+                    (stamp(now),),
+                )
+                limit = min(limit, max(1, -(-int(ready[0] if ready else 0) // sharers)))
+            # the rows picked once (a materialised CTE: a subquery in the WHERE could run again and
+            # pick, and lock, more than ``limit``)
             rows = await tx.fetch_all(
                 f"""
-                UPDATE inbox SET claimed_by = ?, claimed_until = ?, claims = claims + 1
-                WHERE update_id IN (
+                WITH picked AS MATERIALIZED (
                     SELECT update_id FROM inbox i
                     WHERE (claimed_until IS NULL OR claimed_until < ?)
                       AND NOT EXISTS (
                           SELECT 1 FROM inbox earlier WHERE earlier.user_key = i.user_key
                           AND earlier.update_id < i.update_id)
-                    ORDER BY update_id LIMIT ?)
+                    ORDER BY update_id LIMIT ?{skip_locked(self._db, "i")})
+                UPDATE inbox SET claimed_by = ?, claimed_until = ?, claims = claims + 1
+                WHERE update_id IN (SELECT update_id FROM picked)
+                  AND (claimed_until IS NULL OR claimed_until < ?)
                 RETURNING {_COLUMNS}
                 """,
-                (owner, (now + lease).isoformat(), now.isoformat(), limit),
+                (stamp(now), limit, owner, stamp(now + lease), stamp(now)),
             )
             left = await tx.fetch_one(
-                "SELECT COUNT(*) FROM inbox WHERE claimed_until IS NULL OR claimed_until < ?", (now.isoformat(),)
+                "SELECT COUNT(*) FROM inbox WHERE claimed_until IS NULL OR claimed_until < ?", (stamp(now),)
             )
+        if rows:
+            await self._db.catch_up()  # see everything their users' earlier updates wrote, wherever handled
         return sorted((_arrival(r) for r in rows), key=lambda a: a.update_id), int(left[0]) if left else 0
 
     async def take_over_all(self, owner: str, lease: timedelta) -> list[Arrival]:
         """Every update left, whoever claimed it: for the one process of a SQLite deployment, at start."""
-        async with self._db.transaction(durable=False) as tx:
+        async with self._db.transaction(durable=False, exclusive=False) as tx:
             rows = await tx.fetch_all(
                 f"UPDATE inbox SET claimed_by = ?, claimed_until = ?, claims = claims + 1 RETURNING {_COLUMNS}",
-                (owner, (utcnow() + lease).isoformat()),
+                (owner, stamp(utcnow() + lease)),
             )
         return sorted((_arrival(r) for r in rows), key=lambda a: a.update_id)
 
     async def renew(self, owner: str, lease: timedelta) -> int:
         """Extend the claims ``owner`` holds: it is alive and still at work on them."""
-        async with self._db.transaction(durable=False) as tx:
+        async with self._db.transaction(durable=False, exclusive=False) as tx:
             return await tx.execute(
-                "UPDATE inbox SET claimed_until = ? WHERE claimed_by = ?", ((utcnow() + lease).isoformat(), owner)
+                "UPDATE inbox SET claimed_until = ? WHERE claimed_by = ?", (stamp(utcnow() + lease), owner)
             )
 
     async def handled(self, update_ids: Sequence[int]) -> None:
         # Not fsynced: losing this to a power cut only means handling the update once more
         marks = ",".join("?" * len(update_ids))
-        async with self._db.transaction(durable=False) as tx:
+        async with self._db.transaction(durable=False, exclusive=False) as tx:
             await tx.execute(f"DELETE FROM inbox WHERE update_id IN ({marks})", list(update_ids))
 
     async def waiting(self) -> int:

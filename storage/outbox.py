@@ -10,6 +10,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from storage.db import Database, Row, utcnow
+from storage.postgres import skip_locked
 
 
 class Broadcast(BaseModel):
@@ -225,22 +226,36 @@ class OutboxRepository:
     async def claim_due(self, now: datetime, owner: str, lease: timedelta, limit: int) -> list[Delivery]:
         """Due deliveries (and those whose claim outlived its lease), claimed for this sender: notices
         first, and a notice only once every earlier notice to its chat has gone (a request copy before
-        its rewrite), so that each chat reads them in the order they were written."""
-        async with self._db.transaction() as tx:
+        its rewrite), so that each chat reads them in the order they were written.
+
+        Beside other senders' claims, without the cluster's write lock: whether a delivery is due is
+        checked again on the row itself once another claim of it has committed (PostgreSQL re-reads a
+        row that changed under an UPDATE), so no two senders hold one delivery."""
+        async with self._db.transaction(exclusive=False) as tx:
             rows = await tx.fetch_all(
                 f"""
-                UPDATE deliveries SET state = 'claimed', claimed_at = ?, claimed_by = ?, attempts = attempts + 1
-                WHERE id IN (
+                WITH picked AS MATERIALIZED (
                     SELECT d.id FROM deliveries d
                     WHERE ((d.state = 'pending' AND d.not_before <= ?) OR (d.state = 'claimed' AND d.claimed_at <= ?))
                       AND (d.priority = {ANNOUNCEMENT} OR NOT EXISTS (
                           SELECT 1 FROM deliveries e
                           WHERE e.chat_id = d.chat_id AND e.id < d.id AND e.priority = {NOTICE}
                             AND e.state IN ('pending', 'claimed')))
-                    ORDER BY d.priority, d.not_before, d.id LIMIT ?)
+                    ORDER BY d.priority, d.not_before, d.id LIMIT ?{skip_locked(self._db, "d")})
+                UPDATE deliveries SET state = 'claimed', claimed_at = ?, claimed_by = ?, attempts = attempts + 1
+                WHERE id IN (SELECT id FROM picked)
+                  AND ((state = 'pending' AND not_before <= ?) OR (state = 'claimed' AND claimed_at <= ?))
                 RETURNING {_DELIVERY}
                 """,
-                (now.isoformat(), owner, now.isoformat(), (now - lease).isoformat(), limit),
+                (
+                    now.isoformat(),
+                    (now - lease).isoformat(),
+                    limit,
+                    now.isoformat(),
+                    owner,
+                    now.isoformat(),
+                    (now - lease).isoformat(),
+                ),
             )
         return sorted((_delivery(r) for r in rows), key=lambda d: (d.priority, d.id))
 
@@ -277,7 +292,8 @@ class OutboxRepository:
             )
 
     async def mark(self, delivery_id: int, state: str, error: str | None = None) -> None:
-        async with self._db.transaction() as tx:
+        """One row, only while it is still claimed: no need for the cluster's write lock."""
+        async with self._db.transaction(exclusive=False) as tx:
             await tx.execute(
                 "UPDATE deliveries SET state = ?, sent_at = ?, last_error = ? WHERE id = ? AND state = 'claimed'",
                 (state, utcnow().isoformat() if state == "sent" else None, error, delivery_id),

@@ -12,12 +12,19 @@ PostgreSQL lets go at COMMIT or ROLLBACK. So the services' read-then-write trans
 free table, the next reminder to claim) behave exactly as on SQLite, whichever process runs them.
 In a process, writes go through one connection behind an asyncio lock; reads use a pool.
 
-Cached copies (storage/cache.py) know their group's version from memory, as on SQLite, kept in step
-two ways: each write transaction reads the versions just before its COMMIT (holding the write lock,
-so they are exact, this process's own changes included), and a listening connection hears every
-other process's changes (``NOTIFY maillage_cache``, sent at their COMMIT by the triggers of migration
-0011). Until the listener runs, or after it lost its connection, ``version`` answers None: no copy is
-used then, every read goes to the database.
+Writes that no other transaction reads then writes (the inbox's updates, the senders' heartbeats)
+take ``transaction(exclusive=False)``: no write lock, the rows' own locks and each statement's
+conditions keep them right, and they do not count against the cluster's one-at-a-time ceiling.
+
+Cached copies (storage/cache.py) know their group's version from memory, kept in step three ways:
+each exclusive write transaction reads the versions right after its COMMIT (so at least its own
+changes), a listening connection hears every other process's changes (``NOTIFY maillage_cache``, sent
+at their COMMIT by the triggers of migration 0011), and ``catch_up`` reads them when another
+process's writes must be seen now: a worker calls it after claiming updates, whose users' earlier
+updates (handled anywhere) committed before they left the inbox. A version read newer than a copy
+only makes it reload; a copy is never kept under a version older than its data. Until the listener
+runs, or after it lost its connection, ``version`` answers None: no copy is used then, every read
+goes to the database.
 """
 
 from __future__ import annotations
@@ -223,13 +230,18 @@ class PostgresDatabase:
         return self._writer
 
     @asynccontextmanager
-    async def transaction(self, *, durable: bool = True) -> AsyncIterator[PostgresTransaction]:
-        """A write transaction, alone among every process's (``WRITE_LOCK``). ``durable=False`` does not
-        wait for the commit to reach the disk (``synchronous_commit = off``): for what can be done again."""
+    async def transaction(self, *, durable: bool = True, exclusive: bool = True) -> AsyncIterator[PostgresTransaction]:
+        """A write transaction, alone among every process's (``WRITE_LOCK``); ``exclusive=False``: beside
+        the others (storage/db.py says for what). ``durable=False`` does not wait for the commit to
+        reach the disk (``synchronous_commit = off``): for what can be done again.
+
+        After an exclusive one, the versions of the cached tables are read (after COMMIT, not holding
+        the lock: they are then at least this transaction's own, which is all this process needs to
+        see its own writes; a newer one only makes a copy reload)."""
         asked = time.perf_counter()
         async with self._write_lock:
             writer = await self._connected_writer()
-            begin = f"BEGIN; SELECT pg_advisory_xact_lock({WRITE_LOCK})"
+            begin = f"BEGIN; SELECT pg_advisory_xact_lock({WRITE_LOCK})" if exclusive else "BEGIN"
             if not durable:
                 begin += "; SET LOCAL synchronous_commit = off"
             got = asked
@@ -237,15 +249,25 @@ class PostgresDatabase:
                 await writer.execute(begin)  # one round trip
                 got = time.perf_counter()
                 yield PostgresTransaction(writer)
-                versions = await writer.fetch("SELECT name, version FROM cache_versions") if self._listener else []
             except BaseException:
                 await self._roll_back(writer)
-                self.lock_times.add(asked, got, time.perf_counter())
+                if exclusive:
+                    self.lock_times.add(asked, got, time.perf_counter())
                 raise
             await self._commit(writer)
-            self.lock_times.add(asked, got, time.perf_counter())
-            for name, version in versions:
-                self._saw(name, version)
+            if exclusive:
+                self.lock_times.add(asked, got, time.perf_counter())
+                await self._read_versions(writer)
+
+    async def catch_up(self) -> None:
+        async with self._write_lock:
+            await self._read_versions(await self._connected_writer())
+
+    async def _read_versions(self, conn: asyncpg.Connection) -> None:
+        if self._listener is None:
+            return  # nothing cached is used
+        for name, version in await conn.fetch("SELECT name, version FROM cache_versions"):
+            self._saw(name, version)
 
     async def _commit(self, writer: asyncpg.Connection) -> None:
         """COMMIT, carried to its end even if the caller is cancelled meanwhile (as SQLite's runs to its
@@ -401,6 +423,13 @@ async def sync_identities(conn: asyncpg.Connection) -> None:
             f"SELECT setval(pg_get_serial_sequence('{table}', 'id'),"
             f" COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)"
         )
+
+
+def skip_locked(db: object, table: str) -> str:
+    """The end of a claim's SELECT on PostgreSQL: lock the rows it picks, passing over those another
+    claim has locked (two claims never wait for each other, so they cannot deadlock); nothing on
+    SQLite, whose writes are one at a time."""
+    return f" FOR UPDATE OF {table} SKIP LOCKED" if isinstance(db, PostgresDatabase) else ""
 
 
 def describe_url(url: str) -> str:

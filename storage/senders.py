@@ -13,9 +13,10 @@ class SenderRepository:
 
     async def alive(self, name: str, started_at: str, within: timedelta) -> int:
         """Say ``name`` is alive; returns how many senders said so within ``within``, itself included.
-        Those silent ten times as long are forgotten."""
+        Those silent ten times as long are forgotten. Each process writes only its own row: no need
+        for the cluster's write lock."""
         now = utcnow()
-        async with self._db.transaction(durable=False) as tx:
+        async with self._db.transaction(durable=False, exclusive=False) as tx:
             await tx.execute(
                 "INSERT INTO senders (name, started_at, seen_at) VALUES (?, ?, ?)"
                 " ON CONFLICT (name) DO UPDATE SET seen_at = excluded.seen_at",
@@ -26,5 +27,5 @@ class SenderRepository:
         return int(row[0]) if row else 1
 
     async def leave(self, name: str) -> None:
-        async with self._db.transaction(durable=False) as tx:
+        async with self._db.transaction(durable=False, exclusive=False) as tx:
             await tx.execute("DELETE FROM senders WHERE name = ?", (name,))

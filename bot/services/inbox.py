@@ -46,10 +46,10 @@ class InboxService:
         older update in hand is left to be claimed in its turn."""
         return await self._inbox.receive(arrivals, self.owner if handle_here else None, self.lease, after_others=shared)
 
-    async def claim(self, limit: int) -> tuple[list[Arrival], int]:
-        """Updates for this process to handle now, oldest first (see the module's docstring), and how
-        many are left waiting."""
-        return await self._inbox.claim(self.owner, self.lease, limit)
+    async def claim(self, limit: int, sharers: int = 1) -> tuple[list[Arrival], int]:
+        """Updates for this process to handle now, oldest first (see the module's docstring), at most its
+        share of those ready when ``sharers`` processes claim side by side, and how many are left waiting."""
+        return await self._inbox.claim(self.owner, self.lease, limit, sharers)
 
     async def take_over_all(self) -> list[Arrival]:
         """Every update left by a crash, for the single process of a SQLite deployment."""

@@ -21,6 +21,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Callable
 from datetime import timedelta
 
 from bot.runtime import MaillageApplication
@@ -39,8 +40,11 @@ IDLE_CLAIM_SECONDS = 1.0  # claims again this often with nothing heard (claims t
 class Claimer:
     """Claims updates from the inbox for this process's handlers (see the module's docstring)."""
 
-    def __init__(self, application: MaillageApplication, capacity: int = CAPACITY) -> None:
+    def __init__(
+        self, application: MaillageApplication, capacity: int = CAPACITY, sharers: Callable[[], int] = lambda: 1
+    ) -> None:
         self._application = application
+        self._sharers = sharers  # how many processes claim side by side (BudgetShare counts them)
         self._inbox = application.services.inbox
         queue = application.update_queue
         assert isinstance(queue, InboxQueue)
@@ -88,7 +92,7 @@ class Claimer:
             if room > 0:
                 heard = self._heard
                 try:
-                    claimed, left = await self._inbox.claim(room)
+                    claimed, left = await self._inbox.claim(room, self._sharers())
                     # nothing left waiting, and nothing arrived meanwhile: a finished update wakes no claim
                     self._others_wait = left > 0 or heard != self._heard
                 except Exception:
@@ -122,6 +126,7 @@ class BudgetShare:
         self._limiter = limiter
         self._senders = application.services.senders
         self._task: asyncio.Task[None] | None = None
+        self.alive = 1  # sending processes alive, this one included: each also claims updates
 
     async def start(self) -> None:
         """Join the senders; returns once this process may send (at once when it is the only one)."""
@@ -142,6 +147,7 @@ class BudgetShare:
             await self._senders.leave()
 
     def _share(self, alive: int) -> None:
+        self.alive = max(1, alive)
         share = self._limiter.budget // max(1, alive)
         if share != self._limiter.per_second:
             log.info("sending at %d messages a second: %d processes share the budget", share, alive)
