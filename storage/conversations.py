@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from storage.db import Database, Transaction, utcnow
+from storage.inbox import stamp
 
 
 class StoredConversation(BaseModel):
@@ -18,6 +19,14 @@ class StoredConversation(BaseModel):
     data: dict[str, Any]
     prompt_pending: bool
     updated_at: datetime | None = None  # when it was last saved (set when read)
+
+
+# None of the person's updates is claimed by a process whose lease still runs (storage/inbox.py): the
+# process handling their last answer is alive, and asks the next question itself, however long
+# Telegram's budget makes it wait
+_NOBODY_AT_WORK = (
+    "NOT EXISTS (SELECT 1 FROM inbox WHERE inbox.user_key = conversations.telegram_id AND inbox.claimed_until >= ?)"
+)
 
 
 class ConversationRepository:
@@ -63,13 +72,14 @@ class ConversationRepository:
         )
 
     async def claim_prompt(self, telegram_id: int, step: str, saved_before: str) -> bool:
-        """Take the job of asking this step again, for one process only; False when another took it
-        (or the conversation moved on)."""
+        """Take the job of asking this step again, for one process only; False when another took it,
+        the conversation moved on, or a live process is at work on one of this person's updates."""
         async with self._db.transaction() as tx:
             changed = await tx.execute(
                 "UPDATE conversations SET prompt_pending = 0"
-                " WHERE telegram_id = ? AND step = ? AND prompt_pending = 1 AND updated_at < ?",
-                (telegram_id, step, saved_before),
+                " WHERE telegram_id = ? AND step = ? AND prompt_pending = 1 AND updated_at < ?"
+                f" AND {_NOBODY_AT_WORK}",
+                (telegram_id, step, saved_before, stamp(utcnow())),
             )
         return changed == 1
 
@@ -80,11 +90,17 @@ class ConversationRepository:
             )
 
     async def pending_prompts(self, saved_before: str | None = None) -> list[StoredConversation]:
-        """Conversations whose prompt may not have gone out; ``saved_before``: only those saved before then."""
-        rows = await self._db.fetch_all(
-            "SELECT telegram_id FROM conversations WHERE prompt_pending = 1 AND updated_at < ?",
-            (saved_before or "9999",),
-        )
+        """Conversations whose prompt may not have gone out. ``saved_before`` (beside other workers):
+        only those saved before then, and with none of the person's updates in a live process's hands:
+        that process asks the question itself, once Telegram's budget lets it."""
+        if saved_before is None:  # at start, after a crash: every one
+            rows = await self._db.fetch_all("SELECT telegram_id FROM conversations WHERE prompt_pending = 1")
+        else:
+            rows = await self._db.fetch_all(
+                "SELECT telegram_id FROM conversations WHERE prompt_pending = 1 AND updated_at < ?"
+                f" AND {_NOBODY_AT_WORK}",
+                (saved_before, stamp(utcnow())),
+            )
         found = [await self.get(r["telegram_id"]) for r in rows]
         return [c for c in found if c is not None]
 
