@@ -1,6 +1,6 @@
 """The PostgreSQL write lock's measured ceiling, and how the workers share the work.
 
-    python -m benchmarks.write_lock [--users 300] [--runs 3] [--quick]
+    python -m benchmarks.write_lock [--users 300] [--runs 3] [--quick] [--against REV]
 
 Every write transaction of every process takes one advisory lock (storage/postgres.py), so the
 cluster's writes run one at a time: however many workers and cores there are, it cannot pass
@@ -15,14 +15,29 @@ write transactions (each logs them when it stops): the time from asking for the 
   Amdahl bound 1 ÷ (held + (cpu - held) ÷ N) for N = 8 and 32 workers on machines with a core each;
 - each worker's share of the updates it handled;
 - the bare echo bot on Maillage's set-up, in the same run, as the framework's baseline.
+
+``--against REV`` runs Maillage as it was at a git revision too, each deployment right after the
+current one (the revision must log its write lock: 8ecc082 or later).
 """
 
 from __future__ import annotations
 
 import asyncio
+import tempfile
+from pathlib import Path
 from typing import Any
 
-from benchmarks.common import median_report, parser, print_table, setup_echo, write_report
+from benchmarks.common import (
+    Contender,
+    checkout,
+    maillage,
+    maillage_at,
+    median_report,
+    parser,
+    print_table,
+    setup_echo,
+    write_report,
+)
 from benchmarks.throughput import run_echo, run_maillage
 
 DEPLOYMENTS = (("one process", 0), ("ingress + 1 worker", 1), ("ingress + 2 workers", 2), ("ingress + 4 workers", 4))
@@ -54,16 +69,25 @@ def lock_figures(run: dict[str, Any]) -> dict[str, Any]:
 async def main() -> None:
     p = parser(__doc__)
     p.add_argument("--users", type=int, default=300)
+    p.add_argument("--against", metavar="REV", help="also run Maillage as it was at this git revision")
     args = p.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        earlier = maillage_at(args.against, checkout(args.against, Path(tmp))) if args.against else None
+        await measure(args, earlier)
+
+
+async def measure(args: Any, earlier: Contender | None) -> None:
     users = 40 if args.quick else args.users
     runs = args.runs or (1 if args.quick else 3)
+    contenders = [(maillage(), "")] + ([(earlier, f" (at {args.against})")] if earlier else [])
     results: dict[str, list[dict[str, Any]]] = {}
     for n in range(runs):
         for label, workers in DEPLOYMENTS:
-            result = await run_maillage(users, seed=n, postgres=True, workers=workers)
-            result.update(lock_figures(result))
-            result["label"] = label
-            results.setdefault(label, []).append(result)
+            for contender, suffix in contenders:
+                result = await run_maillage(users, seed=n, contender=contender, postgres=True, workers=workers)
+                result.update(lock_figures(result))
+                result["label"] = label + suffix
+                results.setdefault(label + suffix, []).append(result)
         per_user = max(1, round(results[DEPLOYMENTS[0][0]][-1]["updates"] / users))
         echo = await run_echo(setup_echo(), users, per_user)
         results.setdefault(echo["label"], []).append(echo)

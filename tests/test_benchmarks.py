@@ -87,6 +87,21 @@ def test_burst_quick() -> None:
 
 
 @pytest.mark.timeout(300)
+def test_write_lock_quick() -> None:
+    report = run_quick("write_lock")
+    from benchmarks.write_lock import DEPLOYMENTS
+
+    for label, workers in DEPLOYMENTS:
+        result = report["medians"][label]
+        assert result["updates"] > 0 and result["timeouts"] == 0 and result["refused_calls"] == 0, label
+        lock = result["write_lock"]  # every process logged its write transactions when it stopped
+        assert lock["transactions"] > 0 and lock["held_s"] > 0, label
+        assert result["ceiling_updates_per_s"] == pytest.approx(1000 / result["held_ms_per_update"], rel=0.02), label
+        assert len(result["worker_shares_pct"]) == workers, label
+        assert workers == 0 or sum(result["worker_shares_pct"]) == pytest.approx(100, abs=0.5), label
+
+
+@pytest.mark.timeout(300)
 def test_workers_quick() -> None:
     report = run_quick("workers")
     from benchmarks.workers import DEPLOYMENTS
