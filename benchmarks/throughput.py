@@ -330,6 +330,7 @@ async def _saturate(
 
 
 LOCK_LINE = re.compile(r"write lock: (\d+) transactions, waited ([\d.]+) s, held ([\d.]+) s")
+COMMITTING = re.compile(r"write lock: .* committing ([\d.]+) s")
 HANDLED_LINE = re.compile(r"this worker handled (\d+) updates")
 
 
@@ -340,6 +341,7 @@ def write_lock(logs: list[str]) -> dict[str, float]:
         "transactions": sum(int(n) for n, _, _ in found),
         "waited_s": round(sum(float(w) for _, w, _ in found), 4),
         "held_s": round(sum(float(h) for _, _, h in found), 4),
+        "committing_s": round(sum(float(m.group(1)) for text in logs for m in COMMITTING.finditer(text)), 4),
     }
 
 

@@ -56,6 +56,7 @@ def lock_figures(run: dict[str, Any]) -> dict[str, Any]:
         "waited_ms_per_update": round(1000 * lock["waited_s"] / updates, 3),
         "held_ms_per_update": round(1000 * held, 3),
         "held_ms_per_transaction": round(1000 * lock["held_s"] / max(1, lock["transactions"]), 3),
+        "committing_ms_per_update": round(1000 * lock.get("committing_s", 0.0) / updates, 3),
         "ceiling_updates_per_s": round(1 / held) if held else None,
         "cpu_ms_per_update": round(1000 * cpu, 3),
         "serial_share": round(min(1.0, held / cpu), 3) if cpu else None,

@@ -116,12 +116,14 @@ class LockTimes:
         self.transactions = 0
         self.waited = 0.0  # seconds
         self.held = 0.0
+        self.committing = 0.0  # of ``held``: COMMIT itself (writing the WAL to disk when durable)
         self.longest = 0.0
 
-    def add(self, asked: float, got: float, done: float) -> None:
+    def add(self, asked: float, got: float, done: float, committing: float = 0.0) -> None:
         self.transactions += 1
         self.waited += got - asked
         self.held += done - got
+        self.committing += committing
         self.longest = max(self.longest, done - got)
 
     def summary(self) -> str:
@@ -129,7 +131,8 @@ class LockTimes:
         n = max(1, self.transactions)
         return (
             f"write lock: {self.transactions} transactions, waited {self.waited:.4f} s,"
-            f" held {self.held:.4f} s ({1000 * self.held / n:.3f} ms each, longest {1000 * self.longest:.1f} ms)"
+            f" held {self.held:.4f} s ({1000 * self.held / n:.3f} ms each, longest {1000 * self.longest:.1f} ms),"
+            f" committing {self.committing:.4f} s"
         )
 
 
@@ -254,9 +257,11 @@ class PostgresDatabase:
                 if exclusive:
                     self.lock_times.add(asked, got, time.perf_counter())
                 raise
+            committing = time.perf_counter()
             await self._commit(writer)
             if exclusive:
-                self.lock_times.add(asked, got, time.perf_counter())
+                done = time.perf_counter()
+                self.lock_times.add(asked, got, done, done - committing)
                 await self._read_versions(writer)
 
     async def catch_up(self) -> None:
