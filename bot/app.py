@@ -344,6 +344,11 @@ async def on_startup(application: MaillageApplication, *, jobs: bool = True) -> 
 
 
 async def on_shutdown(application: MaillageApplication) -> None:
+    if application.job_queue is not None and application.job_queue.scheduler.running:
+        # no job starts once the bot is stopping: PTB waits for the jobs running, then shuts the
+        # scheduler down, which cancels mid-way one that started in between (a reminder falling due
+        # at that moment); what it would have done is in the database for the next start
+        application.job_queue.scheduler.pause()
     await outbox.stop(application)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -10,14 +11,17 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.app import build_application, build_services, on_shutdown
 from bot.emulator import ChatMessage, Phone, TelegramEmulator
 from bot.event import Event, load_event
 from bot.runtime import Services
+from bot.settings import load_settings
 from storage.exhibitors import ExhibitorRepository, NewExhibitor
 from storage.meetings import MeetingRepository
 from storage.reminders import ReminderRepository
-from tests.conftest import BotRunner, rehearsal_zone
+from tests.conftest import EXAMPLE_EVENT, BotRunner, rehearsal_zone
 from tests.helpers import register_attendee, register_representative
+from tests.stores import TestStore
 from tests.test_meetings import request
 
 LEADS = (5, 7)  # seconds from now until each reminder of the first slot is due
@@ -303,3 +307,34 @@ async def test_a_reminder_beyond_the_horizon_is_picked_up_later(
     await runner.start()
     await emulator.wait_for(lambda: len(reminders_of(rep)) == 1, timeout=15)
     assert reminders_of(rep)[0].received_at >= due - 0.1  # on time, not early
+
+
+async def test_no_job_starts_once_the_bot_is_stopping(
+    store: TestStore, emulator: TelegramEmulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A job falling due while the bot stops is left for the next start (its reminder is in the
+    database), not started and then cancelled mid-way by the scheduler's shutdown."""
+    settings = load_settings(
+        telegram_bot_token=emulator.token,
+        telegram_api_base_url=emulator.root_url,
+        database_url=store.url,
+        _env_file=None,
+    )
+    started: list[str] = []
+
+    async def job(_context: object) -> None:
+        started.append("job")
+        await asyncio.sleep(0.5)
+
+    async with store.open() as db:
+        application = build_application(build_services(settings, load_event(EXAMPLE_EVENT), db))
+        async with application:
+            await application.start()
+            await on_shutdown(application)  # what the runner does first when told to stop
+            assert application.job_queue is not None
+            application.job_queue.run_once(job, 0)
+            await asyncio.sleep(0.3)
+            with caplog.at_level(logging.ERROR):
+                await application.stop()
+    assert started == []
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
