@@ -17,6 +17,7 @@ import signal
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -175,6 +176,12 @@ def checkout(revision: str, into: Path) -> Path:
     archive = subprocess.run(["git", "-C", str(ROOT), "archive", revision], check=True, capture_output=True)
     subprocess.run(["tar", "-x", "-C", str(into)], input=archive.stdout, check=True)
     return into
+
+
+async def against(revision: str | None, measure: Callable[[Contender | None], Awaitable[None]]) -> None:
+    """``measure`` given Maillage as it was at ``revision`` (``--against``), or None without one."""
+    with tempfile.TemporaryDirectory() as tmp:
+        await measure(maillage_at(revision, checkout(revision, Path(tmp))) if revision else None)
 
 
 def ptb_echo() -> Contender:

@@ -37,13 +37,12 @@ from typing import Any
 from benchmarks.common import (
     BotProcess,
     Contender,
+    against,
     aiogram_echo,
-    checkout,
     cpu_seconds,
     has_button,
     latency_summary,
     maillage,
-    maillage_at,
     median_report,
     newest_buttons,
     parser,
@@ -406,9 +405,7 @@ async def main() -> None:
     p.add_argument("--duration", type=float, default=20.0, help="seconds of the paced phase")
     p.add_argument("--against", metavar="REV", help="also run Maillage as it was at this git revision")
     args = p.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        earlier = maillage_at(args.against, checkout(args.against, Path(tmp))) if args.against else None
-        await measure(args, earlier)
+    await against(args.against, functools.partial(measure, args))
 
 
 async def measure(args: Any, earlier: Contender | None) -> None:

@@ -23,15 +23,13 @@ current one (the revision must log its write lock: 8ecc082 or later).
 from __future__ import annotations
 
 import asyncio
-import tempfile
-from pathlib import Path
+import functools
 from typing import Any
 
 from benchmarks.common import (
     Contender,
-    checkout,
+    against,
     maillage,
-    maillage_at,
     median_report,
     parser,
     print_table,
@@ -72,9 +70,7 @@ async def main() -> None:
     p.add_argument("--users", type=int, default=300)
     p.add_argument("--against", metavar="REV", help="also run Maillage as it was at this git revision")
     args = p.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        earlier = maillage_at(args.against, checkout(args.against, Path(tmp))) if args.against else None
-        await measure(args, earlier)
+    await against(args.against, functools.partial(measure, args))
 
 
 async def measure(args: Any, earlier: Contender | None) -> None:

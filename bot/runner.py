@@ -34,7 +34,7 @@ async def serve(services: Services, stop: asyncio.Event, role: Role = "all") -> 
     application = build_application(services, handle_here=role != "ingress")
     webhook: WebhookServer | None = None
     budget = BudgetShare(application) if shared and role != "ingress" else None
-    claimer = Claimer(application, sharers=lambda: budget.alive if budget else 1) if budget is not None else None
+    claimer = None if budget is None else Claimer(application, sharers=lambda: budget.alive)
     async with application:  # initialize (getMe) ... shutdown
         await application.start()
         if budget is not None:

@@ -13,6 +13,10 @@ from storage.postgres import PostgresDatabase, skip_locked
 # Told on PostgreSQL when updates arrive, so that idle workers claim them at once
 ARRIVALS_CHANNEL = "maillage_inbox"
 _COLUMNS = "update_id, user_key, payload, received_at, claims"
+# an update ready to be claimed: unclaimed or its claim run out, and its user's oldest in the inbox
+_READY = """WHERE (claimed_until IS NULL OR claimed_until < ?)
+    AND NOT EXISTS (
+        SELECT 1 FROM inbox earlier WHERE earlier.user_key = i.user_key AND earlier.update_id < i.update_id)"""
 
 
 @dataclass(frozen=True)
@@ -112,27 +116,14 @@ class InboxRepository:
         async with self._db.transaction(durable=False, exclusive=False) as tx:
             now = utcnow()
             if sharers > 1:
-                ready = await tx.fetch_one(
-                    """
-                    SELECT COUNT(*) FROM inbox i
-                    WHERE (claimed_until IS NULL OR claimed_until < ?)
-                      AND NOT EXISTS (
-                          SELECT 1 FROM inbox earlier WHERE earlier.user_key = i.user_key
-                          AND earlier.update_id < i.update_id)
-                    """,
-                    (stamp(now),),
-                )
+                ready = await tx.fetch_one(f"SELECT COUNT(*) FROM inbox i {_READY}", (stamp(now),))
                 limit = min(limit, max(1, -(-int(ready[0] if ready else 0) // sharers)))
             # the rows picked once (a materialised CTE: a subquery in the WHERE could run again and
             # pick, and lock, more than ``limit``)
             rows = await tx.fetch_all(
                 f"""
                 WITH picked AS MATERIALIZED (
-                    SELECT update_id FROM inbox i
-                    WHERE (claimed_until IS NULL OR claimed_until < ?)
-                      AND NOT EXISTS (
-                          SELECT 1 FROM inbox earlier WHERE earlier.user_key = i.user_key
-                          AND earlier.update_id < i.update_id)
+                    SELECT update_id FROM inbox i {_READY}
                     ORDER BY update_id LIMIT ?{skip_locked(self._db, "i")})
                 UPDATE inbox SET claimed_by = ?, claimed_until = ?, claims = claims + 1
                 WHERE update_id IN (SELECT update_id FROM picked)

@@ -126,6 +126,15 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[TestStore]
         drop_store(store, tmp_path)
 
 
+@pytest.fixture
+def pg_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[TestStore]:
+    """PostgreSQL only (an ingress and workers need it): this test's schema, room for three bot processes."""
+    with pg_budget.reserve(bot_processes(request, default=3)):
+        store = create_store("postgresql", tmp_path)
+        yield store
+        drop_store(store, tmp_path)
+
+
 def bot_processes(request: pytest.FixtureRequest, default: int = 1) -> int:
     """How many bot processes the test runs at a time (``pytest.mark.bot_processes``)."""
     marker = request.node.get_closest_marker("bot_processes")

@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,11 +21,9 @@ from bot.emulator import ChatMessage, Phone, TelegramEmulator
 from storage.exhibitors import ExhibitorRepository, NewExhibitor
 from storage.repositories import Repositories
 from storage.wishes import WishRepository
-from tests import pg_budget
-from tests.conftest import bot_processes
 from tests.helpers import accept_consent, next_with, register_attendee
 from tests.processes import BotProcess
-from tests.stores import TestStore, create_store, drop_store
+from tests.stores import TestStore
 from tests.test_meetings import request
 from tests.test_storage import add_participant
 from tests.test_workers import start_role
@@ -37,14 +34,6 @@ ORGANISERS = (7001, 7002)
 WORKERS = 4
 SLOT = "10:00"
 ERROR = "Désolé"  # the start of the message a failed update gets (handlers/errors.py)
-
-
-@pytest.fixture
-def pg_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[TestStore]:
-    with pg_budget.reserve(bot_processes(request, default=3)):
-        store = create_store("postgresql", tmp_path)
-        yield store
-        drop_store(store, tmp_path)
 
 
 async def people(pg_store: TestStore, emulator: TelegramEmulator) -> tuple[list[Phone], list[Phone], list[Phone]]:

@@ -9,20 +9,16 @@ import random
 import re
 import signal
 import socket
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-
-import pytest
 
 from bot.emulator import TELEGRAM_LIMITS_STRICT, Phone, TelegramEmulator
 from bot.event import load_event
 from bot.telegram.pacing import in_flight_for
-from tests import pg_budget
-from tests.conftest import EXAMPLE_EVENT, bot_processes
+from tests.conftest import EXAMPLE_EVENT
 from tests.helpers import services_on
 from tests.processes import BotProcess, run_command, start_bot, wait_until
-from tests.stores import TestStore, create_store, drop_store
+from tests.stores import TestStore
 from tests.test_broadcast_load import TEXT, broadcasts_received, populate, write_result
 from tests.test_notices import HeldAnswer
 from tests.test_reminders_crash import prepare
@@ -30,15 +26,6 @@ from tests.test_reminders_crash import prepare
 USERS = 12
 MESSAGES = 12  # per user
 ASKED = re.compile(r"« m(\d+) »")
-
-
-@pytest.fixture
-def pg_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[TestStore]:
-    """Several workers need PostgreSQL: this test's schema on the test server."""
-    with pg_budget.reserve(bot_processes(request, default=3)):
-        store = create_store("postgresql", tmp_path)
-        yield store
-        drop_store(store, tmp_path)
 
 
 def seen(phone: Phone) -> list[int]:
